@@ -1,0 +1,38 @@
+// Stamps the release and environment on every span and log record as attributes, because several
+// backends (Sentry's span search, Loki's structured metadata) read attributes rather than the resource.
+import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+
+export interface ReleaseTags {
+  release?: string;
+  environment?: string;
+}
+
+export class ReleaseTagSpanProcessor implements SpanProcessor {
+  constructor(private readonly tags: ReleaseTags) {}
+  onStart(span: Span): void {
+    if (this.tags.release) span.setAttribute('service.version', this.tags.release);
+    if (this.tags.environment) span.setAttribute('deployment.environment.name', this.tags.environment);
+  }
+  onEnd(): void {}
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export class ReleaseTagLogProcessor implements LogRecordProcessor {
+  constructor(private readonly tags: ReleaseTags) {}
+  onEmit(record: ReadWriteLogRecord): void {
+    if (this.tags.release) record.setAttribute('service.version', this.tags.release);
+    if (this.tags.environment) record.setAttribute('deployment.environment.name', this.tags.environment);
+  }
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,215 @@
+// Assembles the tracer, meter and logger providers from the config. The providers are built
+// directly rather than through NodeSDK: NodeSDK re-reads the environment itself and loads every
+// exporter flavour (gRPC included) at start-up, which costs time and duplicates config.ts.
+import type * as Api from '@opentelemetry/api';
+import type * as Core from '@opentelemetry/core';
+import type * as Trace from '@opentelemetry/sdk-trace';
+import type * as Metrics from '@opentelemetry/sdk-metrics';
+import type * as Logs from '@opentelemetry/sdk-logs';
+import type * as Instr from '@opentelemetry/instrumentation';
+import type { Config } from './config.js';
+import type { ReleaseInfo } from './resource.js';
+import { buildResource } from './resource.js';
+import { requireCjs } from './require.js';
+import { log, describe } from './log.js';
+import { createLogExporter, createMetricExporter, createSpanExporter } from './exporters/otlp.js';
+import { ReleaseTagLogProcessor, ReleaseTagSpanProcessor } from './processors/release-tags.js';
+import { Redactor, RedactionLogProcessor, RedactionSpanProcessor } from './processors/redaction.js';
+import { loadInstrumentations } from './instrumentation/instrumentations.js';
+import { registerEsmHooks, type HookMode } from './instrumentation/esm-hooks.js';
+import { registerProcessMetrics } from './instrumentation/process-metrics.js';
+import { TaskStatusSpanProcessor } from './processors/task-status.js';
+import { startSentry, SentryErrorSpanProcessor } from './instrumentation/sentry.js';
+
+export interface Sdk {
+  instrumentations: string[];
+  hookMode: HookMode;
+  sentry: boolean;
+  flush(timeoutMs: number): Promise<void>;
+  shutdown(timeoutMs: number): Promise<void>;
+}
+
+/** Attribute keys that never become metric dimensions: unbounded values (full URLs, peers, agents). */
+const UNBOUNDED_METRIC_KEYS = [
+  'url.full',
+  'url.path',
+  'url.query',
+  'http.url',
+  'http.target',
+  'client.address',
+  'network.peer.address',
+  'network.peer.port',
+  'user_agent.original',
+  'http.client_ip',
+];
+const CARDINALITY_LIMIT = 2000;
+
+function installDiagLogger(api: typeof Api, level: Config['logLevel']): void {
+  const levels: Record<Config['logLevel'], Api.DiagLogLevel> = {
+    none: api.DiagLogLevel.NONE,
+    error: api.DiagLogLevel.ERROR,
+    warn: api.DiagLogLevel.WARN,
+    info: api.DiagLogLevel.INFO,
+    debug: api.DiagLogLevel.DEBUG,
+    verbose: api.DiagLogLevel.VERBOSE,
+    all: api.DiagLogLevel.ALL,
+  };
+  // SDK internals repeat the same failure on every export; say each distinct one once.
+  const once = (lvl: 'error' | 'warn' | 'info') => (msg: string, ...args: unknown[]) =>
+    log.once(lvl, `diag:${msg.slice(0, 80)}`, [msg, ...args.map((a) => (a instanceof Error ? describe(a) : typeof a === 'string' ? a : ''))].join(' ').trim());
+  api.diag.setLogger(
+    {
+      error: once('error'),
+      warn: once('warn'),
+      info: once('info'),
+      debug: (m: string) => log.debug(m),
+      verbose: (m: string) => log.debug(m),
+    },
+    { logLevel: levels[level], suppressOverrideMessage: true },
+  );
+}
+
+function createSampler(trace: typeof Trace, c: Config['sampler']): Trace.Sampler {
+  const ratio = new trace.TraceIdRatioBasedSampler(c.ratio);
+  switch (c.name) {
+    case 'always_on':
+      return new trace.AlwaysOnSampler();
+    case 'always_off':
+      return new trace.AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio;
+    case 'parentbased_always_off':
+      return new trace.ParentBasedSampler({ root: new trace.AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new trace.ParentBasedSampler({ root: ratio });
+    default:
+      return new trace.ParentBasedSampler({ root: new trace.AlwaysOnSampler() });
+  }
+}
+
+export function startSdk(config: Config, info: ReleaseInfo): Sdk {
+  const api = requireCjs('@opentelemetry/api') as typeof Api;
+  const core = requireCjs('@opentelemetry/core') as typeof Core;
+  const trace = requireCjs('@opentelemetry/sdk-trace') as typeof Trace;
+  const metrics = requireCjs('@opentelemetry/sdk-metrics') as typeof Metrics;
+  const logs = requireCjs('@opentelemetry/sdk-logs') as typeof Logs;
+  const { AsyncLocalStorageContextManager } = requireCjs('@opentelemetry/context-async-hooks') as {
+    AsyncLocalStorageContextManager: new () => Api.ContextManager & { enable(): Api.ContextManager };
+  };
+
+  installDiagLogger(api, config.logLevel);
+  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  api.propagation.setGlobalPropagator(
+    new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] }),
+  );
+
+  const resource = buildResource(config, info);
+  const tags = { release: info.release, environment: info.environment };
+  const redactor = new Redactor(config.redactKeys);
+
+  const readers: Metrics.IMetricReader[] = [];
+  if (config.metrics.exporter !== 'none') {
+    readers.push(
+      new metrics.PeriodicExportingMetricReader({
+        exporter: createMetricExporter(config.metrics),
+        exportIntervalMillis: config.metrics.intervalMs,
+        exportTimeoutMillis: Math.min(config.metrics.timeoutMs, config.metrics.intervalMs),
+        cardinalityLimits: { default: CARDINALITY_LIMIT },
+      }),
+    );
+  }
+  const meterProvider = new metrics.MeterProvider({
+    resource,
+    readers,
+    views: [{ instrumentName: '*', attributesProcessors: [metrics.createDenyListAttributesProcessor(UNBOUNDED_METRIC_KEYS)] }],
+  });
+  api.metrics.setGlobalMeterProvider(meterProvider);
+  const meter = meterProvider.getMeter('@org/otel-monitor');
+
+  const sentry = config.sentry ? startSentry(config.sentry, info, redactor) : undefined;
+
+  const spanProcessors: Trace.SpanProcessor[] = [
+    new ReleaseTagSpanProcessor(tags),
+    new TaskStatusSpanProcessor({ meter, lastSeenRoles: config.lastSeenRoles, sentry }),
+    new RedactionSpanProcessor(redactor),
+  ];
+  if (sentry) spanProcessors.push(new SentryErrorSpanProcessor(sentry));
+  if (config.traces.exporter !== 'none') {
+    spanProcessors.push(
+      new trace.BatchSpanProcessor({
+        exporter: createSpanExporter(config.traces),
+        maxQueueSize: config.batch.maxQueueSize,
+        maxExportBatchSize: config.batch.maxExportBatchSize,
+        scheduledDelayMillis: config.batch.scheduledDelayMs,
+        exportTimeoutMillis: config.batch.exportTimeoutMs,
+      }),
+    );
+  }
+  const tracerProvider = new trace.TracerProvider({ resource, sampler: createSampler(trace, config.sampler), spanProcessors });
+  api.trace.setGlobalTracerProvider(tracerProvider);
+
+  const logProcessors: Logs.LogRecordProcessor[] = [new ReleaseTagLogProcessor(tags), new RedactionLogProcessor(redactor)];
+  if (config.logs.exporter !== 'none') {
+    logProcessors.push(
+      new logs.BatchLogRecordProcessor({
+        exporter: createLogExporter(config.logs),
+        maxQueueSize: config.logBatch.maxQueueSize,
+        maxExportBatchSize: config.logBatch.maxExportBatchSize,
+        scheduledDelayMillis: config.logBatch.scheduledDelayMs,
+        exportTimeoutMillis: config.logBatch.exportTimeoutMs,
+      }),
+    );
+  }
+  const loggerProvider = new logs.LoggerProvider({ resource, processors: logProcessors });
+  api.logs.setGlobalLoggerProvider(loggerProvider);
+
+  const loaded = loadInstrumentations(config);
+  const hookMode = registerEsmHooks(loaded.modules);
+  const instrumentations: Instr.Instrumentation[] = [...loaded.instrumentations];
+  if (config.hostMetrics) {
+    const { HostMetricsInstrumentation } = requireCjs('@opentelemetry/instrumentation-host-metrics') as {
+      HostMetricsInstrumentation: new (o: object) => Instr.Instrumentation;
+    };
+    instrumentations.push(new HostMetricsInstrumentation({}));
+  }
+  if (config.runtimeMetrics) {
+    const { RuntimeNodeInstrumentation } = requireCjs('@opentelemetry/instrumentation-runtime-node') as {
+      RuntimeNodeInstrumentation: new (o: object) => Instr.Instrumentation;
+    };
+    instrumentations.push(new RuntimeNodeInstrumentation({ monitoringPrecision: 10 }));
+  }
+  (requireCjs('@opentelemetry/instrumentation') as typeof Instr).registerInstrumentations({
+    instrumentations,
+    tracerProvider,
+    meterProvider,
+    loggerProvider,
+  });
+  registerProcessMetrics(meter);
+
+  const each = async (what: 'forceFlush' | 'shutdown', timeoutMs: number) => {
+    const work = Promise.allSettled([
+      tracerProvider[what](),
+      meterProvider[what]({ timeoutMillis: timeoutMs }),
+      loggerProvider[what](),
+      sentry ? (what === 'shutdown' ? sentry.close(timeoutMs) : sentry.flush(timeoutMs)) : undefined,
+    ]);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        log.warn(`${what === 'shutdown' ? 'shutdown' : 'flush'} did not finish within ${timeoutMs} ms; some telemetry may be lost`);
+        resolve();
+      }, timeoutMs);
+      timer.unref();
+    });
+    await Promise.race([work, timeout]);
+    clearTimeout(timer);
+  };
+
+  return {
+    instrumentations: loaded.names,
+    hookMode,
+    sentry: !!sentry,
+    flush: (ms) => each('forceFlush', ms),
+    shutdown: (ms) => each('shutdown', ms),
+  };
+}

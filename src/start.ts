@@ -1,0 +1,49 @@
+// Starts the distribution once per process, whichever entry (ESM --import, CJS --require, or a
+// programmatic import) gets there first. Never throws: on any failure the app runs untelemetered.
+import { readConfig, describeConfig } from './config.js';
+import { log, setLogLevel, describe } from './log.js';
+import { resolveRelease } from './resource.js';
+import { startSdk } from './sdk.js';
+import { attachSdk } from './lifecycle.js';
+import { requireCjs } from './require.js';
+
+const STARTED = Symbol.for('@org/otel-monitor.started');
+
+export function start(): void {
+  const g = globalThis as { [STARTED]?: boolean };
+  if (g[STARTED]) return;
+  g[STARTED] = true;
+  try {
+    const { config, warnings } = readConfig();
+    setLogLevel(config.logLevel);
+    for (const w of warnings) log.warn(w);
+    if (config.disabled) {
+      log.info('OTEL_SDK_DISABLED=true: telemetry is off');
+      return;
+    }
+    const info = resolveRelease(config);
+    const sdk = startSdk(config, info);
+    attachSdk(sdk, config.shutdownTimeoutMs);
+    log.info(
+      `started ${describeConfig(config, {
+        service: info.serviceName,
+        release: `${info.release ?? '(none)'}(${info.releaseSource})`,
+        environment: info.environment ?? '(none)',
+        instrumentations: sdk.instrumentations.join(',') || 'none',
+        esm_hooks: sdk.hookMode,
+      })}`,
+    );
+    if (sdk.instrumentations.includes('http')) checkHttpPatched();
+  } catch (err) {
+    log.error(`failed to start, the app runs without telemetry: ${describe(err)}`);
+  }
+}
+
+/** A bundled app or a conflicting loader can leave http unpatched; say so instead of exporting nothing. */
+function checkHttpPatched(): void {
+  const http = requireCjs('node:http') as typeof import('node:http') & { request: { __wrapped?: boolean } };
+  const emit = http.Server.prototype.emit as { __wrapped?: boolean };
+  if (!http.request.__wrapped && !emit.__wrapped) {
+    log.warn('http was not patched: no server or client spans will be recorded (is the app bundled, or another loader hooking require?)');
+  }
+}
