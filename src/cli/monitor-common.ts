@@ -1,0 +1,82 @@
+// Options and plumbing shared by `monitor latest-run` and `monitor last-seen`.
+import { parseDuration, parseLabels, parseUrl, type OptionSpec, type Parsed } from './args.js';
+import { sendAlerts, type Alert } from './alerts.js';
+import { UsageError } from './errors.js';
+import type { Io } from './output.js';
+import { PrometheusClient } from './prometheus.js';
+
+export const DEFAULT_PROMETHEUS_URL = 'http://localhost:9090';
+export const DEFAULT_LOOKBACK = '7d';
+
+export const COMMON_SPEC: OptionSpec = {
+  'prometheus-url': 'value',
+  'alertmanager-url': 'value',
+  json: 'flag',
+  lookback: 'value',
+  label: 'list',
+  'custom-message': 'value',
+  timeout: 'value',
+};
+
+export const COMMON_HELP = `
+Common options:
+  --prometheus-url URL     Prometheus to read (env OTEL_MONITOR_PROMETHEUS_URL; default ${DEFAULT_PROMETHEUS_URL}).
+                           Credentials in the URL are sent as HTTP Basic auth.
+  --alertmanager-url URL   Also send the alerts to this Alertmanager (API v2; env OTEL_MONITOR_ALERTMANAGER_URL).
+  --label NAME=VALUE       Only consider series with this label, e.g. deployment_environment_name=production.
+                           Repeatable.
+  --lookback DURATION      How far back to look for the last report (default ${DEFAULT_LOOKBACK}).
+  --custom-message TEXT    Appended to every alert message.
+  --timeout SECONDS        Per-request timeout for Prometheus, Alertmanager and Sentry (default 10).
+  --json                   Print one JSON document instead of the table.
+  -h, --help               Show this help.
+
+When SENTRY_DSN is set, each alert is also sent to Sentry as a message (SENTRY_ENVIRONMENT and
+SENTRY_RELEASE are honoured). Alerts are sent once per run.
+
+Exit status: 0 all OK, 1 at least one ALERT, 2 bad arguments or a server that cannot be reached.`;
+
+export interface Common {
+  prometheus: PrometheusClient;
+  alertmanagerUrl: URL | undefined;
+  json: boolean;
+  lookback: string;
+  labels: Array<[string, string]>;
+  customMessage: string | undefined;
+  timeoutMs: number;
+}
+
+export function commonOptions(parsed: Parsed, io: Io): Common {
+  const timeoutText = parsed.values.get('timeout') ?? '10';
+  const timeoutSeconds = Number(timeoutText);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
+    throw new UsageError(`--timeout must be a positive number of seconds, got "${timeoutText}"`);
+  }
+  const timeoutMs = timeoutSeconds * 1000;
+  const promUrl = parsed.values.get('prometheus-url') ?? (io.env.OTEL_MONITOR_PROMETHEUS_URL || DEFAULT_PROMETHEUS_URL);
+  const amUrl = parsed.values.get('alertmanager-url') ?? (io.env.OTEL_MONITOR_ALERTMANAGER_URL || undefined);
+  return {
+    prometheus: new PrometheusClient(parseUrl(promUrl, '--prometheus-url'), timeoutMs),
+    alertmanagerUrl: amUrl === undefined ? undefined : parseUrl(amUrl, '--alertmanager-url'),
+    json: parsed.flags.has('json'),
+    lookback: parseDuration(parsed.values.get('lookback') ?? DEFAULT_LOOKBACK, '--lookback'),
+    labels: parseLabels(parsed.lists.get('label') ?? []),
+    customMessage: parsed.values.get('custom-message'),
+    timeoutMs,
+  };
+}
+
+export function withCustomMessage(message: string, custom: string | undefined): string {
+  return custom ? `${message} ${custom}` : message;
+}
+
+/** Sends the alerts (if any) and says where they went; delivery errors propagate (exit 2). */
+export async function deliver(alerts: Alert[], common: Common, io: Io, generatorExpr: string): Promise<string[]> {
+  return sendAlerts(alerts, {
+    alertmanagerUrl: common.alertmanagerUrl,
+    sentryDsn: io.env.SENTRY_DSN || undefined,
+    env: io.env,
+    generatorURL: `${common.prometheus.displayUrl}/graph?${new URLSearchParams({ 'g0.expr': generatorExpr, 'g0.tab': '1' })}`,
+    timeoutMs: common.timeoutMs,
+  });
+}

@@ -1,0 +1,81 @@
+// Command dispatch for the `otel-monitor` CLI. Kept apart from main.ts (the bin) so tests can run
+// commands in-process with a fake Io.
+import { readFileSync } from 'node:fs';
+import { CliError, UsageError } from './errors.js';
+import { lastSeen } from './monitor-last-seen.js';
+import { latestRun } from './monitor-latest-run.js';
+import type { Io } from './output.js';
+import { rules } from './rules.js';
+
+export const HELP = `Usage: otel-monitor <command> [options]
+
+Commands:
+  monitor latest-run   Alert when tasks have not succeeded recently enough (reads Prometheus).
+  monitor last-seen    Alert when users with given roles (bots) have not been seen recently enough.
+  rules                Print Prometheus alerting rules for the same thresholds.
+
+Run "otel-monitor <command> --help" for the options of a command.
+Exit status: 0 OK, 1 alert, 2 usage or connection error.`;
+
+const MONITOR_HELP = `Usage: otel-monitor monitor <latest-run|last-seen> [options]
+
+  latest-run   --task NAME MINUTES ...     tasks that must have succeeded within MINUTES
+  last-seen    --maximum-minutes-since-last-seen N [--user-role ROLE] [--account-role ROLE]
+
+Run "otel-monitor monitor latest-run --help" or "otel-monitor monitor last-seen --help" for details.`;
+
+/** Runs one CLI invocation and returns its exit code; errors become one line on stderr. */
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  try {
+    return await dispatch(argv, io);
+  } catch (err) {
+    if (err instanceof CliError) {
+      io.err(`otel-monitor: ${err.message}${err instanceof UsageError ? ' (see --help)' : ''}`);
+      return err.exitCode;
+    }
+    io.err(`otel-monitor: unexpected error: ${err instanceof Error ? err.message : String(err)}`);
+    return 2;
+  }
+}
+
+async function dispatch(argv: readonly string[], io: Io): Promise<number> {
+  const [command, sub, ...rest] = argv;
+  switch (command) {
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      io.out(HELP);
+      return command === undefined ? 2 : 0;
+    case '--version':
+      io.out(version());
+      return 0;
+    case 'rules':
+      return rules(argv.slice(1), io);
+    case 'monitor':
+      if (sub === 'latest-run') return latestRun(rest, io);
+      if (sub === 'last-seen') return lastSeen(rest, io);
+      if (sub === undefined || sub === '-h' || sub === '--help') {
+        io.out(MONITOR_HELP);
+        return sub === undefined ? 2 : 0;
+      }
+      io.err(`otel-monitor: unknown monitor command "${sub}" (expected latest-run or last-seen)`);
+      return 2;
+    default:
+      io.err(`otel-monitor: unknown command "${command}" (see otel-monitor --help)`);
+      return 2;
+  }
+}
+
+function version(): string {
+  // Walk up from this file (src/cli or dist/cli, or a test build elsewhere) to our package.json.
+  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === '@org/otel-monitor' && pkg.version) return pkg.version;
+    } catch {
+      /* not here; keep walking */
+    }
+    if (dir.pathname === '/') return 'unknown';
+  }
+}
