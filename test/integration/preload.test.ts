@@ -1,0 +1,321 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { startApp, ROOT } from '../helpers/app.js';
+import { freePort, stopAll, waitFor } from '../helpers/process.js';
+
+const SERVER = 2;
+const CLIENT = 3;
+let receiver: OtlpReceiver;
+
+beforeAll(async () => {
+  receiver = await startOtlpReceiver();
+});
+afterEach(async () => {
+  await stopAll();
+});
+afterAll(async () => {
+  await receiver.close();
+});
+
+/** A receiver of its own per test, so assertions only see that test's app. */
+async function withReceiver<T>(fn: (r: OtlpReceiver) => Promise<T>): Promise<T> {
+  const r = await startOtlpReceiver();
+  try {
+    return await fn(r);
+  } finally {
+    await r.close();
+  }
+}
+
+function expectReleaseOnResource(resource: Record<string, unknown>, release: string, env: string) {
+  expect(resource['service.version']).toBe(release);
+  expect(resource['deployment.environment.name']).toBe(env);
+}
+
+describe('ESM express app under --import (http/protobuf)', () => {
+  it('exports server and client spans, metrics and pino logs, all tagged with the release', async () => {
+    await withReceiver(async (r) => {
+      const app = await startApp({
+        script: 'examples/app.js',
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: r.url,
+          OTEL_SERVICE_NAME: 'checkout',
+          OTEL_MONITOR_RELEASE: 'checkout@1.4.2',
+          NODE_ENV: 'staging',
+          GITHUB_SHA: 'a1b2c3d4e5f6',
+        },
+      });
+      expect((await app.get('/users/42')).status).toBe(200);
+      expect((await app.get('/upstream')).status).toBe(200);
+      expect((await app.get('/fail')).status).toBe(500);
+
+      const server = await waitFor(
+        () => r.spans().find((s) => s.kind === SERVER && s.attributes['http.route'] === '/users/:id'),
+        { what: 'server span for /users/:id' },
+      );
+      expect(server.name).toBe('GET /users/:id');
+      expect(server.attributes).toMatchObject({
+        'http.request.method': 'GET',
+        'http.response.status_code': 200,
+        'url.path': '/users/42',
+        'url.scheme': 'http',
+        'service.version': 'checkout@1.4.2',
+        'deployment.environment.name': 'staging',
+      });
+      expect(server.resource).toMatchObject({
+        'service.name': 'checkout',
+        'service.version': 'checkout@1.4.2',
+        'deployment.environment.name': 'staging',
+        'vcs.ref.head.revision': 'a1b2c3d4e5f6',
+      });
+      expect(server.resource['service.instance.id']).toMatch(/^[0-9a-f-]{36}$/);
+
+      const failed = await waitFor(() => r.spans().find((s) => s.kind === SERVER && s.attributes['http.route'] === '/fail'));
+      expect(failed.attributes['http.response.status_code']).toBe(500);
+      expect(failed.attributes['error.type']).toBe('500');
+      expect(failed.status.code).toBe(2);
+
+      const client = await waitFor(() => r.spans().find((s) => s.kind === CLIENT && s.scope.includes('undici')), {
+        what: 'fetch client span',
+      });
+      const upstream = r.spans().find((s) => s.kind === SERVER && s.attributes['http.route'] === '/upstream')!;
+      expect(client.traceId).toBe(upstream.traceId);
+      expect(client.attributes['http.response.status_code']).toBe(200);
+
+      // Express 5: one request handler span per request, no middleware/router layer spans by default.
+      const express = r.spans().filter((s) => s.traceId === server.traceId && s.scope.includes('express'));
+      expect(express.map((s) => s.attributes['express.type'])).toEqual(['request_handler']);
+
+      const log = await waitFor(() => r.logRecords().find((l) => l.body === 'user looked up'), { what: 'pino log record' });
+      expect(log.traceId).toBe(server.traceId);
+      expect(log.attributes['service.version']).toBe('checkout@1.4.2');
+      expectReleaseOnResource(log.resource, 'checkout@1.4.2', 'staging');
+
+      const wanted = [
+        'http.server.request.duration',
+        'http.client.request.duration',
+        'system.cpu.time',
+        'system.memory.usage',
+        'system.network.io',
+        'nodejs.eventloop.delay.p99',
+        'v8js.memory.heap.used',
+        'process.open_file_descriptor.count',
+        'system.cpu.load_average.1m',
+        'system.filesystem.usage',
+      ];
+      await waitFor(() => wanted.every((n) => r.points(n).length > 0), {
+        what: `metrics ${wanted.filter((n) => r.points(n).length === 0).join(', ')}`,
+      });
+      const duration = r.points('http.server.request.duration').find((p) => p.attributes['http.route'] === '/users/:id')!;
+      expect(duration.attributes).toMatchObject({ 'http.request.method': 'GET', 'http.response.status_code': 200 });
+      expect(duration.attributes['url.full']).toBeUndefined();
+      expect(duration.count).toBeGreaterThanOrEqual(1);
+      const failedDuration = r.points('http.server.request.duration').find((p) => p.attributes['http.route'] === '/fail')!;
+      expect(failedDuration.attributes['error.type']).toBe('500');
+      expect(r.points('process.open_file_descriptor.count')[0]!.value).toBeGreaterThan(3);
+      for (const m of r.metrics()) expectReleaseOnResource(m.resource, 'checkout@1.4.2', 'staging');
+
+      // One start-up line with the effective config.
+      expect(app.output()).toMatch(/\[otel-monitor\] info: started service=checkout release=checkout@1\.4\.2/);
+      expect(app.output()).not.toMatch(/ExperimentalWarning|DeprecationWarning|DEP0/);
+    });
+  });
+});
+
+describe('CJS node:http app under --require (http/json)', () => {
+  it('exports spans and metrics as OTLP/JSON with the release from package.json', async () => {
+    await withReceiver(async (r) => {
+      const app = await startApp({
+        script: 'test/fixtures/cjs-http.cjs',
+        preload: ['--require', '@org/otel-monitor/register'],
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: r.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'cjs-svc' },
+      });
+      await app.get('/hello');
+      await app.get('/boom');
+      const span = await waitFor(() => r.spans().find((s) => s.kind === SERVER && s.attributes['url.path'] === '/hello'));
+      expect(span.attributes['http.request.method']).toBe('GET');
+      // No OTEL_MONITOR_RELEASE or CI variable: the version of the package.json above the script.
+      const { version } = (await import(`${ROOT}package.json`, { with: { type: 'json' } })).default as { version: string };
+      expect(span.resource['service.version']).toBe(version);
+      await waitFor(() => r.points('http.server.request.duration').length > 0);
+      expect(r.requests.every((q) => q.contentType.includes('json'))).toBe(true);
+      expect(r.requests.some((q) => q.path === '/v1/metrics')).toBe(true);
+    });
+  });
+});
+
+describe('fastify app under --import', () => {
+  it('exports server spans with the route and fastify logs with the trace id', async () => {
+    await withReceiver(async (r) => {
+      const app = await startApp({
+        script: 'test/fixtures/fastify-app.mjs',
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: r.url, OTEL_SERVICE_NAME: 'fastify-svc', OTEL_MONITOR_RELEASE: 'f1' },
+      });
+      expect((await app.get('/items/7')).status).toBe(200);
+      const span = await waitFor(() => r.spans().find((s) => s.kind === SERVER && s.attributes['url.path'] === '/items/7'));
+      expect(span.attributes['http.route']).toBe('/items/:id');
+      const log = await waitFor(() => r.logRecords().find((l) => l.body === 'item fetched'));
+      expect(log.traceId).toBe(span.traceId);
+    });
+  });
+});
+
+describe('shutdown', () => {
+  it('flushes every server span on SIGTERM and exits as Node would (by the signal)', async () => {
+    await withReceiver(async (r) => {
+      const app = await startApp({
+        script: 'test/fixtures/shutdown-app.mjs',
+        // A long batch delay: only the shutdown flush can deliver these spans in time.
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: r.url, OTEL_BSP_SCHEDULE_DELAY: '60000' },
+      });
+      const N = 25;
+      for (let i = 0; i < N; i++) await app.get(`/req/${i}`);
+      expect(r.spans().length).toBe(0);
+      const code = await app.stop('SIGTERM');
+      expect(code).toBe('SIGTERM');
+      const paths = new Set(r.spans().filter((s) => s.kind === SERVER).map((s) => s.attributes['url.path']));
+      expect(paths.size).toBe(N);
+    });
+  });
+
+  it("leaves the exit to the app's own SIGTERM handler, and still flushes", async () => {
+    await withReceiver(async (r) => {
+      const app = await startApp({
+        script: 'test/fixtures/shutdown-app.mjs',
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: r.url, OTEL_BSP_SCHEDULE_DELAY: '60000', OWN_SIGTERM_HANDLER: '1' },
+      });
+      for (let i = 0; i < 5; i++) await app.get(`/own/${i}`);
+      const code = await app.stop('SIGTERM');
+      expect(code).toBe(42);
+      expect(r.spans().filter((s) => s.kind === SERVER)).toHaveLength(5);
+    });
+  });
+});
+
+describe('redaction', () => {
+  it('lets no header, query secret, log secret or connection-string password out of the process', async () => {
+    await withReceiver(async (r) => {
+      const app = await startApp({
+        script: 'test/fixtures/leaky-app.mjs',
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: r.url,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant-auth=hdr-S3CRET-0',
+          OTEL_MONITOR_REDACT_KEYS: 'ssn',
+        },
+      });
+      const res = await app.get('/login?user=ann&token=qry-S3CRET-1&api_key=qry-S3CRET-2&signature=qry-S3CRET-3&page=2', {
+        authorization: 'Bearer hdr-S3CRET-4',
+        cookie: 'session=hdr-S3CRET-5',
+      });
+      expect(res.status).toBe(200);
+      await waitFor(() => r.logRecords().some((l) => l.body === 'login attempt'));
+      await waitFor(() => r.spans().some((s) => s.kind === CLIENT));
+      const exported = JSON.stringify(r.requests.map((q) => q.body));
+      expect(exported).not.toMatch(/S3CRET/);
+      // The non-secret parts are still there, so redaction did not just drop everything.
+      expect(exported).toContain('page=2');
+      expect(exported).toContain('[REDACTED]');
+      const login = r.spans().find((s) => s.kind === SERVER && s.attributes['url.path'] === '/login')!;
+      expect(String(login.attributes['url.query'])).toMatch(/token=REDACTED/);
+      const log = r.logRecords().find((l) => l.body === 'login attempt')!;
+      expect(log.attributes).toMatchObject({ user: 'ann', password: '[REDACTED]', ssn: '[REDACTED]' });
+      expect(String(log.attributes.db)).toBe('postgres://app:[REDACTED]@db.internal:5432/shop');
+      // Nor does the distribution print them.
+      expect(app.output()).not.toMatch(/hdr-S3CRET-0/);
+    });
+  });
+});
+
+describe('safety when the backend is down', () => {
+  it('serves requests without delay or errors when nothing listens on the OTLP endpoint', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const app = await startApp({
+      script: 'examples/app.js',
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: dead, OTEL_BSP_SCHEDULE_DELAY: '50', OTEL_EXPORTER_OTLP_TIMEOUT: '2000' },
+    });
+    const times: number[] = [];
+    for (let i = 0; i < 60; i++) {
+      const t = performance.now();
+      const res = await app.get(`/users/${i}`);
+      expect(res.status).toBe(200);
+      times.push(performance.now() - t);
+      await new Promise((ok) => setTimeout(ok, 20));
+    }
+    times.sort((a, b) => a - b);
+    // Export attempts fail in the background; no request waits on one (a 2 s export timeout would show).
+    expect(times[Math.floor(times.length * 0.95)]).toBeLessThan(250);
+    expect(app.child.exitCode).toBeNull();
+    const out = app.output();
+    expect(out).not.toMatch(/UnhandledPromiseRejection|uncaught/i);
+    // Failures are reported, but once each rather than per export.
+    const errorLines = out.split('\n').filter((l) => l.startsWith('[otel-monitor] error'));
+    expect(errorLines.length).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('configuration', () => {
+  it('warns once per bad variable, names it and the fallback, and still starts', async () => {
+    await withReceiver(async (r) => {
+      const app = await startApp({
+        script: 'test/fixtures/cjs-http.cjs',
+        env: {
+          OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${r.url}/v1/traces`,
+          OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'not a url',
+          OTEL_TRACES_SAMPLER: 'sometimes',
+          OTEL_EXPORTER_OTLP_TIMEOUT: 'soon',
+          OTEL_RESOURCE_ATTRIBUTES: 'team=payments,broken',
+        },
+      });
+      await app.get('/x');
+      const span = await waitFor(() => r.spans().find((s) => s.kind === SERVER));
+      expect(span.resource.team).toBe('payments');
+      const out = app.output();
+      expect(out).toMatch(/warn: OTEL_TRACES_SAMPLER="sometimes" is not one of .*; using parentbased_always_on/);
+      expect(out).toMatch(/warn: OTEL_EXPORTER_OTLP_TIMEOUT="soon" is not a whole number >= 1; using 10000/);
+      expect(out).toMatch(/warn: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT="not a url" is not an http\(s\) URL; using/);
+      expect(out).toMatch(/warn: OTEL_RESOURCE_ATTRIBUTES=.* has malformed entries \("broken"\)/);
+      expect(out.match(/OTEL_TRACES_SAMPLER=/g)).toHaveLength(1);
+    });
+  });
+
+  it('OTEL_SDK_DISABLED=true turns everything off and the app still works', async () => {
+    await withReceiver(async (r) => {
+      const app = await startApp({
+        script: 'test/fixtures/cjs-http.cjs',
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: r.url, OTEL_SDK_DISABLED: 'true' },
+      });
+      expect((await app.get('/x')).status).toBe(200);
+      await new Promise((ok) => setTimeout(ok, 1500));
+      expect(r.requests).toHaveLength(0);
+      expect(app.output()).toMatch(/OTEL_SDK_DISABLED=true: telemetry is off/);
+    });
+  });
+
+  it('OTEL_NODE_ENABLED_INSTRUMENTATIONS and _DISABLED_ select instrumentations', async () => {
+    await withReceiver(async (r) => {
+      const app = await startApp({
+        script: 'examples/app.js',
+        env: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: r.url,
+          OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,express,pino',
+          OTEL_NODE_DISABLED_INSTRUMENTATIONS: 'express',
+        },
+      });
+      await app.get('/users/1');
+      await waitFor(() => r.spans().some((s) => s.kind === SERVER));
+      await new Promise((ok) => setTimeout(ok, 500));
+      expect(r.spans().filter((s) => s.scope.includes('express'))).toHaveLength(0);
+      expect(app.output()).toMatch(/instrumentations=http,pino /);
+    });
+  });
+
+  it('OTEL_LOG_LEVEL=warn silences the start-up line', async () => {
+    const app = await startApp({
+      script: 'test/fixtures/cjs-http.cjs',
+      env: { OTEL_LOG_LEVEL: 'warn', OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' },
+    });
+    await app.get('/x');
+    expect(app.output()).not.toMatch(/\[otel-monitor\] info/);
+  });
+});

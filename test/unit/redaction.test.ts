@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { Redactor, REDACTED } from '../../src/processors/redaction.js';
+import { DEFAULT_REDACT_KEYS } from '../../src/config.js';
+
+const r = new Redactor([...DEFAULT_REDACT_KEYS, 'ssn']);
+
+describe('Redactor', () => {
+  it('recognises secret keys by their last segment', () => {
+    for (const k of ['authorization', 'http.request.header.authorization', 'Cookie', 'user.password', 'api_key', 'ssn']) {
+      expect(r.isSecretKey(k), k).toBe(true);
+    }
+    for (const k of ['http.route', 'user.id', 'keyboard', 'monkey']) expect(r.isSecretKey(k), k).toBe(false);
+  });
+
+  it('blanks secret query parameters and URL passwords but keeps the rest', () => {
+    expect(r.redactString('https://x/a?token=abc&page=2&signature=zz')).toBe(`https://x/a?token=${REDACTED}&page=2&signature=${REDACTED}`);
+    expect(r.redactString('postgres://app:pw@db:5432/shop')).toBe(`postgres://app:${REDACTED}@db:5432/shop`);
+    expect(r.redactString('Server=db;User Id=app;Password=pw;')).toBe(`Server=db;User Id=app;Password=${REDACTED};`);
+    expect(r.redactString('plain text')).toBe('plain text');
+  });
+
+  it('redacts nested objects without touching the input', () => {
+    const input = { user: 'ann', creds: { password: 'p', token: 't' }, list: [{ secret: 's' }] };
+    expect(r.redactValue(input)).toEqual({ user: 'ann', creds: { password: REDACTED, token: REDACTED }, list: [{ secret: REDACTED }] });
+    expect(input.creds.password).toBe('p');
+  });
+});
