@@ -31,7 +31,7 @@ Prints Prometheus alerting rules (YAML) for the given thresholds:
   --label NAME=VALUE           Restrict every rule to series with this label. Repeatable.
   --lookback DURATION          Window for the last report (default ${DEFAULT_LOOKBACK}).
   --severity NAME              Value of the severity label (default warning).
-  --group NAME                 Rule group name (default otel-monitor).
+  --group NAME                 Rule group name (default otel-monitor-tasks).
   -h, --help                   Show this help.
 
 Check the output with: promtool check rules FILE
@@ -73,7 +73,7 @@ export function rules(argv: readonly string[], io: Io): number {
   const lookback = parseDuration(parsed.values.get('lookback') ?? DEFAULT_LOOKBACK, '--lookback');
   const labels = parseLabels(parsed.lists.get('label') ?? []);
   const severity = parsed.values.get('severity') ?? 'warning';
-  const group = parsed.values.get('group') ?? 'otel-monitor';
+  const group = parsed.values.get('group') ?? 'otel-monitor-tasks';
 
   const generated = [...tasks.flatMap((t) => taskRules(t.name, t.minutes, labels, lookback, severity)),
     ...roles.flatMap((r) => roleRules(r.name, r.minutes, labels, lookback, severity))];
