@@ -1,0 +1,70 @@
+// Load generators: wrk (apt) when present, because one C thread drives far more requests than
+// a Node client and so measures the server rather than itself; autocannon (npm) as a fallback.
+// Both run pinned to CPU 1; the server under test runs on CPU 0.
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+/** Returns 'wrk' (installing it with apt-get if missing and possible) or 'autocannon'. */
+export function ensureLoadGen() {
+  if (has('wrk')) return 'wrk';
+  if (has('apt-get')) {
+    console.error('wrk not found; trying apt-get install -y wrk');
+    // Bounded: another apt process may hold the lock; give up after 5 minutes.
+    spawnSync('apt-get', ['install', '-y', '-o', 'DPkg::Lock::Timeout=120', 'wrk'], { stdio: 'inherit', timeout: 300_000 });
+    if (has('wrk')) return 'wrk';
+  }
+  console.error('wrk unavailable; using autocannon');
+  return 'autocannon';
+}
+
+export function loadGenVersion(tool, node) {
+  if (tool === 'wrk') return (spawnSync('wrk', ['--version']).stdout.toString().match(/wrk (\S+)/) ?? [])[1] ?? 'wrk';
+  return `autocannon ${spawnSync(node, [AUTOCANNON, '--version']).stdout.toString().trim()}`;
+}
+
+function run(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn('taskset', ['-c', '1', cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} exited ${code}: ${out}`))));
+  });
+}
+
+const MS = { us: 1e-3, ms: 1, s: 1e3 };
+
+/**
+ * Drives `url` for `seconds` with `connections` keep-alive connections.
+ * Returns { rps, p50, p99 (ms), requests, errors }.
+ */
+export async function runLoad(tool, node, url, seconds, connections = 50) {
+  if (tool === 'wrk') {
+    const out = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]);
+    const pct = (p) => {
+      const m = out.match(new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm'));
+      return m ? Number(m[1]) * MS[m[2]] : NaN;
+    };
+    const socket = out.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
+    const non2xx = Number((out.match(/Non-2xx or 3xx responses: (\d+)/) ?? [])[1] ?? 0);
+    return {
+      rps: Number((out.match(/Requests\/sec:\s+([\d.]+)/) ?? [])[1]),
+      p50: pct(50),
+      p99: pct(99),
+      requests: Number((out.match(/(\d+) requests in/) ?? [])[1]),
+      errors: non2xx + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
+    };
+  }
+  const r = JSON.parse(await run(node, [AUTOCANNON, '-j', '-c', String(connections), '-d', String(seconds), url]));
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    requests: r.requests.total,
+    errors: r.errors + r.timeouts + r.non2xx,
+  };
+}

@@ -1,0 +1,64 @@
+// Summarises a V8 .cpuprofile (from `node --cpu-prof`) by package: self time of every frame,
+// grouped by the node_modules package its script belongs to, `node:internal` for Node's own
+// JavaScript, `app` for the benchmark app, or V8's pseudo-frames such as (garbage collector).
+// Usage: node bench/profile.js file.cpuprofile
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export function packageOf(url, functionName) {
+  if (!url) return functionName.startsWith('(') ? functionName : '(V8 builtins, native)';
+  const nm = url.lastIndexOf('/node_modules/');
+  if (nm !== -1) {
+    const parts = url.slice(nm + '/node_modules/'.length).split('/');
+    return parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  }
+  if (url.startsWith('node:')) return 'node:internal';
+  const path = url.replace(/^file:\/\//, '');
+  if (path.startsWith(`${ROOT}dist/`)) return '@org/otel-monitor';
+  if (path.startsWith(`${ROOT}bench/`)) return 'app';
+  return path;
+}
+
+/**
+ * Returns [{ pkg, ms, share }] sorted by self time, share being of all non-idle time.
+ * `window` ({ fromEndUs, toEndUs }) keeps only samples taken that long before the profile's
+ * end, so that start-up, which --cpu-prof records too, does not count as time under load.
+ */
+export function summariseProfile(file, window = { fromEndUs: Infinity, toEndUs: 0 }) {
+  const prof = JSON.parse(readFileSync(file, 'utf8'));
+  const pkgById = new Map(prof.nodes.map((n) => [n.id, packageOf(n.callFrame.url, n.callFrame.functionName)]));
+  const us = new Map();
+  let t = prof.startTime;
+  // timeDeltas[i] is the time elapsed before sample i; attribute it to that sample's frame.
+  prof.samples.forEach((id, i) => {
+    const dt = prof.timeDeltas[i] ?? 0;
+    t += dt;
+    const beforeEnd = prof.endTime - t;
+    if (beforeEnd > window.fromEndUs || beforeEnd < window.toEndUs) return;
+    const pkg = pkgById.get(id);
+    us.set(pkg, (us.get(pkg) ?? 0) + dt);
+  });
+  us.delete('(idle)'); // the server waiting for the network is not cost
+  const total = [...us.values()].reduce((a, b) => a + b, 0) || 1;
+  return [...us]
+    .map(([pkg, t]) => ({ pkg, ms: t / 1000, share: t / total }))
+    .sort((a, b) => b.ms - a.ms);
+}
+
+export function formatProfile(rows, top = 15) {
+  const lines = ['| package | self time (ms) | share of busy time |', '|---|---:|---:|'];
+  for (const r of rows.slice(0, top)) lines.push(`| ${r.pkg} | ${r.ms.toFixed(0)} | ${(r.share * 100).toFixed(1)}% |`);
+  const rest = rows.slice(top);
+  if (rest.length) {
+    const ms = rest.reduce((a, r) => a + r.ms, 0);
+    const share = rest.reduce((a, r) => a + r.share, 0);
+    lines.push(`| ${rest.length} others | ${ms.toFixed(0)} | ${(share * 100).toFixed(1)}% |`);
+  }
+  return lines.join('\n');
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const f of process.argv.slice(2)) console.log(`${f}\n${formatProfile(summariseProfile(f))}\n`);
+}

@@ -1,0 +1,172 @@
+// Turns the raw results of run.js into the Markdown of docs/BENCHMARKS.md. Every figure is a
+// median over the interleaved runs, with min–max, and a ratio to bare Node from the same run.
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–');
+const span = (xs, digits = 0) => (xs.length ? `${fmt(Math.min(...xs), digits)}–${fmt(Math.max(...xs), digits)}` : '–');
+const ratio = (x, base) => (Number.isFinite(x) && base ? `${fmt(x / base, 2)}×` : '–');
+const over = (x, base, digits = 0, unit = '') => (Number.isFinite(x) && Number.isFinite(base) ? `${x >= base ? '+' : '−'}${fmt(Math.abs(x - base), digits)}${unit}` : '–');
+const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+const APP_LABEL = { http: '`node:http` hello world', express: 'Express hello world' };
+
+/** Per app and configuration: medians of every field, plus the raw lists. */
+function summarise(results) {
+  const s = {};
+  for (const [app, byCfg] of Object.entries(results.load)) {
+    for (const [cfg, runs] of Object.entries(byCfg)) {
+      const col = (k) => runs.map((r) => r[k]).filter(Number.isFinite);
+      const requests = runs.reduce((a, r) => a + r.requests, 0);
+      const spans = runs.reduce((a, r) => a + r.spans, 0);
+      ((s[app] ??= {})[cfg] = {
+        runs: runs.length, col,
+        rps: median(col('rps')), p50: median(col('p50')), p99: median(col('p99')),
+        rssStart: median(col('rssStart')), rssLoad: median(col('rssLoad')),
+        requests, spans, spansPerRequest: spans / requests,
+        errors: runs.reduce((a, r) => a + r.errors, 0),
+        formats: [...new Set(runs.map((r) => r.formats).filter(Boolean))].join(', ') || 'nothing',
+        names: runs.reduce((acc, r) => {
+          for (const [n, c] of Object.entries(r.names)) acc[n] = (acc[n] ?? 0) + c;
+          return acc;
+        }, {}),
+        metrics: runs.reduce((a, r) => a + r.metrics, 0), logs: runs.reduce((a, r) => a + r.logs, 0),
+        ungraceful: runs.filter((r) => !r.graceful).length,
+      });
+    }
+  }
+  return s;
+}
+
+function targets(results, s) {
+  const subjects = results.meta.configs.filter((c) => c.id.startsWith('ours'));
+  const up = (app) => s[app]?.upstream;
+  const bare = (app) => s[app]?.bare;
+  const rpsRatio = (app, id) => s[app]?.[id]?.rps / bare(app)?.rps;
+  const startup = (id) => median(results.startup[id] ?? []) - median(results.startup.bare ?? []);
+  const worst = (k, id) => Math.max(...['http', 'express'].map((app) => s[app]?.[id]?.[k] - bare(app)?.[k]));
+  const wire = (id, p) => results.wire.find((w) => w.config === id && w.protocol === p);
+  const perSpan = (w) => (w && w.spans ? w.bytes / w.spans : NaN);
+
+  const rows = [];
+  const add = (name, threshold, value, ok) =>
+    rows.push({ name, threshold, cells: subjects.map((c) => (Number.isFinite(ok.num(c.id)) ? `${value(c.id)} ${ok.test(c.id) ? 'pass' : '**FAIL**'}` : 'not measured')) });
+  for (const [app, min] of [['express', 0.65], ['http', 0.45]]) {
+    const upR = up(app) ? up(app).rps / bare(app)?.rps : NaN;
+    add(`${APP_LABEL[app]} throughput ratio`, `≥ ${min} and > upstream (${fmt(upR, 2)})`, (id) => fmt(rpsRatio(app, id), 2),
+      { num: (id) => rpsRatio(app, id), test: (id) => rpsRatio(app, id) >= min && (!Number.isFinite(upR) || rpsRatio(app, id) > upR) });
+  }
+  add('start-up overhead (Express app)', '≤ 300 ms', (id) => `${fmt(startup(id))} ms`, { num: startup, test: (id) => startup(id) <= 300 });
+  add('RSS over bare after start-up (worse app)', '≤ 30 MB', (id) => `${fmt(worst('rssStart', id), 1)} MB`, { num: (id) => worst('rssStart', id), test: (id) => worst('rssStart', id) <= 30 });
+  add('RSS over bare after load (worse app)', '≤ 60 MB', (id) => `${fmt(worst('rssLoad', id), 1)} MB`, { num: (id) => worst('rssLoad', id), test: (id) => worst('rssLoad', id) <= 60 });
+  for (const p of [...new Set(results.wire.map((w) => w.protocol))]) {
+    const upB = perSpan(wire('upstream', p));
+    add(`bytes per span, ${p}`, `≤ upstream (${fmt(upB, 1)} B)`, (id) => `${fmt(perSpan(wire(id, p)), 1)} B`,
+      { num: (id) => perSpan(wire(id, p)), test: (id) => perSpan(wire(id, p)) <= upB });
+  }
+  add('every request exported (`node:http` spans/request)', '≥ 1.00', (id) => fmt(s.http?.[id]?.spansPerRequest, 2),
+    { num: (id) => s.http?.[id]?.spansPerRequest, test: (id) => s.http?.[id]?.spansPerRequest >= 0.995 });
+  return table(['target', 'threshold', ...subjects.map((c) => c.label)], rows.map((r) => [r.name, r.threshold, ...r.cells]));
+}
+
+export function render(results) {
+  const { meta } = results;
+  const s = summarise(results);
+  const label = Object.fromEntries(meta.configs.map((c) => [c.id, c.label]));
+  const ids = meta.configs.map((c) => c.id);
+  const out = [];
+  const m = meta.machine;
+  const v = meta.versions;
+
+  out.push(`# Benchmarks${meta.quick ? ' (quick run: too short to quote)' : ''}`, '');
+  out.push('Generated by `npm run bench` (`bench/run.js`); do not edit by hand. Regenerate whenever a hot path changes.', '');
+  out.push(`- Date: ${meta.date.slice(0, 10)}`);
+  out.push(`- Machine: ${m.nproc} CPUs (${m.cpu}), ${fmt(m.memGb, 0)} GB memory; other processes used ${fmt(m.otherCpu * 100, 0)}% of the machine's CPU during the run (noise)`);
+  out.push(`- Node ${v.node}; @org/otel-monitor ${v.ours}; @opentelemetry/auto-instrumentations-node ${v.upstream} (sdk-node ${v.sdkNode}); express ${v.express}; load generator ${v.loadGen}`);
+  out.push(`- ${meta.mode.reps} interleaved repetitions of ${meta.mode.warmup} s warm-up + ${meta.mode.seconds} s load per app and configuration; ${meta.mode.startupRuns} start-up runs each`);
+  for (const sk of meta.skipped) out.push(`- **Not measured:** ${sk}`);
+  out.push('');
+
+  if (ids.some((id) => id.startsWith('ours'))) out.push('## Targets (issue 5)', '', targets(results, s), '');
+
+  out.push('## Throughput and latency', '', 'Medians with min–max; ratios are to bare Node from the same run (latency ratios above 1 are slower).', '');
+  for (const app of Object.keys(s)) {
+    const b = s[app].bare;
+    const rows = ids.filter((id) => s[app][id]).map((id) => {
+      const r = s[app][id];
+      return [label[id], fmt(r.rps), span(r.col('rps')), ratio(r.rps, b?.rps), `${fmt(r.p50, 2)} (${ratio(r.p50, b?.p50)})`, `${fmt(r.p99, 2)} (${ratio(r.p99, b?.p99)})`,
+        id === 'bare' ? '–' : fmt(r.spansPerRequest, 2), id === 'bare' ? '–' : r.formats, fmt(r.errors)];
+    });
+    out.push(`### ${APP_LABEL[app]}`, '', table(['configuration', 'req/s', 'min–max', 'ratio', 'p50 ms', 'p99 ms', 'spans/request', 'exported as', 'errors'], rows), '');
+  }
+
+  const st = results.startup;
+  const sb = median(st.bare ?? []);
+  out.push('## Start-up', '', 'Spawn to the first answered HTTP request, Express app.', '');
+  out.push(table(['configuration', 'median ms', 'min–max', 'overhead', 'ratio'], ids.filter((id) => st[id]?.length).map((id) => {
+    const x = median(st[id]);
+    return [label[id], fmt(x), span(st[id]), id === 'bare' ? '–' : over(x, sb, 0, ' ms'), ratio(x, sb)];
+  })), '');
+
+  out.push('## Memory (RSS)', '', 'After start-up (settled, before load) and right after the load run; MB.', '');
+  const memRows = [];
+  for (const app of Object.keys(s)) {
+    const b = s[app].bare;
+    for (const id of ids.filter((i) => s[app][i])) {
+      const r = s[app][id];
+      memRows.push([label[id], app, `${fmt(r.rssStart)} (${span(r.col('rssStart'))})`, over(r.rssStart, b?.rssStart, 1), ratio(r.rssStart, b?.rssStart),
+        `${fmt(r.rssLoad)} (${span(r.col('rssLoad'))})`, over(r.rssLoad, b?.rssLoad, 1), ratio(r.rssLoad, b?.rssLoad)]);
+    }
+  }
+  out.push(table(['configuration', 'app', 'after start-up', 'over bare', 'ratio', 'after load', 'over bare', 'ratio'], memRows), '');
+
+  out.push('## What the sink received', '', 'Every instrumented run exports to a local OTLP sink that decodes and counts; requests include warm-up.', '');
+  const sinkRows = [];
+  for (const app of Object.keys(s)) {
+    for (const id of ids.filter((i) => i !== 'bare' && s[app][i])) {
+      const r = s[app][id];
+      const names = Object.entries(r.names).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([n, c]) => `${n} (${fmt(c / r.requests, 2)})`).join(', ');
+      sinkRows.push([label[id], app, fmt(r.requests), fmt(r.spans), fmt(r.spansPerRequest, 2), names || '–', fmt(r.metrics), fmt(r.logs), `${r.runs - r.ungraceful}/${r.runs}`]);
+    }
+  }
+  out.push(table(['configuration', 'app', 'requests', 'spans', 'spans/request', 'span names (per request)', 'metrics', 'log records', 'clean exits'], sinkRows), '');
+
+  if (results.wire.length) {
+    out.push('## Wire cost', '', `${fmt(meta.mode.wireRequests)} requests to the \`node:http\` app (one server span each); bytes as sent on the wire to /v1/traces.`, '');
+    out.push(table(['configuration', 'protocol asked', 'received as', 'spans', 'bytes', 'bytes/span', 'vs upstream'], results.wire.map((w) => {
+      const up = results.wire.find((u) => u.config === 'upstream' && u.protocol === w.protocol);
+      const per = w.spans ? w.bytes / w.spans : NaN;
+      return [label[w.config], w.protocol, w.received || 'nothing', fmt(w.spans), fmt(w.bytes), fmt(per, 1), ratio(per, up && up.spans ? up.bytes / up.spans : NaN)];
+    })), '');
+  }
+
+  if (results.profiles.length) {
+    out.push('## Where the time goes', '', `Self time by package from \`node --cpu-prof\` over ${meta.mode.profileSeconds} s of load (idle excluded).`, '');
+    for (const p of results.profiles) {
+      const rows = p.rows.slice(0, 12).map((r) => [r.pkg, fmt(r.ms), `${fmt(r.share * 100, 1)}%`]);
+      out.push(`### ${label[p.config]}, ${p.app}`, '', table(['package', 'self ms', 'share'], rows), '');
+    }
+  }
+
+  out.push('## Method', '');
+  out.push('- The server runs with `taskset -c 0`; the load generator (`wrk -t1 -c50 --latency`, or autocannon `-c 50` when wrk is missing) and the runner with the sink run on CPU 1.');
+  out.push('- Configurations run interleaved (A B C D, B C D A, …), each in a fresh process: start, settle, RSS, warm-up load, measured load, RSS, SIGTERM (agents flush), then the sink decodes and counts.');
+  out.push(`- Every instrumented configuration exports OTLP/HTTP to the sink with the same batch settings: ${Object.entries(meta.batchEnv).map(([k, val]) => `\`${k}=${val}\``).join(', ')}. Protocol and compression are each agent's default, shown as "exported as".`);
+  for (const c of meta.configs) out.push(`- ${c.label}: \`${Object.entries(c.env).map(([k, val]) => `${k}=${val} `).join('')}${c.cmd}\``);
+  out.push('- The upstream register (0.82) installs no ESM hook of its own, so it runs with the loader flag its README documents; without it the ESM Express app is only partly patched (no `http.route`). That hook is most of its start-up time.');
+  out.push('- Start-up polls the port every 2 ms from spawn; RSS is `VmRSS` of the server process.');
+  out.push('', '## Running it', '');
+  out.push('- `npm run bench`: the full run (about 15 minutes), rewrites this file.');
+  out.push('- `npm run bench -- --quick`: a smoke run of a minute or so, written to a temp file (or `--out FILE`); `npm test` runs it.');
+  out.push('- `npm run bench -- --profile`: only the CPU profiles, summarised by package; `node bench/profile.js FILE.cpuprofile` summarises any profile.');
+  out.push('- `--configs bare,upstream,ours,ours-http-express` restricts the configurations.');
+  if (results.errors.length) {
+    out.push('', '## Errors during this run', '');
+    for (const e of results.errors) out.push(`- ${e.replace(/\s+/g, ' ').slice(0, 300)}`);
+  }
+  out.push('');
+  return out.join('\n');
+}

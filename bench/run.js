@@ -1,0 +1,338 @@
+// Overhead benchmark: bare Node against the upstream register and our preload, interleaved.
+//   npm run bench                  full run (~15 min), writes docs/BENCHMARKS.md
+//   npm run bench -- --quick       short smoke run, writes a temp file (or --out FILE)
+//   npm run bench -- --profile     only CPU-profile the instrumented servers, print per package
+//   --configs bare,upstream        restrict the configurations (ids below)
+// The server runs on CPU 0; this process (sink, probes) and the load generator on CPU 1.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startSink } from './sink.js';
+import { ensureLoadGen, loadGenVersion, runLoad } from './load.js';
+import { summariseProfile, formatProfile } from './profile.js';
+import { render } from './report.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// The Node the users run (the `node` devDependency), not whatever is first on PATH.
+const NODE_BIN = join(ROOT, 'node_modules/.bin/node');
+const NODE = existsSync(NODE_BIN) ? realpathSync(NODE_BIN) : process.execPath;
+const APPS = ['http', 'express'];
+
+const { values: opts } = parseArgs({
+  options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, out: { type: 'string' }, configs: { type: 'string' } },
+});
+const MODE = opts.quick
+  ? { reps: 1, seconds: 2, warmup: 1, startupRuns: 2, wireRequests: 300, settleMs: 500, profileSeconds: 3 }
+  : { reps: 5, seconds: 10, warmup: 3, startupRuns: 9, wireRequests: 3000, settleMs: 1000, profileSeconds: 10 };
+
+// The upstream register does not register an ESM hook itself (0.82), and the apps are ESM,
+// so it needs the loader flag its README documents; without it Express is never patched.
+const UPSTREAM = ['--experimental-loader=@opentelemetry/instrumentation/hook.mjs', '--import', '@opentelemetry/auto-instrumentations-node/register'];
+const CONFIGS = [
+  { id: 'bare', label: 'bare Node', args: [] },
+  { id: 'upstream', label: 'upstream register', args: UPSTREAM },
+  { id: 'ours', label: 'ours (defaults)', args: ['--import', '@org/otel-monitor'] },
+  { id: 'ours-http-express', label: 'ours, http+express only', args: ['--import', '@org/otel-monitor'], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,express' } },
+];
+// The same batch settings for every agent: the spec defaults, spelled out so that no agent runs
+// with a bigger queue or shorter delay than another. 100% sampling.
+const BATCH_ENV = {
+  OTEL_TRACES_SAMPLER: 'parentbased_always_on',
+  OTEL_BSP_SCHEDULE_DELAY: '5000',
+  OTEL_BSP_MAX_QUEUE_SIZE: '2048',
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '512',
+  OTEL_BSP_EXPORT_TIMEOUT: '30000',
+};
+const PROTOCOLS = [
+  { label: 'protobuf+gzip', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' } },
+  { label: 'protobuf', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_COMPRESSION: 'none' } },
+  { label: 'json', env: { OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_COMPRESSION: 'none' } },
+];
+
+const t0 = Date.now();
+const log = (...a) => console.error(`[bench ${((Date.now() - t0) / 1000).toFixed(0)}s]`, ...a);
+/** A-B-C, B-C-A, C-A-B…: interleaved, and no configuration always goes first. */
+const rotate = (list, i) => list.map((_, j) => list[(i + j) % list.length]);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** One GET without keep-alive; true on a 200. */
+function probe(url) {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 5000 }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode === 200));
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => req.destroy());
+  });
+}
+
+function rssMb(pid) {
+  const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+function serverEnv(cfg, sinkUrl) {
+  // Nothing from this shell's OTEL_*/SENTRY_*/NODE_OPTIONS may change what is measured.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OTEL_|SENTRY_|NODE_OPTIONS$)/.test(k)));
+  if (cfg.id === 'bare') return env;
+  return { ...env, ...BATCH_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_SERVICE_NAME: 'bench', ...cfg.env };
+}
+
+/** Spawns the app pinned to CPU 0 and resolves once it has answered its first request. */
+async function startServer(cfg, app, sinkUrl, { extraArgs = [], env = {} } = {}) {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/`;
+  const argv = ['-c', '0', NODE, ...cfg.args, ...extraArgs, join(ROOT, 'bench/apps', `${app}.js`)];
+  const started = performance.now();
+  const child = spawn('taskset', argv, { cwd: ROOT, env: { ...serverEnv(cfg, sinkUrl), ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const keep = (d) => output.length < 20_000 && (output += d);
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let gone = false;
+  const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve((gone = true) && (code ?? sig))));
+  const kill = async () => {
+    if (!gone) process.kill(child.pid, 'SIGKILL');
+    await exited;
+  };
+  // Poll every 2 ms; a refused connection costs the starting server nothing.
+  const deadline = Date.now() + 30_000;
+  while (!(await probe(url))) {
+    if (gone || Date.now() > deadline) {
+      await kill();
+      throw new Error(`${cfg.id}/${app} did not answer: ${output.trim().split('\n').slice(0, 5).join(' | ')}`);
+    }
+    await sleep(2);
+  }
+  const startupMs = performance.now() - started;
+  return {
+    url,
+    startupMs,
+    rss: () => rssMb(child.pid),
+    output: () => output,
+    /** SIGTERM by pid so agents flush; SIGKILL if it has not exited after 15 s. */
+    async stop() {
+      if (!gone) process.kill(child.pid, 'SIGTERM');
+      // An unref'd timer, so a finished benchmark does not wait for it to fire.
+      const graceful = await Promise.race([exited.then(() => true), sleep(15_000, false, { ref: false })]);
+      if (!graceful) await kill();
+      return graceful;
+    },
+  };
+}
+
+/** Busy CPU ticks of the whole machine, and of this process plus its reaped children. */
+function cpuTicks() {
+  const all = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const own = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ').slice(11, 15).map(Number);
+  const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+  return { busy: sum(all) - all[3] - all[4], total: sum(all), own: sum(own) }; // minus idle and iowait
+}
+
+/** Share of the machine's CPU that other work used while the benchmark ran: the noise. */
+function otherCpu(start) {
+  const end = cpuTicks();
+  return Math.max(0, end.busy - start.busy - (end.own - start.own)) / (end.total - start.total);
+}
+
+function machine() {
+  const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
+  return {
+    nproc: os.cpus().length, // not `nproc`: it counts only the CPUs this pinned process may use
+    cpu: (cpuinfo.match(/^model name\s*:\s*(.+)$/m) ?? [])[1] ?? 'unknown',
+    memGb: os.totalmem() / 2 ** 30,
+  };
+}
+
+function versions(loadGen) {
+  const pkg = (name) => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).stdout.toString().trim();
+  return {
+    node: spawnSync(NODE, ['--version']).stdout.toString().trim(),
+    ours: `${JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version} (${git})`,
+    upstream: pkg('@opentelemetry/auto-instrumentations-node'),
+    sdkNode: pkg('@opentelemetry/sdk-node'),
+    express: pkg('express'),
+    loadGen: loadGenVersion(loadGen, NODE),
+  };
+}
+
+/** One load run: start, settle, warm up, measure, stop, count what the sink received. */
+async function loadRun(cfg, app, sink, loadGen) {
+  sink.take(); // drop whatever a failed earlier run left behind
+  const s = await startServer(cfg, app, sink.url);
+  try {
+    await sleep(MODE.settleMs);
+    const rssStart = s.rss();
+    const warm = await runLoad(loadGen, NODE, s.url, MODE.warmup);
+    const r = await runLoad(loadGen, NODE, s.url, MODE.seconds);
+    const rssLoad = s.rss();
+    const graceful = await s.stop();
+    const sent = sink.take();
+    return {
+      rps: r.rps, p50: r.p50, p99: r.p99, rssStart, rssLoad, graceful,
+      errors: warm.errors + r.errors,
+      requests: 1 + warm.requests + r.requests, // + the start-up probe
+      spans: sent.traces.items,
+      formats: sent.traces.formats,
+      names: Object.fromEntries(sent.traces.names),
+      metrics: sent.metrics.items,
+      logs: sent.logs.items,
+    };
+  } finally {
+    await s.stop();
+  }
+}
+
+async function wireRun(cfg, proto, sink) {
+  sink.take(); // drop whatever a failed earlier run left behind
+  const s = await startServer(cfg, 'http', sink.url, { env: proto.env });
+  try {
+    // A fixed number of requests, 10 at a time; each is one server span in every agent.
+    let left = MODE.wireRequests - 1;
+    await Promise.all(Array.from({ length: 10 }, async () => {
+      while (left-- > 0) await probe(s.url);
+    }));
+    await s.stop();
+    const t = sink.take().traces;
+    return { config: cfg.id, protocol: proto.label, received: t.formats, spans: t.items, bytes: t.wireBytes, requests: MODE.wireRequests };
+  } finally {
+    await s.stop();
+  }
+}
+
+async function profileRun(cfg, app, sink, loadGen) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'bench-prof-'));
+  const s = await startServer(cfg, app, sink.url, { extraArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
+  try {
+    await runLoad(loadGen, NODE, s.url, 1);
+    const loadStart = Date.now();
+    await runLoad(loadGen, NODE, s.url, MODE.profileSeconds);
+    const loadEnd = Date.now();
+    if (!(await s.stop())) throw new Error('server did not exit on SIGTERM, so no profile was written');
+    const exitAt = Date.now();
+    sink.take();
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) throw new Error(`no .cpuprofile in ${dir}`);
+    // Only the measured load: the profile also covers start-up, warm-up and shutdown.
+    const window = { fromEndUs: (exitAt - loadStart) * 1000, toEndUs: (exitAt - loadEnd) * 1000 };
+    return { config: cfg.id, app, file: join(dir, file), rows: summariseProfile(join(dir, file), window) };
+  } finally {
+    await s.stop();
+  }
+}
+
+/** Runs fn, logging and recording a failure instead of aborting the whole benchmark. */
+async function attempt(what, errors, fn) {
+  try {
+    return await fn();
+  } catch (err) {
+    log(`FAILED ${what}: ${err.message}`);
+    errors.push(`${what}: ${err.message}`);
+    return undefined;
+  }
+}
+
+async function main() {
+  if (os.availableParallelism() < 2) throw new Error('needs 2 CPUs: the server and the load generator are pinned apart');
+  spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)]); // this process, sink included, on CPU 1
+  const cpuAtStart = cpuTicks();
+  const loadGen = ensureLoadGen();
+  const sink = await startSink();
+
+  const skipped = [];
+  const wanted = opts.configs ? opts.configs.split(',') : CONFIGS.map((c) => c.id);
+  const configs = CONFIGS.filter((c) => wanted.includes(c.id)).filter((c) => {
+    const ready = !c.id.startsWith('ours') || existsSync(join(ROOT, 'dist/index.js'));
+    if (!ready) skipped.push(`${c.label}: dist/index.js not built`);
+    return ready;
+  });
+  const instrumented = configs.filter((c) => c.id !== 'bare');
+  const errors = [];
+  const results = {
+    meta: {
+      date: new Date().toISOString(), quick: !!opts.quick, mode: MODE, machine: machine(), versions: versions(loadGen),
+      loadGen, batchEnv: BATCH_ENV, skipped,
+      configs: configs.map((c) => ({ id: c.id, label: c.label, cmd: ['node', ...c.args, 'app.js'].join(' '), env: c.env ?? {} })),
+    },
+    startup: {}, load: {}, wire: [], profiles: [], errors,
+  };
+
+  if (!opts.profile) {
+    log(`start-up: ${MODE.startupRuns} runs × ${configs.length} configurations`);
+    for (let i = 0; i < MODE.startupRuns; i++) {
+      for (const cfg of rotate(configs, i)) {
+        const ms = await attempt(`start-up ${cfg.id}`, errors, async () => {
+          const s = await startServer(cfg, 'express', sink.url);
+          await s.stop();
+          sink.take();
+          return s.startupMs;
+        });
+        if (ms !== undefined) (results.startup[cfg.id] ??= []).push(ms);
+      }
+    }
+    for (let rep = 0; rep < MODE.reps; rep++) {
+      for (const app of APPS) {
+        for (const cfg of rotate(configs, rep)) {
+          log(`load rep ${rep + 1}/${MODE.reps} ${app} ${cfg.id}`);
+          const r = await attempt(`load ${app} ${cfg.id}`, errors, () => loadRun(cfg, app, sink, loadGen));
+          if (r) ((results.load[app] ??= {})[cfg.id] ??= []).push(r);
+        }
+      }
+    }
+    for (const cfg of instrumented.filter((c) => c.id === 'upstream' || c.id === 'ours')) {
+      // Quick runs keep the two encodings the issue compares and skip plain protobuf.
+      for (const proto of PROTOCOLS.filter((p) => !opts.quick || p.label !== 'protobuf')) {
+        log(`wire ${cfg.id} ${proto.label}`);
+        const w = await attempt(`wire ${cfg.id} ${proto.label}`, errors, () => wireRun(cfg, proto, sink));
+        if (w) results.wire.push(w);
+      }
+    }
+  }
+  if (opts.profile || !opts.quick) {
+    // Bare Node too, as the baseline for node:internal and GC time.
+    for (const cfg of configs.filter((c) => c.id !== 'ours-http-express')) {
+      for (const app of APPS) {
+        log(`profile ${cfg.id} ${app}`);
+        const p = await attempt(`profile ${app} ${cfg.id}`, errors, () => profileRun(cfg, app, sink, loadGen));
+        if (p) results.profiles.push(p);
+      }
+    }
+  }
+  await sink.close();
+  results.meta.machine.otherCpu = otherCpu(cpuAtStart);
+
+  const raw = join(os.tmpdir(), `otel-monitor-bench-${Date.now()}.json`);
+  writeFileSync(raw, JSON.stringify(results, null, 2));
+  log(`raw results: ${raw}`);
+  if (opts.profile) {
+    for (const p of results.profiles) console.log(`\n### ${p.config}, ${p.app} app (${p.file})\n\n${formatProfile(p.rows)}`);
+    return;
+  }
+  const out = opts.out ?? (opts.quick ? join(os.tmpdir(), 'otel-monitor-bench-quick.md') : join(ROOT, 'docs/BENCHMARKS.md'));
+  const md = render(results);
+  writeFileSync(out, md);
+  console.log(md);
+  log(`report written to ${out}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
