@@ -4,7 +4,7 @@
 // onStart/onEnd run for every span of the process, so for all other spans they do one or two
 // property reads and return: no allocation, no closures, no Map lookups.
 import { SpanStatusCode, type Attributes, type Context, type HrTime, type Meter } from '@opentelemetry/api';
-import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { ReadableSpan, Sampler, SamplingDecision, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import {
   ATTR_ENDUSER_ID,
   ATTR_TASK_CHECKIN_MARGIN,
@@ -215,6 +215,27 @@ export class TaskStatusSpanProcessor implements SpanProcessor {
       /* see checkInStarted */
     }
   }
+}
+
+/**
+ * Wraps the configured sampler so that task spans are always *recorded*, even when the sampler
+ * (a ratio, or a parent-based one under an unsampled request) drops them: a span that is not
+ * recorded never reaches any span processor, so a sampled-out run would look like a missed run.
+ * Recorded-but-not-sampled spans reach this processor but are not exported. Other spans get the
+ * delegate's decision unchanged; the extra cost is one property read when the delegate drops.
+ */
+export function recordTaskSpans(delegate: Sampler): Sampler {
+  return {
+    shouldSample(context, traceId, spanName, spanKind, attributes, links) {
+      const result = delegate.shouldSample(context, traceId, spanName, spanKind, attributes, links);
+      // 0 = NOT_RECORD, 1 = RECORD (numbers: this file imports only types from the SDK).
+      if (result.decision === (0 as SamplingDecision) && typeof attributes[ATTR_TASK_NAME] === 'string') {
+        return { ...result, decision: 1 as SamplingDecision };
+      }
+      return result;
+    },
+    toString: () => `RecordTaskSpans{${delegate.toString()}}`,
+  };
 }
 
 /**

@@ -3,7 +3,7 @@
 import { context, metrics, trace, type Attributes } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { MeterProvider, MetricReader, type DataPoint, type Histogram } from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type Sampler } from '@opentelemetry/sdk-trace';
 import { TaskStatusSpanProcessor, type SentryCheckIns } from '../../src/processors/task-status.js';
 
 class TestReader extends MetricReader {
@@ -23,7 +23,7 @@ export interface TestOtel {
   shutdown: () => Promise<void>;
 }
 
-export function startTestOtel(opts: { lastSeenRoles?: string[]; sentry?: SentryCheckIns } = {}): TestOtel {
+export function startTestOtel(opts: { lastSeenRoles?: string[]; sentry?: SentryCheckIns; sampler?: Sampler } = {}): TestOtel {
   const reader = new TestReader();
   const meterProvider = new MeterProvider({ readers: [reader] });
   const spans = new InMemorySpanExporter();
@@ -32,7 +32,10 @@ export function startTestOtel(opts: { lastSeenRoles?: string[]; sentry?: SentryC
     lastSeenRoles: opts.lastSeenRoles ?? [],
     ...(opts.sentry ? { sentry: opts.sentry } : {}),
   });
-  const tracerProvider = new TracerProvider({ spanProcessors: [processor, new SimpleSpanProcessor({ exporter: spans })] });
+  const tracerProvider = new TracerProvider({
+    spanProcessors: [processor, new SimpleSpanProcessor({ exporter: spans })],
+    ...(opts.sampler ? { sampler: opts.sampler } : {}),
+  });
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   trace.setGlobalTracerProvider(tracerProvider);
   metrics.setGlobalMeterProvider(meterProvider);

@@ -4,7 +4,8 @@ import type { Histogram } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { monitorTask } from '../../src/api/tasks.js';
 import { setUser } from '../../src/api/user.js';
-import { monitorSlug } from '../../src/processors/task-status.js';
+import { AlwaysOffSampler, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace';
+import { monitorSlug, recordTaskSpans } from '../../src/processors/task-status.js';
 import * as S from '../../src/semconv.js';
 import { pointWith, startTestOtel, type TestOtel } from './tasks-otel.js';
 
@@ -62,6 +63,29 @@ describe('TaskStatusSpanProcessor: task metrics', () => {
     trace.getTracer('t').startSpan('GET /', { kind: SpanKind.SERVER }).end();
     expect(await otel.points(S.METRIC_TASK_RUNS)).toEqual([]);
     expect(await otel.points(S.METRIC_TASK_LAST_RUN)).toEqual([]);
+  });
+});
+
+describe('recordTaskSpans sampler', () => {
+  it('keeps task runs visible to the processor when the sampler drops them, without exporting them', async () => {
+    otel = startTestOtel({ sampler: recordTaskSpans(new ParentBasedSampler({ root: new AlwaysOffSampler() })) });
+    const tracer = trace.getTracer('t');
+    tracer.startActiveSpan('GET /', (request) => {
+      monitorTask('inside_unsampled_request', () => 1);
+      tracer.startSpan('child').end();
+      request.end();
+    });
+    monitorTask('unsampled_root', () => 2);
+    const runs = await otel.points(S.METRIC_TASK_RUNS);
+    expect(runs.map((p) => p.attributes[S.ATTR_TASK_NAME]).sort()).toEqual(['inside_unsampled_request', 'unsampled_root']);
+    expect(otel.spans.getFinishedSpans()).toEqual([]);
+  });
+
+  it('passes other decisions through', () => {
+    const always = recordTaskSpans(new TraceIdRatioBasedSampler(1));
+    const r = always.shouldSample(context.active(), '0af7651916cd43dd8448eb211c80319c', 'x', SpanKind.INTERNAL, {}, []);
+    expect(r.decision).toBe(2);
+    expect(always.toString()).toMatch(/^RecordTaskSpans\{TraceIdRatioBased/);
   });
 });
 
