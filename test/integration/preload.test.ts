@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
-import { startApp, ROOT } from '../helpers/app.js';
-import { freePort, stopAll, waitFor } from '../helpers/process.js';
+import { startApp, ROOT, NODE24 } from '../helpers/app.js';
+import { freePort, spawnTracked, stopAll, waitFor } from '../helpers/process.js';
 
 const SERVER = 2;
 const CLIENT = 3;
@@ -188,6 +188,20 @@ describe('shutdown', () => {
       const code = await app.stop('SIGTERM');
       expect(code).toBe(42);
       expect(r.spans().filter((s) => s.kind === SERVER)).toHaveLength(5);
+    });
+  });
+});
+
+describe('natural exit', () => {
+  it('flushes on beforeExit and lets the process end by itself with code 0', async () => {
+    await withReceiver(async (r) => {
+      const t = spawnTracked(NODE24, ['--import', '@org/otel-monitor', 'test/fixtures/one-shot.mjs'], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_OTLP_ENDPOINT: r.url, OTEL_BSP_SCHEDULE_DELAY: '60000' },
+      });
+      const code = await Promise.race([t.exited, new Promise((ok) => setTimeout(() => ok('still running'), 20_000))]);
+      expect(code).toBe(0);
+      expect(r.spans().filter((s) => s.kind === SERVER)).toHaveLength(3);
     });
   });
 });
