@@ -18,7 +18,7 @@ import { Redactor, RedactionLogProcessor, RedactionSpanProcessor } from './proce
 import { loadInstrumentations } from './instrumentation/instrumentations.js';
 import { registerEsmHooks, type HookMode } from './instrumentation/esm-hooks.js';
 import { registerProcessMetrics } from './instrumentation/process-metrics.js';
-import { TaskStatusSpanProcessor } from './processors/task-status.js';
+import { TaskStatusSpanProcessor, recordTaskSpans } from './processors/task-status.js';
 import { startSentry, SentryErrorSpanProcessor } from './instrumentation/sentry.js';
 
 export interface Sdk {
@@ -145,7 +145,12 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       }),
     );
   }
-  const tracerProvider = new trace.TracerProvider({ resource, sampler: createSampler(trace, config.sampler), spanProcessors });
+  const tracerProvider = new trace.TracerProvider({
+    resource,
+    // A task run that the sampler drops must still count as a run, or it would look like a missed one.
+    sampler: recordTaskSpans(createSampler(trace, config.sampler)),
+    spanProcessors,
+  });
   api.trace.setGlobalTracerProvider(tracerProvider);
 
   const logProcessors: Logs.LogRecordProcessor[] = [new ReleaseTagLogProcessor(tags), new RedactionLogProcessor(redactor)];
