@@ -4,12 +4,12 @@
 //
 //   - installs the builder pinned to the manifest's version (dist.version) into .cache/
 //   - builds into .cache/otelcol/ (git-ignored); the binary is .cache/otelcol/otelcol-monitor
-//   - skips everything when a SHA-256 of the manifest (+ Go version) matches the stamp file
+//   - skips everything when a SHA-256 of the manifest matches the stamp file
 //   - prints progress while the cold build (several minutes) runs
 //   - fails with a clear message when Go is missing or too old
 //
 // Exit code 0 and the last stdout line `collector: <absolute binary path>` on success.
-// Environment: GO (path to the go binary), OTEL_MONITOR_COLLECTOR_FORCE_BUILD=1 (ignore the stamp).
+// Environment: GO (the go binary to use), OTEL_MONITOR_COLLECTOR_FORCE_BUILD=1 (ignore the stamp).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -34,8 +34,9 @@ const fail = (msg) => {
 };
 
 function findGo() {
-  const candidates = [process.env.GO, 'go', '/usr/local/go/bin/go', join(process.env.HOME ?? '', 'go', 'bin', 'go')];
-  for (const c of candidates.filter(Boolean)) {
+  // $GO, when set, is the only candidate (so a wrong $GO fails loudly instead of being ignored).
+  const candidates = process.env.GO ? [process.env.GO] : ['go', '/usr/local/go/bin/go'];
+  for (const c of candidates) {
     const r = spawnSync(c, ['version'], { encoding: 'utf8' });
     if (r.status === 0) return { go: c, version: r.stdout.trim() };
   }
@@ -46,26 +47,27 @@ const manifest = readFileSync(MANIFEST, 'utf8');
 const version = /^\s+version:\s*([0-9.]+)\s*$/m.exec(manifest)?.[1];
 if (!version) fail(`${MANIFEST} has no dist.version`);
 
+const hash = createHash('sha256').update(manifest).digest('hex');
+const force = process.env.OTEL_MONITOR_COLLECTOR_FORCE_BUILD === '1';
+const upToDate = () => existsSync(BIN) && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === hash;
+
+if (upToDate() && !force) {
+  log('up to date (manifest unchanged), skipping build');
+  console.log(`collector: ${BIN}`);
+  process.exit(0);
+}
+
 const found = findGo();
 if (!found) {
   fail(
-    'Go is not installed (no `go` on PATH, in $GO or /usr/local/go/bin). The Collector is built from source ' +
-      `and needs Go >= ${MIN_GO.join('.')}: install it from https://go.dev/dl/ (Debian's golang-go is too old), ` +
-      'or run the stack with Docker instead: `docker compose up`.',
+    `Go is not installed (no \`go\` ${process.env.GO ? `at GO=${process.env.GO}` : 'on PATH or in /usr/local/go/bin'}). ` +
+      `The Collector is built from source and needs Go >= ${MIN_GO.join('.')}: install it from https://go.dev/dl/ ` +
+      "(Debian's golang-go is too old), or run the stack with Docker instead: `docker compose up`.",
   );
 }
 const m = /go(\d+)\.(\d+)/.exec(found.version);
 if (!m || Number(m[1]) < MIN_GO[0] || (Number(m[1]) === MIN_GO[0] && Number(m[2]) < MIN_GO[1])) {
   fail(`${found.version} is too old; the Collector v${version} needs Go >= ${MIN_GO.join('.')} (https://go.dev/dl/).`);
-}
-
-const hash = createHash('sha256').update(manifest).update(found.version).digest('hex');
-const upToDate = () => existsSync(BIN) && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === hash;
-
-if (upToDate() && process.env.OTEL_MONITOR_COLLECTOR_FORCE_BUILD !== '1') {
-  log(`up to date (manifest unchanged), skipping build`);
-  console.log(`collector: ${BIN}`);
-  process.exit(0);
 }
 
 // One build at a time (tests, demo and a developer may all ask for it); a lock older than
@@ -89,7 +91,7 @@ const unlock = () => rmSync(LOCK, { recursive: true, force: true });
 process.on('exit', unlock);
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 
-if (upToDate() && process.env.OTEL_MONITOR_COLLECTOR_FORCE_BUILD !== '1') {
+if (upToDate() && !force) {
   log('built by the other build meanwhile');
   console.log(`collector: ${BIN}`);
   process.exit(0);

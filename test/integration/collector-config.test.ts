@@ -72,6 +72,17 @@ describe('collector build and config', () => {
     expect(comps.buildinfo.version).toBe(manifest.dist.version);
   });
 
+  it('the build script skips an unchanged manifest, and without Go fails saying so', () => {
+    const script = abs('collector/build.js');
+    let r = run(process.execPath, [script]);
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/up to date \(manifest unchanged\)/);
+    expect(r.out).toContain(`collector: ${bin}`);
+    r = run(process.execPath, [script], { GO: '/nonexistent/go', OTEL_MONITOR_COLLECTOR_FORCE_BUILD: '1' });
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/Go is not installed .* needs Go >= 1\.\d+/);
+  });
+
   it('`otelcol validate` passes with the defaults and with every optional exporter enabled', () => {
     const dir = mkdtempSync(join(tmpdir(), 'otelcol-validate-'));
     for (const env of [
