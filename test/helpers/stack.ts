@@ -193,7 +193,7 @@ export function parsePromText(text: string): Map<string, number> {
  */
 export function renderPrometheusConfig(targets: Partial<Record<keyof typeof COMPOSE_TARGETS, string>>): any {
   const doc = YAML.parse(readFileSync(abs(PATHS.prometheusConfig), 'utf8'));
-  const swap = new Map(Object.entries(targets).map(([k, v]) => [COMPOSE_TARGETS[k as keyof typeof COMPOSE_TARGETS], v]));
+  const swap = new Map<string, string | undefined>(Object.entries(targets).map(([k, v]) => [COMPOSE_TARGETS[k as keyof typeof COMPOSE_TARGETS], v]));
   const fix = (list: string[]) => list.map((t) => swap.get(t) ?? t);
   for (const sc of doc.scrape_configs ?? []) for (const s of sc.static_configs ?? []) s.targets = fix(s.targets);
   for (const am of doc.alerting?.alertmanagers ?? []) for (const s of am.static_configs ?? []) s.targets = fix(s.targets);
