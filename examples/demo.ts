@@ -44,7 +44,8 @@ try {
     what: 'both releases in Prometheus',
   });
   const spanCalls = `sum by (service_version) (traces_span_metrics_calls_total{service_name="${SERVICE}", span_kind="SPAN_KIND_SERVER"})`;
-  await waitFor(async () => (await q(spanCalls)).length === 2, { timeoutMs: 90_000, what: 'span metrics for both releases' });
+  // A new span-metrics series is first exposed at 0, so wait for counts rather than for series.
+  await waitFor(async () => (await q(`${spanCalls} > 0`)).length === 2, { timeoutMs: 90_000, what: 'span metrics for both releases' });
 
   step('what landed in Prometheus, per release');
   const byRelease = async (expr: string) =>
