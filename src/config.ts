@@ -50,6 +50,7 @@ export interface Config {
   redactKeys: string[];
   lastSeenRoles: string[];
   shutdownTimeoutMs: number;
+  compileCache: boolean;
   sentry?: { dsn: string; release?: string; environment?: string; sampleRate: number };
 }
 
@@ -297,6 +298,7 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     redactKeys: [...DEFAULT_REDACT_KEYS, ...(list('OTEL_MONITOR_REDACT_KEYS') ?? []).map((k) => k.toLowerCase())],
     lastSeenRoles: list('OTEL_MONITOR_LAST_SEEN_ROLES') ?? [],
     shutdownTimeoutMs: int('OTEL_MONITOR_SHUTDOWN_TIMEOUT', 5000, 100),
+    compileCache: bool('OTEL_MONITOR_COMPILE_CACHE', true),
     sentry,
   };
   if (config.batch.maxExportBatchSize > config.batch.maxQueueSize) {

@@ -11,13 +11,14 @@ import type { Config } from './config.js';
 import type { ReleaseInfo } from './resource.js';
 import { buildResource } from './resource.js';
 import { requireCjs } from './require.js';
-import { log, describe } from './log.js';
+import { log, describe, contained } from './log.js';
 import { createLogExporter, createMetricExporter, createSpanExporter } from './exporters/otlp.js';
 import { ReleaseTagLogProcessor, ReleaseTagSpanProcessor } from './processors/release-tags.js';
 import { Redactor, RedactionLogProcessor, RedactionSpanProcessor } from './processors/redaction.js';
 import { loadInstrumentations } from './instrumentation/instrumentations.js';
 import { registerEsmHooks, type HookMode } from './instrumentation/esm-hooks.js';
 import { registerProcessMetrics } from './instrumentation/process-metrics.js';
+import { armLazyActivation } from './instrumentation/lazy-activation.js';
 import { TaskStatusSpanProcessor, recordTaskSpans } from './processors/task-status.js';
 import { startSentry, SentryErrorSpanProcessor } from './instrumentation/sentry.js';
 
@@ -168,7 +169,10 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const loggerProvider = new logs.LoggerProvider({ resource, processors: logProcessors });
   api.logs.setGlobalLoggerProvider(loggerProvider);
 
-  const loaded = loadInstrumentations(config);
+  const instrumentation = requireCjs('@opentelemetry/instrumentation') as typeof Instr;
+  const register = (list: Instr.Instrumentation[]) =>
+    instrumentation.registerInstrumentations({ instrumentations: list, tracerProvider, meterProvider, loggerProvider });
+  const loaded = loadInstrumentations(config, (i) => contained('instrumentation activation', () => register([i])));
   const hookMode = registerEsmHooks(loaded.modules);
   const instrumentations: Instr.Instrumentation[] = [...loaded.instrumentations];
   if (config.hostMetrics) {
@@ -183,12 +187,8 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
     };
     instrumentations.push(new RuntimeNodeInstrumentation({ monitoringPrecision: 10 }));
   }
-  (requireCjs('@opentelemetry/instrumentation') as typeof Instr).registerInstrumentations({
-    instrumentations,
-    tracerProvider,
-    meterProvider,
-    loggerProvider,
-  });
+  register(instrumentations);
+  armLazyActivation(loaded.pending);
   registerProcessMetrics(meter);
 
   const each = async (what: 'forceFlush' | 'shutdown', timeoutMs: number) => {

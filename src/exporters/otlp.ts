@@ -1,15 +1,49 @@
 // OTLP/HTTP exporters for the three signals, protobuf by default and JSON on request. Exports run
 // off the request path (batch processors), and a small concurrency limit keeps memory bounded when
 // the Collector is down: an export that can't start is dropped and counted, never queued forever.
+// Each exporter's code is loaded at its first export, not at start-up: the OTLP transformer and
+// HTTP transport are a large part of what a preload would otherwise load before the app runs.
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import type { PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type { ExportResult } from '@opentelemetry/core';
 import type { SignalConfig } from '../config.js';
 import { requireCjs } from '../require.js';
+import { log, describe } from '../log.js';
 
 const CONCURRENCY_LIMIT = 4;
+const FAILED = 1; // ExportResultCode.FAILED
 
-type Ctor<T> = new (options: object) => T;
+interface AnyExporter {
+  export(items: never, done: (r: ExportResult) => void): void;
+  shutdown(): Promise<void>;
+  forceFlush?(): Promise<void>;
+}
+
+/** Builds the real exporter on first use; until then flush and shutdown have nothing to do. */
+class LazyExporter {
+  private real?: AnyExporter;
+  constructor(
+    private readonly what: string,
+    private readonly make: () => AnyExporter,
+  ) {}
+  export(items: unknown, done: (r: ExportResult) => void): void {
+    try {
+      this.real ??= this.make();
+    } catch (err) {
+      log.once('error', `exporter:${this.what}`, `the ${this.what} exporter could not be created: ${describe(err)}`);
+      done({ code: FAILED, error: err instanceof Error ? err : new Error(String(err)) });
+      return;
+    }
+    this.real.export(items as never, done);
+  }
+  forceFlush(): Promise<void> {
+    return this.real?.forceFlush?.() ?? Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return this.real?.shutdown() ?? Promise.resolve();
+  }
+}
 
 function options(s: SignalConfig): object {
   return {
@@ -21,23 +55,26 @@ function options(s: SignalConfig): object {
   };
 }
 
-function exporterClass<T>(kind: 'trace' | 'metrics' | 'logs', s: SignalConfig, exportName: string): Ctor<T> {
-  const flavour = s.protocol === 'http/json' ? 'http' : 'proto';
-  return (requireCjs(`@opentelemetry/exporter-${kind}-otlp-${flavour}`) as Record<string, Ctor<T>>)[exportName]!;
+function lazy(kind: 'trace' | 'metrics' | 'logs', s: SignalConfig, exportName: string, consolePkg: string, consoleName: string) {
+  return new LazyExporter(kind, () => {
+    if (s.exporter === 'console') {
+      return new (requireCjs(consolePkg) as Record<string, new () => AnyExporter>)[consoleName]!();
+    }
+    const flavour = s.protocol === 'http/json' ? 'http' : 'proto';
+    const Ctor = (requireCjs(`@opentelemetry/exporter-${kind}-otlp-${flavour}`) as Record<string, new (o: object) => AnyExporter>)[exportName]!;
+    return new Ctor(options(s));
+  });
 }
 
 export function createSpanExporter(s: SignalConfig): SpanExporter {
-  if (s.exporter === 'console') return new (requireCjs('@opentelemetry/sdk-trace') as { ConsoleSpanExporter: Ctor<SpanExporter> }).ConsoleSpanExporter({});
-  return new (exporterClass<SpanExporter>('trace', s, 'OTLPTraceExporter'))(options(s));
+  return lazy('trace', s, 'OTLPTraceExporter', '@opentelemetry/sdk-trace', 'ConsoleSpanExporter') as unknown as SpanExporter;
 }
 
+/** Cumulative temporality (the reader's default, as the lazy wrapper selects none) is what Prometheus expects. */
 export function createMetricExporter(s: SignalConfig): PushMetricExporter {
-  if (s.exporter === 'console') return new (requireCjs('@opentelemetry/sdk-metrics') as { ConsoleMetricExporter: Ctor<PushMetricExporter> }).ConsoleMetricExporter({});
-  // Cumulative temporality is what Prometheus (through the Collector) expects.
-  return new (exporterClass<PushMetricExporter>('metrics', s, 'OTLPMetricExporter'))(options(s));
+  return lazy('metrics', s, 'OTLPMetricExporter', '@opentelemetry/sdk-metrics', 'ConsoleMetricExporter') as unknown as PushMetricExporter;
 }
 
 export function createLogExporter(s: SignalConfig): LogRecordExporter {
-  if (s.exporter === 'console') return new (requireCjs('@opentelemetry/sdk-logs') as { ConsoleLogRecordExporter: Ctor<LogRecordExporter> }).ConsoleLogRecordExporter({});
-  return new (exporterClass<LogRecordExporter>('logs', s, 'OTLPLogExporter'))(options(s));
+  return lazy('logs', s, 'OTLPLogExporter', '@opentelemetry/sdk-logs', 'ConsoleLogRecordExporter') as unknown as LogRecordExporter;
 }

@@ -1,5 +1,6 @@
-// Builds the instrumentation instances. An instrumentation's package is only loaded when a module it
-// patches can be resolved from the app, so a hello-world app does not pay to load forty packages.
+// Builds the instrumentation instances. An instrumentation is considered only when a module it
+// patches resolves from the app, and its package is loaded only when the app first requires or
+// imports that module (lazy-activation.ts), so an app pays only for what it really uses.
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
@@ -7,11 +8,15 @@ import type { Config } from '../config.js';
 import { log, describe } from '../log.js';
 import { requireCjs } from '../require.js';
 import { CATALOGUE, selectInstrumentations, type CatalogueEntry } from './catalogue.js';
+import { canActivateLazily, packageOf } from './lazy-activation.js';
 
 export interface LoadedInstrumentations {
+  /** Instrumentations to enable now: builtin-module and runtime-channel ones. */
   instrumentations: Instrumentation[];
+  /** The others, by package name, each activated when its module is first loaded. */
+  pending: Map<string, () => void>;
   names: string[];
-  /** Every module specifier the loaded instrumentations patch: the ESM hook include list. */
+  /** Every module specifier the selected instrumentations patch: the ESM hook include list. */
   modules: string[];
 }
 
@@ -52,7 +57,22 @@ function optionsFor(entry: CatalogueEntry, config: Config): Record<string, unkno
   }
 }
 
-export function loadInstrumentations(config: Config): LoadedInstrumentations {
+function create(entry: CatalogueEntry, config: Config): Instrumentation | undefined {
+  try {
+    const Ctor = (requireCjs(entry.pkg) as Record<string, new (o: object) => Instrumentation>)[entry.exportName];
+    if (!Ctor) throw new Error(`${entry.pkg} has no export ${entry.exportName}`);
+    return new Ctor(optionsFor(entry, config));
+  } catch (err) {
+    log.warn(`instrumentation ${entry.name} could not be loaded and is off: ${describe(err)}`);
+    return undefined;
+  }
+}
+
+/**
+ * `enable` receives each instrumentation as it is created (at once, or on its module's first
+ * load) and must register it with the providers.
+ */
+export function loadInstrumentations(config: Config, enable: (i: Instrumentation) => void): LoadedInstrumentations {
   const { selected, unknown } = selectInstrumentations(config.enabledInstrumentations, config.disabledInstrumentations);
   if (unknown.length) {
     log.warn(
@@ -60,17 +80,23 @@ export function loadInstrumentations(config: Config): LoadedInstrumentations {
     );
   }
   const present = resolverForApp();
-  const out: LoadedInstrumentations = { instrumentations: [], names: [], modules: [] };
+  const lazy = canActivateLazily();
+  const out: LoadedInstrumentations = { instrumentations: [], pending: new Map(), names: [], modules: [] };
   for (const entry of selected) {
     if (entry.modules.length && !entry.modules.some(present)) continue;
-    try {
-      const Ctor = (requireCjs(entry.pkg) as Record<string, new (o: object) => Instrumentation>)[entry.exportName];
-      if (!Ctor) throw new Error(`${entry.pkg} has no export ${entry.exportName}`);
-      out.instrumentations.push(new Ctor(optionsFor(entry, config)));
-      out.names.push(entry.name);
-      out.modules.push(...entry.modules);
-    } catch (err) {
-      log.warn(`instrumentation ${entry.name} could not be loaded and is off: ${describe(err)}`);
+    out.names.push(entry.name);
+    out.modules.push(...entry.modules);
+    const packages = entry.modules.filter((m) => !builtins.has(m.split('/')[0]!)).map((m) => packageOf(m)!);
+    if (lazy && packages.length === entry.modules.length && packages.length > 0) {
+      const activate = () => {
+        for (const p of packages) out.pending.delete(p);
+        const inst = create(entry, config);
+        if (inst) enable(inst);
+      };
+      for (const p of packages) out.pending.set(p, activate);
+    } else {
+      const inst = create(entry, config);
+      if (inst) out.instrumentations.push(inst);
     }
   }
   return out;
