@@ -17,12 +17,18 @@ export class Redactor {
     this.queryParam = new RegExp(`([?&;](?:${alternatives})=)[^&#;]*`, 'gi');
   }
 
+  // Attribute keys repeat on every span, so each key's verdict is computed once (bounded cache).
+  private readonly verdicts = new Map<string, boolean>();
+
   /** `http.request.header.authorization` and `user.password` are secret because their last segment is. */
   isSecretKey(key: string): boolean {
+    const known = this.verdicts.get(key);
+    if (known !== undefined) return known;
     const lower = key.toLowerCase();
-    if (this.keySet.has(lower)) return true;
     const dot = lower.lastIndexOf('.');
-    return dot >= 0 && this.keySet.has(lower.slice(dot + 1));
+    const secret = this.keySet.has(lower) || (dot >= 0 && this.keySet.has(lower.slice(dot + 1)));
+    if (this.verdicts.size < 10_000) this.verdicts.set(key, secret);
+    return secret;
   }
 
   /** Blanks secret query parameter values and the password part of user:password@ in URLs and DSNs. */
