@@ -23,10 +23,11 @@ export function packageOf(url, functionName) {
 
 /**
  * Returns [{ pkg, ms, share }] sorted by self time, share being of all non-idle time.
- * `window` ({ fromEndUs, toEndUs }) keeps only samples taken that long before the profile's
- * end, so that start-up, which --cpu-prof records too, does not count as time under load.
+ * `window` ({ fromUs, toUs }, from the profile's start) keeps only the samples taken in it, so
+ * that start-up and shutdown, which --cpu-prof records too, do not count as time under load.
+ * The start is the anchor: the end moves with however long the process takes to exit.
  */
-export function summariseProfile(file, window = { fromEndUs: Infinity, toEndUs: 0 }) {
+export function summariseProfile(file, window = { fromUs: 0, toUs: Infinity }) {
   const prof = JSON.parse(readFileSync(file, 'utf8'));
   const pkgById = new Map(prof.nodes.map((n) => [n.id, packageOf(n.callFrame.url, n.callFrame.functionName)]));
   const us = new Map();
@@ -35,8 +36,7 @@ export function summariseProfile(file, window = { fromEndUs: Infinity, toEndUs: 
   prof.samples.forEach((id, i) => {
     const dt = prof.timeDeltas[i] ?? 0;
     t += dt;
-    const beforeEnd = prof.endTime - t;
-    if (beforeEnd > window.fromEndUs || beforeEnd < window.toEndUs) return;
+    if (t - prof.startTime < window.fromUs || t - prof.startTime > window.toUs) return;
     const pkg = pkgById.get(id);
     us.set(pkg, (us.get(pkg) ?? 0) + dt);
   });
@@ -47,14 +47,20 @@ export function summariseProfile(file, window = { fromEndUs: Infinity, toEndUs: 
     .sort((a, b) => b.ms - a.ms);
 }
 
-export function formatProfile(rows, top = 15) {
-  const lines = ['| package | self time (ms) | share of busy time |', '|---|---:|---:|'];
-  for (const r of rows.slice(0, top)) lines.push(`| ${r.pkg} | ${r.ms.toFixed(0)} | ${(r.share * 100).toFixed(1)}% |`);
+/** A Markdown table; with the number of requests served in the window, also µs per request. */
+export function formatProfile(rows, requests, top = 15) {
+  const perReq = (ms) => (requests ? ` | ${((ms * 1000) / requests).toFixed(1)}` : '');
+  const lines = [`| package | self time (ms) | share of busy time${requests ? ' | µs per request' : ''} |`, `|---|---:|---:${requests ? '|---:' : ''}|`];
+  for (const r of rows.slice(0, top)) lines.push(`| ${r.pkg} | ${r.ms.toFixed(0)} | ${(r.share * 100).toFixed(1)}%${perReq(r.ms)} |`);
   const rest = rows.slice(top);
   if (rest.length) {
     const ms = rest.reduce((a, r) => a + r.ms, 0);
     const share = rest.reduce((a, r) => a + r.share, 0);
-    lines.push(`| ${rest.length} others | ${ms.toFixed(0)} | ${(share * 100).toFixed(1)}% |`);
+    lines.push(`| ${rest.length} others | ${ms.toFixed(0)} | ${(share * 100).toFixed(1)}%${perReq(ms)} |`);
+  }
+  if (requests) {
+    const ms = rows.reduce((a, r) => a + r.ms, 0);
+    lines.push(`| **total** | ${ms.toFixed(0)} | 100% | ${((ms * 1000) / requests).toFixed(1)} |`);
   }
   return lines.join('\n');
 }

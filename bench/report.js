@@ -1,3 +1,5 @@
+import { formatProfile } from './profile.js';
+
 // Turns the raw results of run.js into the Markdown of docs/BENCHMARKS.md. Every figure is a
 // median over the interleaved runs, with min–max, and a ratio to bare Node from the same run.
 
@@ -144,11 +146,8 @@ export function render(results) {
   }
 
   if (results.profiles.length) {
-    out.push('## Where the time goes', '', `Self time by package from \`node --cpu-prof\` over ${meta.mode.profileSeconds} s of load (idle excluded).`, '');
-    for (const p of results.profiles) {
-      const rows = p.rows.slice(0, 12).map((r) => [r.pkg, fmt(r.ms), `${fmt(r.share * 100, 1)}%`]);
-      out.push(`### ${label[p.config]}, ${p.app}`, '', table(['package', 'self ms', 'share'], rows), '');
-    }
+    out.push('## Where the time goes', '', `Self time by package from \`node --cpu-prof\` over ${meta.mode.profileSeconds} s of load (idle excluded), and per request served in that time; compare each with bare Node.`, '');
+    for (const p of results.profiles) out.push(`### ${label[p.config]}, ${p.app}`, '', formatProfile(p.rows, p.requests, 12), '');
   }
 
   out.push('## Method', '');

@@ -100,6 +100,7 @@ async function startServer(cfg, app, sinkUrl, { extraArgs = [], env = {} } = {})
   const url = `http://127.0.0.1:${port}/`;
   const argv = ['-c', '0', NODE, ...cfg.args, ...extraArgs, join(ROOT, 'bench/apps', `${app}.js`)];
   const started = performance.now();
+  const spawnedAt = Date.now();
   const child = spawn('taskset', argv, { cwd: ROOT, env: { ...serverEnv(cfg, sinkUrl), ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (d) => output.length < 20_000 && (output += d);
@@ -124,6 +125,7 @@ async function startServer(cfg, app, sinkUrl, { extraArgs = [], env = {} } = {})
   return {
     url,
     startupMs,
+    spawnedAt,
     rss: () => rssMb(child.pid),
     output: () => output,
     /** SIGTERM by pid so agents flush; SIGKILL if it has not exited after 15 s. */
@@ -223,16 +225,16 @@ async function profileRun(cfg, app, sink, loadGen) {
   try {
     await runLoad(loadGen, NODE, s.url, 1);
     const loadStart = Date.now();
-    await runLoad(loadGen, NODE, s.url, MODE.profileSeconds);
+    const { requests } = await runLoad(loadGen, NODE, s.url, MODE.profileSeconds);
     const loadEnd = Date.now();
     if (!(await s.stop())) throw new Error('server did not exit on SIGTERM, so no profile was written');
-    const exitAt = Date.now();
     sink.take();
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error(`no .cpuprofile in ${dir}`);
-    // Only the measured load: the profile also covers start-up, warm-up and shutdown.
-    const window = { fromEndUs: (exitAt - loadStart) * 1000, toEndUs: (exitAt - loadEnd) * 1000 };
-    return { config: cfg.id, app, file: join(dir, file), rows: summariseProfile(join(dir, file), window) };
+    // Only the measured load: the profile, which starts as the process does, also covers
+    // start-up, warm-up and shutdown.
+    const window = { fromUs: (loadStart - s.spawnedAt) * 1000, toUs: (loadEnd - s.spawnedAt) * 1000 };
+    return { config: cfg.id, app, requests, file: join(dir, file), rows: summariseProfile(join(dir, file), window) };
   } finally {
     await s.stop();
   }
@@ -322,7 +324,7 @@ async function main() {
   writeFileSync(raw, JSON.stringify(results, null, 2));
   log(`raw results: ${raw}`);
   if (opts.profile) {
-    for (const p of results.profiles) console.log(`\n### ${p.config}, ${p.app} app (${p.file})\n\n${formatProfile(p.rows)}`);
+    for (const p of results.profiles) console.log(`\n### ${p.config}, ${p.app} app (${p.file})\n\n${formatProfile(p.rows, p.requests)}`);
     return;
   }
   const out = opts.out ?? (opts.quick ? join(os.tmpdir(), 'otel-monitor-bench-quick.md') : join(ROOT, 'docs/BENCHMARKS.md'));
