@@ -184,7 +184,14 @@ export function readConfig(env: Env = process.env): ParsedConfig {
   const headers = parseHeaders('OTEL_EXPORTER_OTLP_HEADERS', str('OTEL_EXPORTER_OTLP_HEADERS'), warnings);
   const timeoutMs = int('OTEL_EXPORTER_OTLP_TIMEOUT', 10_000, 1);
   const protocol = parseProtocol('OTEL_EXPORTER_OTLP_PROTOCOL', str('OTEL_EXPORTER_OTLP_PROTOCOL'), 'http/protobuf', warn);
-  const compression = parseCompression('OTEL_EXPORTER_OTLP_COMPRESSION', str('OTEL_EXPORTER_OTLP_COMPRESSION'), 'gzip', warn);
+  const compressionRaw = str('OTEL_EXPORTER_OTLP_COMPRESSION');
+  // Compression saves bandwidth to a remote Collector but only burns the app's CPU for one on the
+  // same host (the usual sidecar/agent setup), so the default depends on where the endpoint is.
+  const compressionFor = (endpoint: string): 'gzip' | 'none' =>
+    parseCompression('OTEL_EXPORTER_OTLP_COMPRESSION', compressionRaw, isLoopback(endpoint) ? 'none' : 'gzip', () => {});
+  if (compressionRaw !== undefined && compressionRaw.toLowerCase() !== 'gzip' && compressionRaw.toLowerCase() !== 'none') {
+    warn('OTEL_EXPORTER_OTLP_COMPRESSION', compressionRaw, 'gzip (none for a loopback endpoint)', 'is not gzip or none');
+  }
   const base = parseUrl('OTEL_EXPORTER_OTLP_ENDPOINT', str('OTEL_EXPORTER_OTLP_ENDPOINT'), DEFAULT_ENDPOINT, warn);
 
   const signal = (sig: 'TRACES' | 'METRICS' | 'LOGS', path: string): SignalConfig => {
@@ -204,7 +211,7 @@ export function readConfig(env: Env = process.env): ParsedConfig {
       protocol: parseProtocol(`OTEL_EXPORTER_OTLP_${sig}_PROTOCOL`, str(`OTEL_EXPORTER_OTLP_${sig}_PROTOCOL`), protocol, warn),
       headers: { ...headers, ...parseHeaders(`OTEL_EXPORTER_OTLP_${sig}_HEADERS`, str(`OTEL_EXPORTER_OTLP_${sig}_HEADERS`), warnings) },
       timeoutMs: int(`OTEL_EXPORTER_OTLP_${sig}_TIMEOUT`, timeoutMs, 1),
-      compression: parseCompression(`OTEL_EXPORTER_OTLP_${sig}_COMPRESSION`, str(`OTEL_EXPORTER_OTLP_${sig}_COMPRESSION`), compression, warn),
+      compression: parseCompression(`OTEL_EXPORTER_OTLP_${sig}_COMPRESSION`, str(`OTEL_EXPORTER_OTLP_${sig}_COMPRESSION`), compressionFor(endpoint), warn),
     };
   };
 
@@ -382,6 +389,15 @@ function parseUrl(name: string, raw: string | undefined, fallback: string, warn:
   }
   warn(name, redactUrl(raw), fallback, 'is not an http(s) URL');
   return fallback;
+}
+
+export function isLoopback(url: string): boolean {
+  try {
+    const host = new URL(url).hostname;
+    return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
 }
 
 /** Strips credentials from a URL-ish string so it can be printed. */

@@ -7,10 +7,22 @@ describe('readConfig', () => {
     const { config, warnings } = readConfig({});
     expect(warnings).toEqual([]);
     expect(config.disabled).toBe(false);
-    expect(config.traces).toMatchObject({ exporter: 'otlp', endpoint: 'http://localhost:4318/v1/traces', protocol: 'http/protobuf', compression: 'gzip' });
+    // The default endpoint is on this host, where compression would only cost CPU.
+    expect(config.traces).toMatchObject({ exporter: 'otlp', endpoint: 'http://localhost:4318/v1/traces', protocol: 'http/protobuf', compression: 'none' });
     expect(config.metrics.endpoint).toBe('http://localhost:4318/v1/metrics');
     expect(config.sampler).toEqual({ name: 'parentbased_always_on', ratio: 1 });
     expect(config.platform).toEqual({ aws: false, gcp: false, azure: false, alibaba: false, container: false });
+  });
+
+  it('compresses with gzip for remote endpoints only, unless told otherwise', () => {
+    expect(readConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com' }).config.traces.compression).toBe('gzip');
+    expect(readConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).config.metrics.compression).toBe('none');
+    expect(readConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://[::1]:4318' }).config.logs.compression).toBe('none');
+    expect(readConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip' }).config.traces.compression).toBe('gzip');
+    const remote = readConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com', OTEL_EXPORTER_OTLP_LOGS_COMPRESSION: 'none' }).config;
+    expect([remote.traces.compression, remote.logs.compression]).toEqual(['gzip', 'none']);
+    const bad = readConfig({ OTEL_EXPORTER_OTLP_COMPRESSION: 'brotli' });
+    expect(bad.warnings).toEqual([expect.stringMatching(/OTEL_EXPORTER_OTLP_COMPRESSION="brotli" is not gzip or none; using gzip \(none for a loopback endpoint\)/)]);
   });
 
   it('appends signal paths to the base endpoint and uses per-signal endpoints as-is', () => {
