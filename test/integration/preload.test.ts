@@ -268,6 +268,38 @@ describe('safety when the backend is down', () => {
   });
 });
 
+describe('bounded memory', () => {
+  it('keeps the heap flat while a backend accepts connections but never answers', async () => {
+    // A black hole: every export hangs until its timeout, the worst case for queued telemetry.
+    const { createServer } = await import('node:net');
+    const sockets: import('node:net').Socket[] = [];
+    const hole = createServer((s) => sockets.push(s));
+    await new Promise<void>((ok) => hole.listen(0, '127.0.0.1', ok));
+    const port = (hole.address() as import('node:net').AddressInfo).port;
+    try {
+      const app = await startApp({
+        script: 'test/fixtures/memory-app.mjs',
+        preload: ['--expose-gc', '--import', '@org/otel-monitor'],
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`, OTEL_BSP_SCHEDULE_DELAY: '100', OTEL_EXPORTER_OTLP_TIMEOUT: '30000' },
+      });
+      const burst = async (n: number) => {
+        for (let i = 0; i < n; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => app.get(`/r/${i + j}`).then((r) => r.text())));
+      };
+      const heap = async () => Number(await (await app.get('/heap')).text());
+      await burst(4000); // fills the span queue (2048) and the in-flight exports
+      const plateau = await heap();
+      await burst(8000);
+      const after = await heap();
+      // 8000 more spans (~16 MB if they were all kept) may not grow the heap by more than a few MB.
+      expect(after - plateau).toBeLessThan(4 * 1024 * 1024);
+      expect(app.child.exitCode).toBeNull();
+    } finally {
+      for (const s of sockets) s.destroy();
+      hole.close();
+    }
+  });
+});
+
 describe('configuration', () => {
   it('warns once per bad variable, names it and the fallback, and still starts', async () => {
     await withReceiver(async (r) => {
