@@ -43,11 +43,19 @@ export function start(): void {
   }
 }
 
-/** A bundled app or a conflicting loader can leave http unpatched; say so instead of exporting nothing. */
+/**
+ * Checks the first incoming request's server: if its `emit` is not the instrumented one (a bundled
+ * or pre-loaded copy of http, or a framework that replaced `emit`), say so once instead of silently
+ * exporting no server spans.
+ */
 function checkHttpPatched(): void {
-  const http = requireCjs('node:http') as typeof import('node:http') & { request: { __wrapped?: boolean } };
-  const emit = http.Server.prototype.emit as { __wrapped?: boolean };
-  if (!http.request.__wrapped && !emit.__wrapped) {
-    log.warn('http was not patched: no server or client spans will be recorded (is the app bundled, or another loader hooking require?)');
-  }
+  const dc = requireCjs('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
+  const onFirstRequest = (message: unknown) => {
+    dc.unsubscribe('http.server.request.start', onFirstRequest);
+    const emit = (message as { server?: { emit?: { __wrapped?: boolean } } }).server?.emit;
+    if (emit && !emit.__wrapped) {
+      log.warn('http was not patched for this server: incoming requests get no spans or metrics (is the app bundled, or is another tool replacing the server\'s emit?)');
+    }
+  };
+  dc.subscribe('http.server.request.start', onFirstRequest);
 }

@@ -356,6 +356,19 @@ describe('configuration', () => {
     });
   });
 
+  it('says once when a server is not patched, and stays quiet when it is', async () => {
+    const quiet = { OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
+    const bad = await startApp({ script: 'test/fixtures/unpatched-server.mjs', env: quiet });
+    await bad.get('/a');
+    await bad.get('/b');
+    await waitFor(() => bad.output().includes('http was not patched'));
+    expect(bad.output().match(/http was not patched/g)).toHaveLength(1);
+    const good = await startApp({ script: 'test/fixtures/cjs-http.cjs', env: quiet });
+    await good.get('/a');
+    await new Promise((ok) => setTimeout(ok, 300));
+    expect(good.output()).not.toContain('not patched');
+  });
+
   it('OTEL_LOG_LEVEL=warn silences the start-up line', async () => {
     const app = await startApp({
       script: 'test/fixtures/cjs-http.cjs',
