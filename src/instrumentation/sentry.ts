@@ -9,6 +9,7 @@ import type { Redactor } from '../processors/redaction.js';
 import { REDACTED } from '../processors/redaction.js';
 import { requireCjs } from '../require.js';
 import { log, describe } from '../log.js';
+import { InPlaceProcessor } from '../processors/in-place.js';
 
 export type SentryModule = typeof SentryNode;
 
@@ -57,9 +58,11 @@ export function startSentry(c: NonNullable<Config['sentry']>, info: ReleaseInfo,
  * query) to Sentry, which never sees them otherwise because the framework turned them into a 500.
  * Each exception is sent once per trace, however many spans it was recorded on.
  */
-export class SentryErrorSpanProcessor implements SpanProcessor {
+export class SentryErrorSpanProcessor extends InPlaceProcessor implements SpanProcessor {
   private readonly seen = new Map<string, number>();
-  constructor(private readonly sentry: SentryModule) {}
+  constructor(private readonly sentry: SentryModule) {
+    super();
+  }
 
   onStart(): void {}
 
@@ -96,10 +99,4 @@ export class SentryErrorSpanProcessor implements SpanProcessor {
     }
   }
 
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
 }

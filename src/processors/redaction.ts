@@ -3,6 +3,7 @@
 import type { AnyValue, Attributes, AttributeValue } from '@opentelemetry/api';
 import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import { InPlaceProcessor } from './in-place.js';
 
 export const REDACTED = '[REDACTED]';
 const URL_KEYS = new Set(['url.full', 'url.query', 'http.url', 'http.target', 'url.original', 'db.connection_string', 'server.address']);
@@ -64,8 +65,10 @@ export class Redactor {
   }
 }
 
-export class RedactionSpanProcessor implements SpanProcessor {
-  constructor(private readonly redactor: Redactor) {}
+export class RedactionSpanProcessor extends InPlaceProcessor implements SpanProcessor {
+  constructor(private readonly redactor: Redactor) {
+    super();
+  }
   onStart(): void {}
   // onEnding runs while the span is still writable, so exporters only ever see the clean values.
   onEnding(span: Span): void {
@@ -75,16 +78,12 @@ export class RedactionSpanProcessor implements SpanProcessor {
     }
   }
   onEnd(): void {}
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
-export class RedactionLogProcessor implements LogRecordProcessor {
-  constructor(private readonly redactor: Redactor) {}
+export class RedactionLogProcessor extends InPlaceProcessor implements LogRecordProcessor {
+  constructor(private readonly redactor: Redactor) {
+    super();
+  }
   onEmit(record: ReadWriteLogRecord): void {
     for (const key in record.attributes) {
       const value = record.attributes[key];
@@ -99,11 +98,5 @@ export class RedactionLogProcessor implements LogRecordProcessor {
       const clean = this.redactor.redactValue(record.body);
       if (clean !== record.body) record.setBody(clean as AnyValue);
     }
-  }
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
   }
 }

@@ -2,37 +2,30 @@
 // backends (Sentry's span search, Loki's structured metadata) read attributes rather than the resource.
 import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
+import { InPlaceProcessor } from './in-place.js';
 
 export interface ReleaseTags {
   release?: string;
   environment?: string;
 }
 
-export class ReleaseTagSpanProcessor implements SpanProcessor {
-  constructor(private readonly tags: ReleaseTags) {}
+export class ReleaseTagSpanProcessor extends InPlaceProcessor implements SpanProcessor {
+  constructor(private readonly tags: ReleaseTags) {
+    super();
+  }
   onStart(span: Span): void {
     if (this.tags.release) span.setAttribute('service.version', this.tags.release);
     if (this.tags.environment) span.setAttribute('deployment.environment.name', this.tags.environment);
   }
   onEnd(): void {}
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
-  }
 }
 
-export class ReleaseTagLogProcessor implements LogRecordProcessor {
-  constructor(private readonly tags: ReleaseTags) {}
+export class ReleaseTagLogProcessor extends InPlaceProcessor implements LogRecordProcessor {
+  constructor(private readonly tags: ReleaseTags) {
+    super();
+  }
   onEmit(record: ReadWriteLogRecord): void {
     if (this.tags.release) record.setAttribute('service.version', this.tags.release);
     if (this.tags.environment) record.setAttribute('deployment.environment.name', this.tags.environment);
-  }
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-  shutdown(): Promise<void> {
-    return Promise.resolve();
   }
 }

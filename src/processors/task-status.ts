@@ -5,6 +5,7 @@
 // property reads and return: no allocation, no closures, no Map lookups.
 import { SpanStatusCode, type Attributes, type Context, type HrTime, type Meter } from '@opentelemetry/api';
 import type { ReadableSpan, Sampler, SamplingDecision, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { InPlaceProcessor } from './in-place.js';
 import {
   ATTR_ENDUSER_ID,
   ATTR_TASK_CHECKIN_MARGIN,
@@ -63,7 +64,7 @@ interface UserState {
   readonly attrs: Attributes;
 }
 
-export class TaskStatusSpanProcessor implements SpanProcessor {
+export class TaskStatusSpanProcessor extends InPlaceProcessor implements SpanProcessor {
   private readonly tasks = new Map<string, TaskState>();
   private readonly users = new Map<string, UserState>();
   private readonly checkIns = new WeakMap<object, string>();
@@ -76,6 +77,7 @@ export class TaskStatusSpanProcessor implements SpanProcessor {
   private warnedUserCap = false;
 
   constructor(opts: TaskStatusSpanProcessorOptions) {
+    super();
     const { meter } = opts;
     this.sentry = opts.sentry;
     const roles = opts.lastSeenRoles.map((r) => r.trim()).filter((r) => r.length > 0);
@@ -117,14 +119,6 @@ export class TaskStatusSpanProcessor implements SpanProcessor {
     const task = attributes[ATTR_TASK_NAME];
     if (typeof task === 'string') this.recordTask(span, task);
     if (this.lastSeenRoles !== undefined && attributes[ATTR_ENDUSER_ID] !== undefined) this.recordUser(span);
-  }
-
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
   }
 
   private taskGauge(meter: Meter, name: string, description: string, pick: (s: TaskState) => number | undefined): void {
