@@ -51,6 +51,7 @@ export interface Config {
   lastSeenRoles: string[];
   shutdownTimeoutMs: number;
   compileCache: boolean;
+  fastHttpServer: boolean;
   sentry?: { dsn: string; release?: string; environment?: string; sampleRate: number };
 }
 
@@ -306,6 +307,7 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     lastSeenRoles: list('OTEL_MONITOR_LAST_SEEN_ROLES') ?? [],
     shutdownTimeoutMs: int('OTEL_MONITOR_SHUTDOWN_TIMEOUT', 5000, 100),
     compileCache: bool('OTEL_MONITOR_COMPILE_CACHE', true),
+    fastHttpServer: bool('OTEL_MONITOR_FAST_HTTP_SERVER', true),
     sentry,
   };
   if (config.batch.maxExportBatchSize > config.batch.maxQueueSize) {

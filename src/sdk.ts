@@ -9,7 +9,8 @@ import type * as Logs from '@opentelemetry/sdk-logs';
 import type * as Instr from '@opentelemetry/instrumentation';
 import type { Config } from './config.js';
 import type { ReleaseInfo } from './resource.js';
-import { buildResource } from './resource.js';
+import { buildResource, DISTRO_VERSION } from './resource.js';
+import { traceIncomingHttp } from './instrumentation/http-server.js';
 import { requireCjs } from './require.js';
 import { log, describe, contained } from './log.js';
 import { createLogExporter, createMetricExporter, createSpanExporter } from './exporters/otlp.js';
@@ -95,11 +96,15 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const metrics = requireCjs('@opentelemetry/sdk-metrics') as typeof Metrics;
   const logs = requireCjs('@opentelemetry/sdk-logs') as typeof Logs;
   const { AsyncLocalStorageContextManager } = requireCjs('@opentelemetry/context-async-hooks') as {
-    AsyncLocalStorageContextManager: new () => Api.ContextManager & { enable(): Api.ContextManager };
+    AsyncLocalStorageContextManager: new () => Api.ContextManager & {
+      enable(): Api.ContextManager;
+      _asyncLocalStorage: { enterWith(ctx: Api.Context): void };
+    };
   };
 
   installDiagLogger(api, config.logLevel);
-  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const contextManager = new AsyncLocalStorageContextManager();
+  api.context.setGlobalContextManager(contextManager.enable());
   api.propagation.setGlobalPropagator(
     new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] }),
   );
@@ -189,6 +194,16 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   }
   register(instrumentations);
   armLazyActivation(loaded.pending);
+  if (config.fastHttpServer && loaded.names.includes('http')) {
+    traceIncomingHttp({
+      api,
+      core,
+      tracer: tracerProvider.getTracer('@org/otel-monitor/http-server', DISTRO_VERSION),
+      meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
+      redactor,
+      store: contextManager._asyncLocalStorage,
+    });
+  }
   registerProcessMetrics(meter);
 
   const each = async (what: 'forceFlush' | 'shutdown', timeoutMs: number) => {

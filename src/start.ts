@@ -37,7 +37,8 @@ export function start(): void {
         esm_hooks: sdk.hookMode,
       })}`,
     );
-    if (sdk.instrumentations.includes('http')) checkHttpPatched();
+    // The channel-based server tracing sees every node:http server; only the emit-wrapping one can miss.
+    if (sdk.instrumentations.includes('http') && !config.fastHttpServer) checkHttpPatched();
   } catch (err) {
     log.error(`failed to start, the app runs without telemetry: ${describe(err)}`);
   }

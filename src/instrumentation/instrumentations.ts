@@ -43,7 +43,12 @@ function optionsFor(entry: CatalogueEntry, config: Config): Record<string, unkno
   switch (entry.name) {
     case 'http':
       // The instrumentation blanks these query parameters' values in url.full and url.query itself.
-      return { redactedQueryParams: config.redactKeys, redactedQueryParamsServer: config.redactKeys };
+      return {
+        redactedQueryParams: config.redactKeys,
+        redactedQueryParamsServer: config.redactKeys,
+        // http-server.ts traces incoming requests far more cheaply; this one keeps outgoing ones.
+        disableIncomingRequestInstrumentation: config.fastHttpServer,
+      };
     case 'express':
       // Express 5 middleware layers add a span each per request for little insight; routes and
       // handlers are kept. OTEL_MONITOR_EXPRESS_LAYERS=true brings the middleware spans back.

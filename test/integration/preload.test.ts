@@ -54,6 +54,7 @@ describe('ESM express app under --import (http/protobuf)', () => {
         { what: 'server span for /users/:id' },
       );
       expect(server.name).toBe('GET /users/:id');
+      expect(server.scope).toBe('@org/otel-monitor/http-server');
       expect(server.attributes).toMatchObject({
         'http.request.method': 'GET',
         'http.response.status_code': 200,
@@ -356,8 +357,15 @@ describe('configuration', () => {
     });
   });
 
-  it('says once when a server is not patched, and stays quiet when it is', async () => {
-    const quiet = { OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
+  it('traces a server whose emit bypasses the patched prototype, and warns when only emit-patching is on', async () => {
+    await withReceiver(async (r) => {
+      // Default: incoming requests are traced from Node's diagnostics channels, which no emit override escapes.
+      const seen = await startApp({ script: 'test/fixtures/unpatched-server.mjs', env: { OTEL_EXPORTER_OTLP_ENDPOINT: r.url } });
+      await seen.get('/a');
+      await waitFor(() => r.spans().find((s) => s.kind === SERVER && s.attributes['url.path'] === '/a'));
+      expect(seen.output()).not.toContain('not patched');
+    });
+    const quiet = { OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', OTEL_MONITOR_FAST_HTTP_SERVER: 'false' };
     const bad = await startApp({ script: 'test/fixtures/unpatched-server.mjs', env: quiet });
     await bad.get('/a');
     await bad.get('/b');
@@ -367,6 +375,34 @@ describe('configuration', () => {
     await good.get('/a');
     await new Promise((ok) => setTimeout(ok, 300));
     expect(good.output()).not.toContain('not patched');
+  });
+
+  it('continues an incoming W3C trace and marks a request the client abandoned', async () => {
+    await withReceiver(async (r) => {
+      const app = await startApp({ script: 'test/fixtures/slow-app.mjs', env: { OTEL_EXPORTER_OTLP_ENDPOINT: r.url } });
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      await app.get('/ok', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+      const child = await waitFor(() => r.spans().find((s) => s.kind === SERVER && s.attributes['url.path'] === '/ok'));
+      expect(child.traceId).toBe(traceId);
+      expect(child.parentSpanId).toBe('00f067aa0ba902b7');
+      await expect(fetch(`${app.url}/slow`, { signal: AbortSignal.timeout(100) })).rejects.toThrow();
+      const aborted = await waitFor(() => r.spans().find((s) => s.kind === SERVER && s.attributes['url.path'] === '/slow'));
+      expect(aborted.attributes['error.type']).toBe('aborted');
+      expect(aborted.status.code).toBe(2);
+    });
+  });
+
+  it('OTEL_MONITOR_FAST_HTTP_SERVER=false falls back to instrumentation-http for incoming requests', async () => {
+    await withReceiver(async (r) => {
+      const app = await startApp({
+        script: 'examples/app.js',
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: r.url, OTEL_MONITOR_FAST_HTTP_SERVER: 'false' },
+      });
+      await app.get('/users/5');
+      const span = await waitFor(() => r.spans().find((s) => s.kind === SERVER && s.attributes['http.route'] === '/users/:id'));
+      expect(span.scope).toBe('@opentelemetry/instrumentation-http');
+      expect(span.name).toBe('GET /users/:id');
+    });
   });
 
   it('OTEL_LOG_LEVEL=warn silences the start-up line', async () => {
