@@ -40,6 +40,16 @@ export interface FastHttpServerOptions {
   store: ContextStore;
 }
 
+/** `example.com:8080` → `example.com`, `[::1]:8080` → `::1`. */
+export function hostName(host: string): string {
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    return end > 0 ? host.slice(1, end) : host;
+  }
+  const colon = host.indexOf(':');
+  return colon === -1 ? host : host.slice(0, colon);
+}
+
 export function traceIncomingHttp(o: FastHttpServerOptions): void {
   const { api, core, tracer, redactor, store } = o;
   const duration = o.meter.createHistogram('http.server.request.duration', {
@@ -56,20 +66,23 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
     const q = url.indexOf('?');
     const scheme = (socket as Socket & { encrypted?: boolean }).encrypted ? 'https' : 'http';
     const headers = request.headers;
-    const host = headers.host;
-    const colon = host ? host.lastIndexOf(':') : -1;
     const attributes: Api.Attributes = {
       'http.request.method': method,
       'url.scheme': scheme,
       'url.path': q === -1 ? url : url.slice(0, q),
       'network.protocol.version': request.httpVersion,
-      'server.address': host ? (colon > 0 && host[0] !== '[' ? host.slice(0, colon) : host) : undefined,
-      'server.port': socket.localPort,
-      'client.address': socket.remoteAddress,
-      'network.peer.address': socket.remoteAddress,
-      'network.peer.port': socket.remotePort,
-      'user_agent.original': headers['user-agent'],
     };
+    // Only defined values: the SDK warns about every undefined attribute it is handed.
+    const host = headers.host;
+    if (host) attributes['server.address'] = hostName(host);
+    if (socket.localPort !== undefined) attributes['server.port'] = socket.localPort;
+    if (socket.remoteAddress !== undefined) {
+      attributes['client.address'] = socket.remoteAddress;
+      attributes['network.peer.address'] = socket.remoteAddress;
+    }
+    if (socket.remotePort !== undefined) attributes['network.peer.port'] = socket.remotePort;
+    const userAgent = headers['user-agent'];
+    if (userAgent !== undefined) attributes['user_agent.original'] = userAgent;
     if (q !== -1) attributes['url.query'] = redactor.redactString(url.slice(q)).slice(1);
     if (method !== rawMethod) attributes['http.request.method_original'] = rawMethod;
 
