@@ -200,7 +200,6 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       core,
       tracer: tracerProvider.getTracer('@org/otel-monitor/http-server', DISTRO_VERSION),
       meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
-      redactor,
       store: contextManager._asyncLocalStorage,
     });
   }

@@ -9,7 +9,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
-import type { Redactor } from '../processors/redaction.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -35,7 +34,6 @@ export interface FastHttpServerOptions {
   core: typeof Core;
   tracer: Api.Tracer;
   meter: Api.Meter;
-  redactor: Redactor;
   /** The AsyncLocalStorage behind the global context manager. */
   store: ContextStore;
 }
@@ -51,7 +49,7 @@ export function hostName(host: string): string {
 }
 
 export function traceIncomingHttp(o: FastHttpServerOptions): void {
-  const { api, core, tracer, redactor, store } = o;
+  const { api, core, tracer, store } = o;
   const duration = o.meter.createHistogram('http.server.request.duration', {
     description: 'Duration of HTTP server requests.',
     unit: 's',
@@ -83,7 +81,8 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
     if (socket.remotePort !== undefined) attributes['network.peer.port'] = socket.remotePort;
     const userAgent = headers['user-agent'];
     if (userAgent !== undefined) attributes['user_agent.original'] = userAgent;
-    if (q !== -1) attributes['url.query'] = redactor.redactString(url.slice(q)).slice(1);
+    // Secret parameters are blanked by the redaction processor before any exporter sees the span.
+    if (q !== -1) attributes['url.query'] = url.slice(q + 1);
     if (method !== rawMethod) attributes['http.request.method_original'] = rawMethod;
 
     const parent = api.propagation.extract(api.ROOT_CONTEXT, headers);

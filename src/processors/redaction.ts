@@ -15,7 +15,8 @@ export class Redactor {
   constructor(readonly keys: string[]) {
     this.keySet = new Set(keys.map((k) => k.toLowerCase()));
     const alternatives = [...this.keySet].map((k) => k.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join('|');
-    this.queryParam = new RegExp(`([?&;](?:${alternatives})=)[^&#;]*`, 'gi');
+    // A bare query string (url.query) starts with its first parameter, so the start counts too.
+    this.queryParam = new RegExp(`((?:^|[?&;])(?:${alternatives})=)[^&#;]*`, 'gi');
   }
 
   // Attribute keys repeat on every span, so each key's verdict is computed once (bounded cache).

@@ -224,6 +224,9 @@ describe('redaction', () => {
         cookie: 'session=hdr-S3CRET-5',
       });
       expect(res.status).toBe(200);
+      // A secret as the first parameter: url.query then starts with it, with no '?' before it.
+      expect((await app.get('/health?access_token=qry-S3CRET-0&page=2')).status).toBe(200);
+      await waitFor(() => r.spans().some((s) => s.kind === SERVER && s.attributes['url.query'] === 'access_token=[REDACTED]&page=2'));
       await waitFor(() => r.logRecords().some((l) => l.body === 'login attempt'));
       await waitFor(() => r.spans().some((s) => s.kind === CLIENT));
       const exported = JSON.stringify(r.requests.map((q) => q.body));

@@ -16,6 +16,7 @@ describe('Redactor', () => {
     expect(r.redactString('https://x/a?token=abc&page=2&signature=zz')).toBe(`https://x/a?token=${REDACTED}&page=2&signature=${REDACTED}`);
     expect(r.redactString('postgres://app:pw@db:5432/shop')).toBe(`postgres://app:${REDACTED}@db:5432/shop`);
     expect(r.redactString('Server=db;User Id=app;Password=pw;')).toBe(`Server=db;User Id=app;Password=${REDACTED};`);
+    expect(r.redactString('token=abc&page=2')).toBe(`token=${REDACTED}&page=2`);
     expect(r.redactString('plain text')).toBe('plain text');
   });
 
