@@ -10,8 +10,7 @@ export type HookMode = 'registerHooks' | 'register' | 'none';
 /** Registers import-in-the-middle for exactly these module specifiers (plus their node: forms). */
 export function registerEsmHooks(modules: string[]): HookMode {
   if (modules.length === 0) return 'none';
-  const builtins = new Set(nodeModule.builtinModules);
-  const include = [...new Set(modules.flatMap((m) => (builtins.has(m.split('/')[0]!) ? [m, `node:${m}`] : [m])))];
+  const include = [...new Set(modules.flatMap((m) => (nodeModule.isBuiltin(m) ? [m, `node:${m}`] : [m])))];
   try {
     const { supportsSyncHooks } = requireCjs('import-in-the-middle/supports-sync-hooks.mjs') as {
       supportsSyncHooks: () => boolean;

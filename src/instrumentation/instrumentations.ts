@@ -1,7 +1,7 @@
 // Builds the instrumentation instances. An instrumentation is considered only when a module it
 // patches resolves from the app, and its package is loaded only when the app first requires or
 // imports that module (lazy-activation.ts), so an app pays only for what it really uses.
-import { builtinModules, createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Config } from '../config.js';
@@ -20,15 +20,13 @@ export interface LoadedInstrumentations {
   modules: string[];
 }
 
-const builtins = new Set(builtinModules);
-
 function resolverForApp(): (specifier: string) => boolean {
   const main = process.argv[1];
   const base = main ? dirname(main) : process.cwd();
   const appRequire = createRequire(join(base, 'noop.js'));
   const paths = [base, process.cwd()];
   return (specifier) => {
-    if (builtins.has(specifier.split('/')[0]!)) return true;
+    if (isBuiltin(specifier)) return true;
     try {
       appRequire.resolve(specifier, { paths });
       return true;
@@ -91,7 +89,7 @@ export function loadInstrumentations(config: Config, enable: (i: Instrumentation
     if (entry.modules.length && !entry.modules.some(present)) continue;
     out.names.push(entry.name);
     out.modules.push(...entry.modules);
-    const packages = entry.modules.filter((m) => !builtins.has(m.split('/')[0]!)).map((m) => packageOf(m)!);
+    const packages = entry.modules.filter((m) => !isBuiltin(m)).map((m) => packageOf(m)!);
     if (lazy && packages.length === entry.modules.length && packages.length > 0) {
       const activate = () => {
         for (const p of packages) out.pending.delete(p);
