@@ -185,14 +185,17 @@ export function readConfig(env: Env = process.env): ParsedConfig {
   const headers = parseHeaders('OTEL_EXPORTER_OTLP_HEADERS', str('OTEL_EXPORTER_OTLP_HEADERS'), warnings);
   const timeoutMs = int('OTEL_EXPORTER_OTLP_TIMEOUT', 10_000, 1);
   const protocol = parseProtocol('OTEL_EXPORTER_OTLP_PROTOCOL', str('OTEL_EXPORTER_OTLP_PROTOCOL'), 'http/protobuf', warn);
-  const compressionRaw = str('OTEL_EXPORTER_OTLP_COMPRESSION');
   // Compression saves bandwidth to a remote Collector but only burns the app's CPU for one on the
-  // same host (the usual sidecar/agent setup), so the default depends on where the endpoint is.
-  const compressionFor = (endpoint: string): 'gzip' | 'none' =>
-    parseCompression('OTEL_EXPORTER_OTLP_COMPRESSION', compressionRaw, isLoopback(endpoint) ? 'none' : 'gzip', () => {});
-  if (compressionRaw !== undefined && compressionRaw.toLowerCase() !== 'gzip' && compressionRaw.toLowerCase() !== 'none') {
-    warn('OTEL_EXPORTER_OTLP_COMPRESSION', compressionRaw, 'gzip (none for a loopback endpoint)', 'is not gzip or none');
+  // same host (the usual sidecar/agent setup), so without a setting the default depends on where
+  // each signal's endpoint is.
+  const compressionRaw = str('OTEL_EXPORTER_OTLP_COMPRESSION');
+  let compression: 'gzip' | 'none' | undefined;
+  if (compressionRaw !== undefined) {
+    const v = compressionRaw.toLowerCase();
+    if (v === 'gzip' || v === 'none') compression = v;
+    else warn('OTEL_EXPORTER_OTLP_COMPRESSION', compressionRaw, 'gzip (none for a loopback endpoint)', 'is not gzip or none');
   }
+  const compressionFor = (endpoint: string): 'gzip' | 'none' => compression ?? (isLoopback(endpoint) ? 'none' : 'gzip');
   const base = parseUrl('OTEL_EXPORTER_OTLP_ENDPOINT', str('OTEL_EXPORTER_OTLP_ENDPOINT'), DEFAULT_ENDPOINT, warn);
 
   const signal = (sig: 'TRACES' | 'METRICS' | 'LOGS', path: string): SignalConfig => {
