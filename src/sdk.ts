@@ -1,6 +1,7 @@
 // Assembles the tracer, meter and logger providers from the config. The providers are built
 // directly rather than through NodeSDK: NodeSDK re-reads the environment itself and loads every
 // exporter flavour (gRPC included) at start-up, which costs time and duplicates config.ts.
+import type { AsyncLocalStorage } from 'node:async_hooks';
 import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
 import type * as Trace from '@opentelemetry/sdk-trace';
@@ -11,14 +12,17 @@ import type { Config } from './config.js';
 import type { ReleaseInfo } from './resource.js';
 import { buildResource, DISTRO_VERSION } from './resource.js';
 import { traceIncomingHttp } from './instrumentation/http-server.js';
+import { traceExpressRouter } from './instrumentation/express-router.js';
 import { requireCjs } from './require.js';
 import { log, describe, contained } from './log.js';
+import { EncodingSpanProcessor, lazyEncodedTraceExporter } from './exporters/encoding-span-processor.js';
 import { createLogExporter, createMetricExporter, createSpanExporter } from './exporters/otlp.js';
 import { ReleaseTagLogProcessor, ReleaseTagSpanProcessor } from './processors/release-tags.js';
 import { Redactor, RedactionLogProcessor, RedactionSpanProcessor } from './processors/redaction.js';
 import { loadInstrumentations } from './instrumentation/instrumentations.js';
 import { registerEsmHooks, type HookMode } from './instrumentation/esm-hooks.js';
 import { registerProcessMetrics } from './instrumentation/process-metrics.js';
+import { registerNetworkMetrics } from './instrumentation/network-metrics.js';
 import { armLazyActivation } from './instrumentation/lazy-activation.js';
 import { TaskStatusSpanProcessor, recordTaskSpans } from './processors/task-status.js';
 import { startSentry, SentryErrorSpanProcessor } from './instrumentation/sentry.js';
@@ -45,6 +49,7 @@ const UNBOUNDED_METRIC_KEYS = [
   'http.client_ip',
 ];
 const CARDINALITY_LIMIT = 2000;
+const HOST_METRIC_GROUPS = ['system.cpu', 'system.memory', 'process.cpu', 'process.memory'];
 
 function installDiagLogger(api: typeof Api, level: Config['logLevel']): void {
   const levels: Record<Config['logLevel'], Api.DiagLogLevel> = {
@@ -98,7 +103,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const { AsyncLocalStorageContextManager } = requireCjs('@opentelemetry/context-async-hooks') as {
     AsyncLocalStorageContextManager: new () => Api.ContextManager & {
       enable(): Api.ContextManager;
-      _asyncLocalStorage: { enterWith(ctx: Api.Context): void };
+      _asyncLocalStorage: AsyncLocalStorage<Api.Context>;
     };
   };
 
@@ -140,7 +145,15 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
     new RedactionSpanProcessor(redactor),
   ];
   if (sentry) spanProcessors.push(new SentryErrorSpanProcessor(sentry));
-  if (config.traces.exporter !== 'none') {
+  if (config.traces.exporter === 'otlp' && config.traces.protocol === 'http/protobuf') {
+    spanProcessors.push(
+      new EncodingSpanProcessor(api, core.suppressTracing, lazyEncodedTraceExporter(config.traces), {
+        maxQueueSize: config.batch.maxQueueSize,
+        maxExportBatchSize: config.batch.maxExportBatchSize,
+        scheduledDelayMillis: config.batch.scheduledDelayMs,
+      }),
+    );
+  } else if (config.traces.exporter !== 'none') {
     spanProcessors.push(
       new trace.BatchSpanProcessor({
         exporter: createSpanExporter(config.traces),
@@ -184,7 +197,10 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
     const { HostMetricsInstrumentation } = requireCjs('@opentelemetry/instrumentation-host-metrics') as {
       HostMetricsInstrumentation: new (o: object) => Instr.Instrumentation;
     };
-    instrumentations.push(new HostMetricsInstrumentation({}));
+    // On Linux the network group comes from /proc instead: the package's blocks the event loop.
+    const linux = process.platform === 'linux';
+    instrumentations.push(new HostMetricsInstrumentation(linux ? { metricGroups: HOST_METRIC_GROUPS } : {}));
+    if (linux) registerNetworkMetrics(meter);
   }
   if (config.runtimeMetrics) {
     const { RuntimeNodeInstrumentation } = requireCjs('@opentelemetry/instrumentation-runtime-node') as {
@@ -200,6 +216,14 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       core,
       tracer: tracerProvider.getTracer('@org/otel-monitor/http-server', DISTRO_VERSION),
       meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
+      store: contextManager._asyncLocalStorage,
+    });
+  }
+  if (loaded.expressChannel) {
+    traceExpressRouter({
+      api,
+      core,
+      tracer: tracerProvider.getTracer('@org/otel-monitor/express', DISTRO_VERSION),
       store: contextManager._asyncLocalStorage,
     });
   }

@@ -9,6 +9,7 @@ import { log, describe } from '../log.js';
 import { requireCjs } from '../require.js';
 import { CATALOGUE, selectInstrumentations, type CatalogueEntry } from './catalogue.js';
 import { canActivateLazily, packageOf } from './lazy-activation.js';
+import { routerHasChannel } from './express-router.js';
 
 export interface LoadedInstrumentations {
   /** Instrumentations to enable now: builtin-module and runtime-channel ones. */
@@ -18,13 +19,17 @@ export interface LoadedInstrumentations {
   names: string[];
   /** Every module specifier the selected instrumentations patch: the ESM hook include list. */
   modules: string[];
+  /** Express routes are traced from the router's diagnostics channel (express-router.ts). */
+  expressChannel: boolean;
 }
 
-function resolverForApp(): (specifier: string) => boolean {
+function appPaths(): string[] {
   const main = process.argv[1];
-  const base = main ? dirname(main) : process.cwd();
-  const appRequire = createRequire(join(base, 'noop.js'));
-  const paths = [base, process.cwd()];
+  return [main ? dirname(main) : process.cwd(), process.cwd()];
+}
+
+function resolverForApp(paths: string[]): (specifier: string) => boolean {
+  const appRequire = createRequire(join(paths[0]!, 'noop.js'));
   return (specifier) => {
     if (isBuiltin(specifier)) return true;
     try {
@@ -48,8 +53,9 @@ function optionsFor(entry: CatalogueEntry, config: Config): Record<string, unkno
         disableIncomingRequestInstrumentation: config.fastHttpServer,
       };
     case 'express':
-      // Express 5 middleware layers add a span each per request for little insight; routes and
-      // handlers are kept. OTEL_MONITOR_EXPRESS_LAYERS=true brings the middleware spans back.
+      // Only for Express 4 or OTEL_MONITOR_EXPRESS_LAYERS=true (otherwise express-router.ts traces
+      // routes): middleware layers add a span each per request for little insight; routes and
+      // handlers are kept unless the layers are asked for.
       return config.expressLayers ? {} : { ignoreLayersType: ['middleware', 'router'] };
     case 'fastify':
       return { registerOnInitialization: true };
@@ -82,12 +88,17 @@ export function loadInstrumentations(config: Config, enable: (i: Instrumentation
       `OTEL_NODE_ENABLED_INSTRUMENTATIONS/OTEL_NODE_DISABLED_INSTRUMENTATIONS name unknown instrumentations (${unknown.join(', ')}); ignoring them. Known: ${CATALOGUE.map((e) => e.name).join(', ')}`,
     );
   }
-  const present = resolverForApp();
+  const paths = appPaths();
+  const present = resolverForApp(paths);
   const lazy = canActivateLazily();
-  const out: LoadedInstrumentations = { instrumentations: [], pending: new Map(), names: [], modules: [] };
+  const out: LoadedInstrumentations = { instrumentations: [], pending: new Map(), names: [], modules: [], expressChannel: false };
   for (const entry of selected) {
     if (entry.modules.length && !entry.modules.some(present)) continue;
     out.names.push(entry.name);
+    if (entry.name === 'express' && !config.expressLayers && routerHasChannel(paths)) {
+      out.expressChannel = true;
+      continue;
+    }
     out.modules.push(...entry.modules);
     const packages = entry.modules.filter((m) => !isBuiltin(m)).map((m) => packageOf(m)!);
     if (lazy && packages.length === entry.modules.length && packages.length > 0) {

@@ -1,0 +1,128 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import * as api from '@opentelemetry/api';
+import * as core from '@opentelemetry/core';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import express from 'express';
+import { joinRoute, routerHasChannel, traceExpressRouter } from '../../src/instrumentation/express-router.js';
+import { traceIncomingHttp } from '../../src/instrumentation/http-server.js';
+import { ROOT } from '../helpers/app.js';
+
+describe('joinRoute', () => {
+  it('joins mount and route templates the way instrumentation-express does', () => {
+    expect(joinRoute('', '/')).toBe('/');
+    expect(joinRoute('', '/users/:id')).toBe('/users/:id');
+    expect(joinRoute('/api', '/')).toBe('/api');
+    expect(joinRoute('/api/', '/items')).toBe('/api/items');
+    expect(joinRoute('/api/:ver', '/items/:id')).toBe('/api/:ver/items/:id');
+  });
+
+  it("finds the router channel in this repository's Express 5", () => {
+    expect(routerHasChannel([ROOT])).toBe(true);
+    expect(routerHasChannel(['/nonexistent'])).toBe(false);
+  });
+});
+
+describe('Express routes from the router channel', () => {
+  const spans = new InMemorySpanExporter();
+  let server: Server;
+  let base = '';
+
+  beforeAll(async () => {
+    const manager = new AsyncLocalStorageContextManager();
+    api.context.setGlobalContextManager(manager.enable());
+    const tp = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
+    const store = (manager as unknown as { _asyncLocalStorage: import('node:async_hooks').AsyncLocalStorage<api.Context> })._asyncLocalStorage;
+    traceIncomingHttp({ api, core, tracer: tp.getTracer('http'), meter: api.metrics.getMeter('t'), store });
+    traceExpressRouter({ api, core, tracer: tp.getTracer('express'), store });
+
+    const app = express();
+    app.use(express.json());
+    const items = express.Router();
+    items.get('/items/:id', (_req, res) => {
+      // the handler span is the active one inside the handler
+      res.json({ active: api.trace.getActiveSpan()?.spanContext().spanId });
+    });
+    items.get('/sync-boom', () => {
+      throw new Error('sync boom');
+    });
+    items.get('/async-boom', async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      throw new Error('async boom');
+    });
+    items.get('/later', (_req, res) => {
+      setTimeout(() => res.send('late'), 30);
+    });
+    app.use('/api/:ver', items);
+    app.use('/mw-boom', () => {
+      throw new Error('middleware boom');
+    });
+    app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      res.status(500).send(err.message);
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  const request = async (path: string) => {
+    spans.reset();
+    const res = await fetch(base + path);
+    const body = await res.text();
+    for (let i = 0; i < 50 && spans.getFinishedSpans().filter((s) => s.instrumentationScope.name === 'http').length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const all = spans.getFinishedSpans();
+    return {
+      status: res.status,
+      body,
+      server: all.find((s) => s.instrumentationScope.name === 'http')!,
+      handlers: all.filter((s) => s.instrumentationScope.name === 'express'),
+    };
+  };
+
+  it('names the server span by the full route template and makes the handler span current', async () => {
+    const r = await request('/api/v1/items/42');
+    expect(r.status).toBe(200);
+    expect(r.server.attributes['http.route']).toBe('/api/:ver/items/:id');
+    expect(r.server.name).toBe('GET /api/:ver/items/:id');
+    expect(r.handlers).toHaveLength(1);
+    const h = r.handlers[0]!;
+    expect(h.name).toBe('request handler - /api/:ver/items/:id');
+    expect(h.attributes).toMatchObject({ 'http.route': '/api/:ver/items/:id', 'express.name': '/items/:id', 'express.type': 'request_handler' });
+    expect(h.parentSpanContext?.spanId).toBe(r.server.spanContext().spanId);
+    expect(JSON.parse(r.body).active).toBe(h.spanContext().spanId);
+  });
+
+  it('records thrown and rejected errors on the handler span, once', async () => {
+    for (const [path, message] of [
+      ['/api/v1/sync-boom', 'sync boom'],
+      ['/api/v1/async-boom', 'async boom'],
+    ] as const) {
+      const r = await request(path);
+      expect(r.status).toBe(500);
+      const h = r.handlers[0]!;
+      expect(h.status).toEqual({ code: api.SpanStatusCode.ERROR, message });
+      expect(h.events.filter((e) => e.name === 'exception').map((e) => e.attributes?.['exception.message'])).toEqual([message]);
+      expect(r.server.attributes['error.type']).toBe('500');
+    }
+  });
+
+  it('keeps a callback-style handler span open until the response is sent', async () => {
+    const r = await request('/api/v1/later');
+    const h = r.handlers[0]!;
+    const ms = (t: api.HrTime) => t[0] * 1e3 + t[1] / 1e6;
+    expect(ms(h.endTime) - ms(h.startTime)).toBeGreaterThanOrEqual(25);
+  });
+
+  it('records a middleware error on the server span, with no handler span', async () => {
+    const r = await request('/mw-boom');
+    expect(r.status).toBe(500);
+    expect(r.handlers).toHaveLength(0);
+    expect(r.server.events.map((e) => e.attributes?.['exception.message'])).toEqual(['middleware boom']);
+  });
+});
