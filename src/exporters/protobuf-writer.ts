@@ -4,6 +4,9 @@
 // short loop, longer or non-ASCII ones by Buffer's native UTF-8 writer, and hex ids natively.
 
 const TWO_32 = 4294967296;
+const HEX = new Uint8Array(128);
+for (let i = 0; i < 10; i++) HEX[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX[97 + i] = HEX[65 + i] = 10 + i;
 
 export class ProtobufWriter {
   buf: Buffer;
@@ -62,7 +65,10 @@ export class ProtobufWriter {
   }
 
   tag(field: number, wireType: number): void {
-    this.varint((field << 3) | wireType);
+    const v = (field << 3) | wireType;
+    if (v > 127) return this.varint(v);
+    if (this.pos >= this.buf.length) this.ensure(1);
+    this.buf[this.pos++] = v;
   }
 
   fixed32(value: number): void {
@@ -116,15 +122,18 @@ export class ProtobufWriter {
     this.pos += data.length;
   }
 
-  /** A hex id (trace or span id) as bytes. */
+  /** A hex id (trace or span id) as bytes; a JS loop beats a native call for 16 or 32 digits. */
   hex(id: string): void {
     const n = id.length >>> 1;
     this.ensure(n + 1);
-    this.buf[this.pos++] = n;
-    const written = this.buf.write(id, this.pos, n, 'hex');
-    // An id that is not valid hex stops the native writer early; keep the declared length.
-    if (written < n) this.buf.fill(0, this.pos + written, this.pos + n);
-    this.pos += n;
+    const b = this.buf;
+    let p = this.pos;
+    b[p++] = n;
+    for (let i = 0; i < n; i++) {
+      // Not-hex digits become 0, so a malformed id keeps its declared length.
+      b[p++] = ((HEX[id.charCodeAt(2 * i)] ?? 0) << 4) | (HEX[id.charCodeAt(2 * i + 1)] ?? 0);
+    }
+    this.pos = p;
   }
 
   /** Reserves a length byte for a nested message; pass the result to `finish`. */
@@ -153,8 +162,17 @@ export class ProtobufWriter {
   }
 
   raw(data: Uint8Array): void {
-    this.ensure(data.length);
-    this.buf.set(data, this.pos);
-    this.pos += data.length;
+    const n = data.length;
+    this.ensure(n);
+    if (n > 64) {
+      this.buf.set(data, this.pos);
+      this.pos += n;
+      return;
+    }
+    // TypedArray#set has a fixed cost that dominates for the short cached keys.
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = data[i]!;
+    this.pos = p;
   }
 }

@@ -27,6 +27,7 @@ describe('joinRoute', () => {
 
 describe('Express routes from the router channel', () => {
   const spans = new InMemorySpanExporter();
+  const finishSeen: Array<string | undefined> = [];
   let server: Server;
   let base = '';
 
@@ -51,6 +52,13 @@ describe('Express routes from the router channel', () => {
     items.get('/async-boom', async () => {
       await new Promise((r) => setTimeout(r, 5));
       throw new Error('async boom');
+    });
+    items.get('/logged', (_req, res) => {
+      // A request logger's 'finish' listener must still see the request's span as the active one.
+      res.on('finish', () => {
+        finishSeen.push(api.trace.getActiveSpan()?.spanContext().spanId);
+      });
+      res.send('ok');
     });
     items.get('/later', (_req, res) => {
       setTimeout(() => res.send('late'), 30);
@@ -96,6 +104,11 @@ describe('Express routes from the router channel', () => {
     expect(h.attributes).toMatchObject({ 'http.route': '/api/:ver/items/:id', 'express.name': '/items/:id', 'express.type': 'request_handler' });
     expect(h.parentSpanContext?.spanId).toBe(r.server.spanContext().spanId);
     expect(JSON.parse(r.body).active).toBe(h.spanContext().spanId);
+  });
+
+  it("runs the app's 'finish' listeners in the request's trace", async () => {
+    const r = await request('/api/v1/logged');
+    expect(finishSeen).toEqual([r.handlers[0]!.spanContext().spanId]);
   });
 
   it('records thrown and rejected errors on the handler span, once', async () => {
