@@ -21,8 +21,7 @@ import { ReleaseTagLogProcessor, ReleaseTagSpanProcessor } from './processors/re
 import { Redactor, RedactionLogProcessor, RedactionSpanProcessor } from './processors/redaction.js';
 import { loadInstrumentations } from './instrumentation/instrumentations.js';
 import { registerEsmHooks, type HookMode } from './instrumentation/esm-hooks.js';
-import { registerProcessMetrics } from './instrumentation/process-metrics.js';
-import { registerNetworkMetrics } from './instrumentation/network-metrics.js';
+import { startSystemMetrics } from './instrumentation/system-metrics.js';
 import { armLazyActivation } from './instrumentation/lazy-activation.js';
 import { TaskStatusSpanProcessor, recordTaskSpans } from './processors/task-status.js';
 import { startSentry, SentryErrorSpanProcessor } from './instrumentation/sentry.js';
@@ -49,7 +48,6 @@ const UNBOUNDED_METRIC_KEYS = [
   'http.client_ip',
 ];
 const CARDINALITY_LIMIT = 2000;
-const HOST_METRIC_GROUPS = ['system.cpu', 'system.memory', 'process.cpu', 'process.memory'];
 
 function installDiagLogger(api: typeof Api, level: Config['logLevel']): void {
   const levels: Record<Config['logLevel'], Api.DiagLogLevel> = {
@@ -192,23 +190,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
     instrumentation.registerInstrumentations({ instrumentations: list, tracerProvider, meterProvider, loggerProvider });
   const loaded = loadInstrumentations(config, (i) => contained('instrumentation activation', () => register([i])));
   const hookMode = registerEsmHooks(loaded.modules);
-  const instrumentations: Instr.Instrumentation[] = [...loaded.instrumentations];
-  if (config.hostMetrics) {
-    const { HostMetricsInstrumentation } = requireCjs('@opentelemetry/instrumentation-host-metrics') as {
-      HostMetricsInstrumentation: new (o: object) => Instr.Instrumentation;
-    };
-    // On Linux the network group comes from /proc instead: the package's blocks the event loop.
-    const linux = process.platform === 'linux';
-    instrumentations.push(new HostMetricsInstrumentation(linux ? { metricGroups: HOST_METRIC_GROUPS } : {}));
-    if (linux) registerNetworkMetrics(meter);
-  }
-  if (config.runtimeMetrics) {
-    const { RuntimeNodeInstrumentation } = requireCjs('@opentelemetry/instrumentation-runtime-node') as {
-      RuntimeNodeInstrumentation: new (o: object) => Instr.Instrumentation;
-    };
-    instrumentations.push(new RuntimeNodeInstrumentation({ monitoringPrecision: 10 }));
-  }
-  register(instrumentations);
+  register(loaded.instrumentations);
   armLazyActivation(loaded.pending);
   if (config.fastHttpServer && loaded.names.includes('http')) {
     traceIncomingHttp({
@@ -227,7 +209,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       store: contextManager._asyncLocalStorage,
     });
   }
-  registerProcessMetrics(meter);
+  startSystemMetrics(config, meter, register);
 
   const each = async (what: 'forceFlush' | 'shutdown', timeoutMs: number) => {
     const work = Promise.allSettled([
