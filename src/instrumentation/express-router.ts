@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
+import { setOwnAttributes } from './own-attributes.js';
 
 const CHANNEL = 'express.router.request';
 const ERROR = 2; // SpanStatusCode.ERROR
@@ -104,11 +105,9 @@ export function traceExpressRouter(o: ExpressRouterOptions): void {
     const full = joinRoute(prefixOf(ctx.req), route);
     const rpc = core.getRPCMetadata(active);
     if (rpc?.type === core.RPCType.HTTP) rpc.route = full;
-    const span = tracer.startSpan(
-      `request handler - ${full}`,
-      { attributes: { 'http.route': full, 'express.name': route, 'express.type': 'request_handler' } },
-      active,
-    );
+    // Attributes after the start, as in http-server.ts (own-attributes.ts).
+    const span = tracer.startSpan(`request handler - ${full}`, undefined, active);
+    setOwnAttributes(span, { 'http.route': full, 'express.name': route, 'express.type': 'request_handler' });
     ctx[kSpan] = span;
     return api.trace.setSpan(active, span);
   });

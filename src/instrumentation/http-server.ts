@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
+import { setOwnAttribute, setOwnAttributes } from './own-attributes.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -87,7 +88,10 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
     if (method !== rawMethod) attributes['http.request.method_original'] = rawMethod;
 
     const parent = api.propagation.extract(api.ROOT_CONTEXT, headers);
-    const span = tracer.startSpan(method, { kind: SERVER, attributes }, parent);
+    // Attributes go in after the start (own-attributes.ts): given to startSpan, the SDK validates
+    // and copies each of them twice; none of the samplers we configure reads them.
+    const span = tracer.startSpan(method, { kind: SERVER }, parent);
+    setOwnAttributes(span, attributes);
     const rpc = { type: core.RPCType.HTTP, span };
     // The channel fires synchronously just before the server emits 'request', so entering the
     // context here makes it the active one for the app's handlers and everything they start.
@@ -136,14 +140,14 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
       'network.protocol.version': state.protocol,
       'http.response.status_code': status,
     };
-    span.setAttribute('http.response.status_code', status);
+    setOwnAttribute(span, 'http.response.status_code', status);
     if (rpc.route !== undefined) {
-      span.setAttribute('http.route', rpc.route);
+      setOwnAttribute(span, 'http.route', rpc.route);
       span.updateName(`${method} ${rpc.route}`);
       metricAttributes['http.route'] = rpc.route;
     }
     if (errorType !== undefined) {
-      span.setAttribute('error.type', errorType);
+      setOwnAttribute(span, 'error.type', errorType);
       span.setStatus({ code: ERROR });
       metricAttributes['error.type'] = errorType;
     }

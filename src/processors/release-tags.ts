@@ -3,6 +3,7 @@
 import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { InPlaceProcessor } from './in-place.js';
+import { setOwnAttribute } from '../instrumentation/own-attributes.js';
 
 export interface ReleaseTags {
   release?: string;
@@ -14,8 +15,8 @@ export class ReleaseTagSpanProcessor extends InPlaceProcessor implements SpanPro
     super();
   }
   onStart(span: Span): void {
-    if (this.tags.release) span.setAttribute('service.version', this.tags.release);
-    if (this.tags.environment) span.setAttribute('deployment.environment.name', this.tags.environment);
+    if (this.tags.release) setOwnAttribute(span, 'service.version', this.tags.release);
+    if (this.tags.environment) setOwnAttribute(span, 'deployment.environment.name', this.tags.environment);
   }
   onEnd(): void {}
 }

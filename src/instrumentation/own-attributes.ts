@@ -1,0 +1,42 @@
+// Attributes this distribution builds itself (strings and numbers, valid by construction) go
+// straight into the span's attribute map. The SDK's setAttribute validates each value with a check
+// that allocates a WeakSet per call, and startSpan validates and copies its attributes twice:
+// measured at 1.5 KB of garbage per request for the server span alone, which is a good part of what
+// makes V8 grow its young generation under load. Anything that is not the SDK's plain, writable
+// attribute object (another SDK, an ended or non-recording span) goes through setAttributes.
+import type { Attributes, Span } from '@opentelemetry/api';
+
+interface SdkSpan {
+  attributes?: Record<string, unknown>;
+  _attributesCount?: number;
+  isRecording(): boolean;
+}
+
+export function setOwnAttributes(span: Span, attributes: Attributes): void {
+  const s = span as unknown as SdkSpan;
+  const target = s.attributes;
+  if (typeof target !== 'object' || target === null || typeof s._attributesCount !== 'number' || !span.isRecording()) {
+    span.setAttributes(attributes);
+    return;
+  }
+  let added = 0;
+  for (const key in attributes) {
+    const value = attributes[key];
+    if (value === undefined) continue;
+    if (!(key in target)) added++;
+    target[key] = value;
+  }
+  // Kept in step so the SDK's attribute count limit still applies to later setAttribute calls.
+  s._attributesCount += added;
+}
+
+export function setOwnAttribute(span: Span, key: string, value: string | number): void {
+  const s = span as unknown as SdkSpan;
+  const target = s.attributes;
+  if (typeof target !== 'object' || target === null || typeof s._attributesCount !== 'number' || !span.isRecording()) {
+    span.setAttribute(key, value);
+    return;
+  }
+  if (!(key in target)) s._attributesCount++;
+  target[key] = value;
+}
