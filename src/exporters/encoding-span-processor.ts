@@ -16,6 +16,7 @@ import type { SignalConfig } from '../config.js';
 import { requireCjs } from '../require.js';
 import { log, describe } from '../log.js';
 import { ProtobufWriter } from './protobuf-writer.js';
+import { LazyExporter } from './otlp.js';
 import {
   encodeResource,
   encodeScope,
@@ -251,18 +252,5 @@ export function createEncodedTraceExporter(s: SignalConfig): BatchExporter {
 
 /** Builds the transport at the first export, so that start-up does not load it. */
 export function lazyEncodedTraceExporter(s: SignalConfig): BatchExporter {
-  let real: BatchExporter | undefined;
-  return {
-    export(batch, done) {
-      try {
-        real ??= createEncodedTraceExporter(s);
-      } catch (err) {
-        done({ code: 1, error: err instanceof Error ? err : new Error(String(err)) });
-        return;
-      }
-      real.export(batch, done);
-    },
-    forceFlush: () => real?.forceFlush() ?? Promise.resolve(),
-    shutdown: () => real?.shutdown() ?? Promise.resolve(),
-  };
+  return new LazyExporter('trace', () => createEncodedTraceExporter(s));
 }

@@ -3,7 +3,7 @@
 // serializer, so for the same spans the bytes are identical (test/unit/otlp-span-encoding.test.ts
 // checks that); what differs is when it runs: at each span's end, so that only bytes wait for export.
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
-import type { Attributes, HrTime } from '@opentelemetry/api';
+import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
 import { ProtobufWriter } from './protobuf-writer.js';
 
 export interface ScopeLike {
@@ -123,11 +123,8 @@ function flags(traceFlags: number, isRemote: boolean | undefined): number {
   return (traceFlags & 255) | HAS_IS_REMOTE | (isRemote ? IS_REMOTE : 0);
 }
 
-/** Appends one span as a ScopeSpans.spans field (tag, length and Span message). */
-export function encodeSpan(w: ProtobufWriter, span: ReadableSpan): void {
-  const ctx = span.spanContext();
-  w.tag(2, LEN);
-  const msg = w.begin();
+/** trace_id, span_id and trace_state: fields 1–3 of both Span and Span.Link. */
+function identity(w: ProtobufWriter, ctx: SpanContext): void {
   w.tag(1, LEN);
   w.hex(ctx.traceId);
   w.tag(2, LEN);
@@ -137,6 +134,14 @@ export function encodeSpan(w: ProtobufWriter, span: ReadableSpan): void {
     w.tag(3, LEN);
     w.string(traceState);
   }
+}
+
+/** Appends one span as a ScopeSpans.spans field (tag, length and Span message). */
+export function encodeSpan(w: ProtobufWriter, span: ReadableSpan): void {
+  const ctx = span.spanContext();
+  w.tag(2, LEN);
+  const msg = w.begin();
+  identity(w, ctx);
   const parent = span.parentSpanContext;
   if (parent?.spanId) {
     w.tag(4, LEN);
@@ -174,15 +179,7 @@ export function encodeSpan(w: ProtobufWriter, span: ReadableSpan): void {
     w.tag(13, LEN);
     const at = w.begin();
     const lc = link.context;
-    w.tag(1, LEN);
-    w.hex(lc.traceId);
-    w.tag(2, LEN);
-    w.hex(lc.spanId);
-    const ls = lc.traceState?.serialize();
-    if (ls) {
-      w.tag(3, LEN);
-      w.string(ls);
-    }
+    identity(w, lc);
     if (link.attributes) attributes(w, link.attributes, 4);
     w.tag(5, VARINT);
     w.varint(link.droppedAttributesCount ?? 0);

@@ -21,7 +21,7 @@ interface AnyExporter {
 }
 
 /** Builds the real exporter on first use; until then flush and shutdown have nothing to do. */
-class LazyExporter {
+export class LazyExporter {
   private real?: AnyExporter;
   constructor(
     private readonly what: string,

@@ -12,13 +12,20 @@ interface SdkSpan {
   isRecording(): boolean;
 }
 
-export function setOwnAttributes(span: Span, attributes: Attributes): void {
+/** The SDK span's own attribute map, when it is the kind this can write into and still recording. */
+function writable(span: Span): SdkSpan | undefined {
   const s = span as unknown as SdkSpan;
-  const target = s.attributes;
-  if (typeof target !== 'object' || target === null || typeof s._attributesCount !== 'number' || !span.isRecording()) {
+  const ok = typeof s.attributes === 'object' && s.attributes !== null && typeof s._attributesCount === 'number' && span.isRecording();
+  return ok ? s : undefined;
+}
+
+export function setOwnAttributes(span: Span, attributes: Attributes): void {
+  const s = writable(span);
+  if (!s) {
     span.setAttributes(attributes);
     return;
   }
+  const target = s.attributes!;
   let added = 0;
   for (const key in attributes) {
     const value = attributes[key];
@@ -27,16 +34,15 @@ export function setOwnAttributes(span: Span, attributes: Attributes): void {
     target[key] = value;
   }
   // Kept in step so the SDK's attribute count limit still applies to later setAttribute calls.
-  s._attributesCount += added;
+  s._attributesCount! += added;
 }
 
 export function setOwnAttribute(span: Span, key: string, value: string | number): void {
-  const s = span as unknown as SdkSpan;
-  const target = s.attributes;
-  if (typeof target !== 'object' || target === null || typeof s._attributesCount !== 'number' || !span.isRecording()) {
+  const s = writable(span);
+  if (!s) {
     span.setAttribute(key, value);
     return;
   }
-  if (!(key in target)) s._attributesCount++;
-  target[key] = value;
+  if (!(key in s.attributes!)) s._attributesCount!++;
+  s.attributes![key] = value;
 }
