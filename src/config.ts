@@ -49,6 +49,8 @@ export interface Config {
   expressLayers: boolean;
   redactKeys: string[];
   lastSeenRoles: string[];
+  /** Plugin modules to load at start (OTEL_MONITOR_PLUGINS): paths from the cwd, packages from the app's directory. */
+  plugins: string[];
   shutdownTimeoutMs: number;
   compileCache: boolean;
   fastHttpServer: boolean;
@@ -308,6 +310,7 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     expressLayers: bool('OTEL_MONITOR_EXPRESS_LAYERS', false),
     redactKeys: [...DEFAULT_REDACT_KEYS, ...(list('OTEL_MONITOR_REDACT_KEYS') ?? []).map((k) => k.toLowerCase())],
     lastSeenRoles: list('OTEL_MONITOR_LAST_SEEN_ROLES') ?? [],
+    plugins: list('OTEL_MONITOR_PLUGINS') ?? [],
     shutdownTimeoutMs: int('OTEL_MONITOR_SHUTDOWN_TIMEOUT', 5000, 100),
     compileCache: bool('OTEL_MONITOR_COMPILE_CACHE', true),
     fastHttpServer: bool('OTEL_MONITOR_FAST_HTTP_SERVER', true),

@@ -25,6 +25,7 @@ import { startSystemMetrics } from './instrumentation/system-metrics.js';
 import { armLazyActivation } from './instrumentation/lazy-activation.js';
 import { TaskStatusSpanProcessor, recordTaskSpans } from './processors/task-status.js';
 import { startSentry, SentryErrorSpanProcessor } from './instrumentation/sentry.js';
+import { startPlugins } from './plugins/index.js';
 
 export interface Sdk {
   instrumentations: string[];
@@ -116,7 +117,8 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const tags = { release: info.release, environment: info.environment };
   const redactor = new Redactor(config.redactKeys);
 
-  const readers: Metrics.IMetricReader[] = [];
+  const plugins = startPlugins(config, { resource, info, trace, logs, metrics });
+  const readers: Metrics.IMetricReader[] = [...plugins.metricReaders];
   if (config.metrics.exporter !== 'none') {
     readers.push(
       new metrics.PeriodicExportingMetricReader({
@@ -142,6 +144,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
     new TaskStatusSpanProcessor({ meter, lastSeenRoles: config.lastSeenRoles, sentry }),
     new RedactionSpanProcessor(redactor),
   ];
+  if (plugins.spanProcessor) spanProcessors.push(plugins.spanProcessor);
   if (sentry) spanProcessors.push(new SentryErrorSpanProcessor(sentry));
   if (config.traces.exporter === 'otlp' && config.traces.protocol === 'http/protobuf') {
     spanProcessors.push(
@@ -171,6 +174,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   api.trace.setGlobalTracerProvider(tracerProvider);
 
   const logProcessors: Logs.LogRecordProcessor[] = [new ReleaseTagLogProcessor(tags), new RedactionLogProcessor(redactor)];
+  if (plugins.logProcessor) logProcessors.push(plugins.logProcessor);
   if (config.logs.exporter !== 'none') {
     logProcessors.push(
       new logs.BatchLogRecordProcessor({
@@ -209,6 +213,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       store: contextManager._asyncLocalStorage,
     });
   }
+  plugins.setRegister((list) => contained('plugin instrumentations', () => register(list)));
   startSystemMetrics(config, meter, register);
 
   const each = async (what: 'forceFlush' | 'shutdown', timeoutMs: number) => {
@@ -217,7 +222,8 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       meterProvider[what]({ timeoutMillis: timeoutMs }),
       loggerProvider[what](),
       sentry ? (what === 'shutdown' ? sentry.close(timeoutMs) : sentry.flush(timeoutMs)) : undefined,
-    ]);
+      // Plugins flush or close after their processors and exporters have (inside the same timeout).
+    ]).then(() => (what === 'shutdown' ? plugins.close() : plugins.flush()));
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(() => {
