@@ -6,13 +6,15 @@ import { lastSeen } from './monitor-last-seen.js';
 import { latestRun } from './monitor-latest-run.js';
 import type { Io } from './output.js';
 import { rules } from './rules.js';
+import { summary } from './summary.js';
 
 export const HELP = `Usage: otel-monitor <command> [options]
 
 Commands:
   monitor latest-run   Alert when tasks have not succeeded recently enough (reads Prometheus).
   monitor last-seen    Alert when users with given roles (bots) have not been seen recently enough.
-  rules                Print Prometheus alerting rules for the same thresholds.
+  rules                Print Prometheus alerting rules (--thresholds FILE for the full set).
+  summary              Requests by status class, yield, task runs, health and open alerts per service and release.
 
 Run "otel-monitor <command> --help" for the options of a command.
 Exit status: 0 OK, 1 alert, 2 usage or connection error.`;
@@ -52,6 +54,8 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     case 'rules':
       return rules(argv.slice(1), io);
+    case 'summary':
+      return summary(argv.slice(1), io);
     case 'monitor':
       if (sub === 'latest-run') return latestRun(rest, io);
       if (sub === 'last-seen') return lastSeen(rest, io);
