@@ -60,80 +60,78 @@ interface Entry<T> {
   target: T;
 }
 
-export class ForwardingSpanProcessor implements SpanProcessor {
-  private readonly entries: Array<Entry<SpanProcessor>> = [];
+interface Flushable {
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
 
-  add(slot: Slot, target: SpanProcessor): void {
+/** The plugin targets of one kind, each called through its plugin's Slot. */
+class Forwarder<T extends Flushable> {
+  protected readonly entries: Array<Entry<T>> = [];
+
+  constructor(private readonly kind: string) {}
+
+  add(slot: Slot, target: T): void {
     this.entries.push({ slot, target });
   }
 
-  onStart(span: Span, parentContext: Context): void {
-    for (const { slot, target } of this.entries) slot.call('span processor onStart', () => target.onStart(span, parentContext));
-  }
-
-  onEnding(span: Span): void {
-    for (const { slot, target } of this.entries) if (target.onEnding) slot.call('span processor onEnding', () => target.onEnding!(span));
-  }
-
-  onEnd(span: ReadableSpan): void {
-    for (const { slot, target } of this.entries) slot.call('span processor onEnd', () => target.onEnd(span));
+  protected each(method: string, fn: (target: T) => void): void {
+    for (const { slot, target } of this.entries) slot.call(`${this.kind} ${method}`, () => fn(target));
   }
 
   async forceFlush(): Promise<void> {
-    await Promise.all(this.entries.map(({ slot, target }) => slot.callAsync('span processor forceFlush', () => target.forceFlush())));
+    await Promise.all(this.entries.map(({ slot, target }) => slot.callAsync(`${this.kind} forceFlush`, () => target.forceFlush())));
   }
 
   async shutdown(): Promise<void> {
-    await Promise.all(this.entries.map(({ slot, target }) => slot.callAsync('span processor shutdown', () => target.shutdown())));
+    await Promise.all(this.entries.map(({ slot, target }) => slot.callAsync(`${this.kind} shutdown`, () => target.shutdown())));
   }
 }
 
-export class ForwardingLogProcessor implements LogRecordProcessor {
-  private readonly entries: Array<Entry<LogRecordProcessor>> = [];
+export class ForwardingSpanProcessor extends Forwarder<SpanProcessor> implements SpanProcessor {
+  constructor() {
+    super('span processor');
+  }
 
-  add(slot: Slot, target: LogRecordProcessor): void {
-    this.entries.push({ slot, target });
+  onStart(span: Span, parentContext: Context): void {
+    this.each('onStart', (p) => p.onStart(span, parentContext));
+  }
+
+  onEnding(span: Span): void {
+    this.each('onEnding', (p) => p.onEnding?.(span));
+  }
+
+  onEnd(span: ReadableSpan): void {
+    this.each('onEnd', (p) => p.onEnd(span));
+  }
+}
+
+export class ForwardingLogProcessor extends Forwarder<LogRecordProcessor> implements LogRecordProcessor {
+  constructor() {
+    super('log record processor');
   }
 
   onEmit(logRecord: ReadWriteLogRecord, context?: Context): void {
-    for (const { slot, target } of this.entries) slot.call('log record processor onEmit', () => target.onEmit(logRecord, context));
-  }
-
-  async forceFlush(): Promise<void> {
-    await Promise.all(this.entries.map(({ slot, target }) => slot.callAsync('log record processor forceFlush', () => target.forceFlush())));
-  }
-
-  async shutdown(): Promise<void> {
-    await Promise.all(this.entries.map(({ slot, target }) => slot.callAsync('log record processor shutdown', () => target.shutdown())));
+    this.each('onEmit', (p) => p.onEmit(logRecord, context));
   }
 }
 
 /** Fans one metric collection out to every plugin's push exporter. */
-export class ForwardingMetricExporter implements PushMetricExporter {
-  private readonly entries: Array<Entry<PushMetricExporter>> = [];
-
-  add(slot: Slot, target: PushMetricExporter): void {
-    this.entries.push({ slot, target });
+export class ForwardingMetricExporter extends Forwarder<PushMetricExporter> implements PushMetricExporter {
+  constructor() {
+    super('metric exporter');
   }
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     const all = this.entries.map(
       ({ slot, target }) =>
         new Promise<void>((done) => {
-          if (!slot.enabled) return done();
           slot.call('metric exporter export', () => target.export(metrics, () => done()));
+          // Disabled now or before: its callback may never come.
           if (!slot.enabled) done();
         }),
     );
     void Promise.all(all).then(() => resultCallback({ code: SUCCESS }));
-  }
-
-  async forceFlush(): Promise<void> {
-    await Promise.all(this.entries.map(({ slot, target }) => slot.callAsync('metric exporter forceFlush', () => target.forceFlush())));
-  }
-
-  async shutdown(): Promise<void> {
-    await Promise.all(this.entries.map(({ slot, target }) => slot.callAsync('metric exporter shutdown', () => target.shutdown())));
   }
 }
 

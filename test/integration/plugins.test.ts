@@ -78,7 +78,14 @@ describe('plugins (OTEL_MONITOR_PLUGINS)', () => {
     expect(init.config.traces.headers).toEqual({ authorization: '[REDACTED]' });
     expect(readFileSync(file, 'utf8')).not.toContain('s3cr3t');
     expect(events(file).find((e) => e.event === 'log')!.body).toBe('handled /ok');
+    await waitFor(() => events(file).some((e) => e.event === 'metrics' && e.names.includes('http.server.request.duration')), {
+      what: 'the metric exporter received the request duration metric',
+    });
     expect(app.output()).toContain('[otel-monitor] info: plugin recorder (./test/fixtures/plugins/recorder.mjs): recorder ready');
+
+    // The distribution's flush (the api's flush()) reaches the plugin's flush().
+    expect(await (await app.get('/flush')).text()).toBe('flushed');
+    expect(seen('recorder', 'flush')).toBe(true);
 
     expect(await app.stop('SIGTERM')).toBe('SIGTERM');
     const order = events(file).map((e) => `${e.plugin}:${e.event}`);
