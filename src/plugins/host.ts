@@ -122,13 +122,22 @@ export class ForwardingMetricExporter extends Forwarder<PushMetricExporter> impl
     super('metric exporter');
   }
 
+  /** Exporters whose previous export has not called back: skipped, so a hung one holds one closure. */
+  private readonly inFlight = new Set<PushMetricExporter>();
+
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     const all = this.entries.map(
       ({ slot, target }) =>
         new Promise<void>((done) => {
-          slot.call('metric exporter export', () => target.export(metrics, () => done()));
+          if (this.inFlight.has(target)) return done();
+          this.inFlight.add(target);
+          const finish = () => {
+            this.inFlight.delete(target);
+            done();
+          };
+          slot.call('metric exporter export', () => target.export(metrics, finish));
           // Disabled now or before: its callback may never come.
-          if (!slot.enabled) done();
+          if (!slot.enabled) finish();
         }),
     );
     void Promise.all(all).then(() => resultCallback({ code: SUCCESS }));

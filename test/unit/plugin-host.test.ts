@@ -60,3 +60,16 @@ describe('plugin host guard', () => {
     expect(lines).toHaveLength(1);
   });
 });
+
+describe('metric fan-out with a hung exporter', () => {
+  it('does not call an exporter again while its previous export is pending, and never waits on it forever', async () => {
+    const f = new ForwardingMetricExporter();
+    let hungCalls = 0;
+    f.add(new Slot('hung'), { export: () => { hungCalls++; }, forceFlush: async () => {}, shutdown: async () => {} });
+    f.export({} as never, () => {});
+    f.export({} as never, () => {});
+    const third = await new Promise((resolve) => f.export({} as never, resolve));
+    expect(third).toEqual({ code: 0 });
+    expect(hungCalls).toBe(1);
+  });
+});
