@@ -140,6 +140,8 @@ export interface LogQLCheck {
   errors: string[];
   /** Per log expression of the query, the number of entries it selects. */
   matched: number[];
+  /** The entries the query's log expressions select. */
+  selected: LokiEntry[];
 }
 
 /** Grammar check and evaluation of one LogQL query (variables already substituted). */
@@ -151,7 +153,7 @@ export function checkLogQL(q: string, entries: LokiEntry[]): LogQLCheck {
       if (n.type.isError) errors.push(`LogQL syntax error at ${n.from}: …${q.slice(Math.max(0, n.from - 20), n.from + 20)}…`);
     },
   });
-  if (errors.length) return { errors, matched: [] };
+  if (errors.length) return { errors, matched: [], selected: [] };
   const indexLabels = new Set(entries.flatMap((e) => Object.keys(e.labels)));
   const matched: number[] = [];
   const selected: LokiEntry[] = [];
@@ -179,5 +181,5 @@ export function checkLogQL(q: string, entries: LokiEntry[]): LogQLCheck {
       if (!selected.some((e) => name in e.labels || name in e.metadata)) errors.push(`grouping by "${name}", which none of the selected entries has`);
     }
   }
-  return { errors, matched };
+  return { errors, matched, selected };
 }

@@ -12,7 +12,7 @@ import { abs, PATHS } from '../helpers/stack.js';
 
 const dashboards = loadDashboards();
 const datasources = provisionedDatasources();
-const defined = (d: Dashboard) => (d.json.templating?.list ?? []).map((v: any) => v.name as string);
+const defined = (d: Dashboard): string[] => (d.json.templating?.list ?? []).map((v: any) => v.name as string);
 
 /** Every string in a panel where Grafana interpolates variables: queries, titles, links. */
 function interpolated(d: Dashboard): Array<{ where: string; text: string }> {
@@ -74,7 +74,7 @@ describe('the dashboards under deploy/grafana/dashboards', () => {
   });
 
   it.each(dashboards.map((d) => [d.file, d] as const))('%s: every LogQL query is grammatical LogQL (Grafana\'s grammar)', (_f, d) => {
-    const values = Object.fromEntries(defined(d).map((n) => [n, 'x']));
+    const values = Object.fromEntries(defined(d).map((n: string) => [n, 'x']));
     for (const q of panelQueries(d).filter((x) => x.datasource.type === 'loki')) {
       const check = checkLogQL(substitute(q.expr, values), []);
       expect(check.errors.filter((e) => e.includes('syntax')), `${q.panel}: ${q.expr}`).toEqual([]);
