@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { allPanels, isBuiltin, loadDashboards, panelQueries, provisionedDatasources, substitute, variablesUsed, type Dashboard } from '../helpers/dashboards.js';
+import { allPanels, isBuiltin, loadDashboards, panelQueries, parseLabelValues, provisionedDatasources, substitute, variablesUsed, type Dashboard } from '../helpers/dashboards.js';
 import { checkLogQL } from '../helpers/loki-contract.js';
 import { abs, PATHS } from '../helpers/stack.js';
 
@@ -71,6 +71,18 @@ describe('the dashboards under deploy/grafana/dashboards', () => {
     (d.json.templating?.list ?? []).forEach((v: any, i: number) => {
       for (const used of variablesUsed(v.definition ?? '')) expect(names.slice(0, i), `${v.name} uses $${used}`).toContain(used);
     });
+  });
+
+  it.each(dashboards.map((d) => [d.file, d] as const))('%s: query variables say the same in `definition` and in the query model Grafana runs', (_f, d) => {
+    for (const v of (d.json.templating?.list ?? []).filter((x: any) => x.type === 'query')) {
+      const { selector, label } = parseLabelValues(v);
+      if (v.datasource.type === 'loki') {
+        // Loki's variable model: type 1 = label values (0 would list label names).
+        expect(v.query, v.name).toMatchObject({ type: 1, label, stream: selector ?? '' });
+      } else {
+        expect(v.query.query, v.name).toBe(v.definition);
+      }
+    }
   });
 
   it.each(dashboards.map((d) => [d.file, d] as const))('%s: every LogQL query is grammatical LogQL (Grafana\'s grammar)', (_f, d) => {
