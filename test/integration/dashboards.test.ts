@@ -147,6 +147,28 @@ describe('every dashboard query returns data', () => {
 });
 
 describe('the data behind them', () => {
+  it('release health shows what the traffic implies for both releases', async () => {
+    const d = dashboards.find((x) => x.file === 'release-health.json')!;
+    const { values } = await resolveVariables(d, lokiEntries());
+    expect(values).toMatchObject({ service: SERVICE, baseline: RELEASES[0], candidate: RELEASES[1] });
+    const run = async (title: string, refId: string) => {
+      const q = panelQueries(d).find((x) => x.panel === title && x.refId === refId)!;
+      return prom.query(substitute(q.expr, values));
+    };
+    for (const refId of ['A', 'B']) {
+      expect(Number((await run('Throughput', refId))[0]!.value[1])).toBeGreaterThan(0);
+      // 3 of every ~35 requests go to /fail (500).
+      const ratio = Number((await run('Error ratio (5xx or error.type)', refId))[0]!.value[1]);
+      expect(ratio).toBeGreaterThan(0.02);
+      expect(ratio).toBeLessThan(0.25);
+      expect(Number((await run('p95 latency', refId))[0]!.value[1])).toBeGreaterThan(0);
+    }
+    const routes = await run('Busiest routes (candidate ${candidate})', 'A');
+    const top = routes.sort((a, b) => Number(b.value[1]) - Number(a.value[1]))[0]!;
+    expect(top.metric.http_route).toBe('/');
+    expect(routes.map((r) => r.metric.http_route)).toEqual(expect.arrayContaining(['/', '/users/:id', '/upstream', '/fail']));
+  });
+
   it('the health contract: exact Prometheus names and labels', async () => {
     const status = await prom.query(`otel_monitor_health_status{job="${SERVICE}"}`);
     const byCheck = Object.fromEntries(status.map((s) => [`${s.metric.otel_monitor_health_check}/${s.metric.otel_monitor_health_critical}`, Number(s.value[1])]));
