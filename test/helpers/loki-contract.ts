@@ -71,12 +71,14 @@ const unquote = (s: string) => (s.startsWith('`') ? s.slice(1, -1) : (JSON.parse
 const anchored = (re: string) => new RegExp(`^(?:${re})$`);
 const text = (q: string, n: SyntaxNode | null) => (n ? q.slice(n.from, n.to) : '');
 
+/** Every node named `name` below `n`, depth first. */
 function descendants(n: SyntaxNode, name: string): SyntaxNode[] {
   const out: SyntaxNode[] = [];
-  const c = n.cursor();
-  do if (c.name === name) out.push(c.node);
-  while (c.next() && c.from <= n.to && !(c.from === n.to && c.to > n.to));
-  return out.filter((x) => x.from >= n.from && x.to <= n.to);
+  for (let c = n.firstChild; c; c = c.nextSibling) {
+    if (c.name === name) out.push(c);
+    out.push(...descendants(c, name));
+  }
+  return out;
 }
 
 type Pred = (e: LokiEntry) => boolean;

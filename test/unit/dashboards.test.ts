@@ -47,7 +47,11 @@ describe('the dashboards under deploy/grafana/dashboards', () => {
     const panels = allPanels(d);
     expect(panels.length).toBeGreaterThan(0);
     expect(new Set(panels.map((p) => p.id)).size).toBe(panels.length);
-    for (const p of panels) expect(p.gridPos, p.title).toMatchObject({ w: expect.any(Number), h: expect.any(Number) });
+    for (const p of panels) {
+      expect(p.gridPos, p.title).toMatchObject({ w: expect.any(Number), h: expect.any(Number) });
+      // Core panel types only: a plugin panel would need installing in Grafana.
+      expect(['row', 'timeseries', 'stat', 'table', 'logs', 'state-timeline', 'text', 'bargauge', 'gauge'], p.title).toContain(p.type);
+    }
   });
 
   it.each(dashboards.map((d) => [d.file, d] as const))('%s: every datasource reference is a provisioned datasource', (_f, d) => {
