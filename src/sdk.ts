@@ -13,6 +13,7 @@ import type { ReleaseInfo } from './resource.js';
 import { buildResource, DISTRO_VERSION } from './resource.js';
 import { traceIncomingHttp } from './instrumentation/http-server.js';
 import { traceExpressRouter } from './instrumentation/express-router.js';
+import { injectFaults } from './instrumentation/channel-guard.js';
 import { requireCjs } from './require.js';
 import { log, describe, contained } from './log.js';
 import { EncodingSpanProcessor, lazyEncodedTraceExporter } from './exporters/encoding-span-processor.js';
@@ -106,6 +107,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   };
 
   installDiagLogger(api, config.logLevel);
+  injectFaults(config.testFaults);
   const contextManager = new AsyncLocalStorageContextManager();
   api.context.setGlobalContextManager(contextManager.enable());
   api.propagation.setGlobalPropagator(
