@@ -52,6 +52,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   compileCache: boolean;
   fastHttpServer: boolean;
+  /** client.address / network.peer.address on server spans (OTEL_MONITOR_COLLECT_CLIENT_ADDRESS). */
+  collectClientAddress: boolean;
   /** Test-only (OTEL_MONITOR_TEST_FAULT): guarded tracer handlers that throw, to prove the guard. */
   testFaults?: string[];
   sentry?: { dsn: string; release?: string; environment?: string; sampleRate: number };
@@ -315,6 +317,7 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     shutdownTimeoutMs: int('OTEL_MONITOR_SHUTDOWN_TIMEOUT', 5000, 100),
     compileCache: bool('OTEL_MONITOR_COMPILE_CACHE', true),
     fastHttpServer: bool('OTEL_MONITOR_FAST_HTTP_SERVER', true),
+    collectClientAddress: bool('OTEL_MONITOR_COLLECT_CLIENT_ADDRESS', true),
     testFaults: list('OTEL_MONITOR_TEST_FAULT'),
     sentry,
   };

@@ -147,7 +147,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const spanProcessors: Trace.SpanProcessor[] = [
     new ReleaseTagSpanProcessor(tags),
     new TaskStatusSpanProcessor({ meter, lastSeenRoles: config.lastSeenRoles, sentry }),
-    new RedactionSpanProcessor(redactor),
+    new RedactionSpanProcessor(redactor, config.collectClientAddress),
   ];
   if (sentry) spanProcessors.push(new SentryErrorSpanProcessor(sentry));
   if (config.traces.exporter === 'otlp' && config.traces.protocol === 'http/protobuf') {
@@ -206,6 +206,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       tracer: tracerProvider.getTracer('@org/otel-monitor/http-server', DISTRO_VERSION),
       meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
       store: contextManager._asyncLocalStorage,
+      collectClientAddress: config.collectClientAddress,
     });
   }
   if (loaded.expressChannel) {

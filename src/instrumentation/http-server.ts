@@ -38,6 +38,8 @@ export interface FastHttpServerOptions {
   meter: Api.Meter;
   /** The AsyncLocalStorage behind the global context manager. */
   store: ContextStore;
+  /** false: the client's IP is not recorded (OTEL_MONITOR_COLLECT_CLIENT_ADDRESS). */
+  collectClientAddress?: boolean;
 }
 
 /** `example.com:8080` → `example.com`, `[::1]:8080` → `::1`. */
@@ -78,7 +80,7 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
     const host = headers.host;
     if (host) attributes['server.address'] = hostName(host);
     if (socket.localPort !== undefined) attributes['server.port'] = socket.localPort;
-    if (socket.remoteAddress !== undefined) {
+    if (socket.remoteAddress !== undefined && o.collectClientAddress !== false) {
       attributes['client.address'] = socket.remoteAddress;
       attributes['network.peer.address'] = socket.remoteAddress;
     }
