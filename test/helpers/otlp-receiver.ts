@@ -235,3 +235,13 @@ export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<Otl
       }),
   };
 }
+
+/** A receiver of its own for one test, so assertions only see that test's app; closed afterwards. */
+export async function withReceiver<T>(fn: (r: OtlpReceiver) => Promise<T>): Promise<T> {
+  const r = await startOtlpReceiver();
+  try {
+    return await fn(r);
+  } finally {
+    await r.close();
+  }
+}

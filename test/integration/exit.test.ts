@@ -4,21 +4,13 @@
 // shutdown timeout, with one line on stderr saying what was dropped.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Socket } from 'node:net';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { withReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { startApp, ROOT, NODE24 } from '../helpers/app.js';
 import { freePort, spawnTracked, stopAll } from '../helpers/process.js';
 
 const SERVER = 2;
 afterEach(() => stopAll());
 
-async function withReceiver<T>(fn: (r: OtlpReceiver) => Promise<T>): Promise<T> {
-  const r = await startOtlpReceiver();
-  try {
-    return await fn(r);
-  } finally {
-    await r.close();
-  }
-}
 
 /** Sends `n` requests, `concurrency` at a time, each to its own path. */
 async function load(url: string, n: number, concurrency: number): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { startOtlpReceiver, withReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { startApp, ROOT, NODE24 } from '../helpers/app.js';
 import { freePort, spawnTracked, stopAll, waitFor } from '../helpers/process.js';
 
@@ -17,15 +17,6 @@ afterAll(async () => {
   await receiver.close();
 });
 
-/** A receiver of its own per test, so assertions only see that test's app. */
-async function withReceiver<T>(fn: (r: OtlpReceiver) => Promise<T>): Promise<T> {
-  const r = await startOtlpReceiver();
-  try {
-    return await fn(r);
-  } finally {
-    await r.close();
-  }
-}
 
 function expectReleaseOnResource(resource: Record<string, unknown>, release: string, env: string) {
   expect(resource['service.version']).toBe(release);

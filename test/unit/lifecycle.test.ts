@@ -5,7 +5,14 @@ import type { Sdk } from '../../src/sdk.js';
 
 type Lifecycle = typeof import('../../src/lifecycle.js');
 
-const saved = { exit: process.exit, listeners: new Map<string, Function[]>() };
+type Listener = (...args: unknown[]) => void;
+const saved = { exit: process.exit, listeners: new Map<string, Listener[]>() };
+/** process's listener API, over the events these tests stub (signals and beforeExit together). */
+const proc = process as unknown as {
+  listeners(e: string): Listener[];
+  removeAllListeners(e: string): void;
+  on(e: string, l: Listener): void;
+};
 const EVENTS = ['SIGTERM', 'SIGINT', 'beforeExit'] as const;
 let exit: ReturnType<typeof vi.fn>;
 let kill: ReturnType<typeof vi.spyOn>;
@@ -39,8 +46,8 @@ const tick = () => new Promise((r) => setImmediate(r));
 beforeEach(() => {
   // The test runner's own listeners would look like the app's.
   for (const e of EVENTS) {
-    saved.listeners.set(e, process.listeners(e) as Function[]);
-    process.removeAllListeners(e);
+    saved.listeners.set(e, proc.listeners(e));
+    proc.removeAllListeners(e);
   }
   exit = vi.fn();
   process.exit = exit as unknown as typeof process.exit;
@@ -56,8 +63,8 @@ afterEach(() => {
   vi.restoreAllMocks();
   process.exit = saved.exit;
   for (const e of EVENTS) {
-    process.removeAllListeners(e);
-    for (const l of saved.listeners.get(e) ?? []) process.on(e, l as () => void);
+    proc.removeAllListeners(e);
+    for (const l of saved.listeners.get(e) ?? []) proc.on(e, l);
   }
 });
 
