@@ -64,10 +64,11 @@ function installDiagLogger(api: typeof Api, level: Config['logLevel']): void {
   };
   // SDK internals repeat the same failure on every export; say each distinct one once.
   // At exit every export failure is counted and said in one line (exit-mode.ts), not per signal.
-  const once = (lvl: 'error' | 'warn' | 'info') => (msg: string, ...args: unknown[]) =>
-    isExiting()
-      ? log.debug(msg)
-      : log.once(lvl, `diag:${msg.slice(0, 80)}`, [msg, ...args.map((a) => (a instanceof Error ? describe(a) : typeof a === 'string' ? a : ''))].join(' ').trim());
+  const once = (lvl: 'error' | 'warn' | 'info') => (raw: string, ...args: unknown[]) => {
+    const msg = readable(raw);
+    if (isExiting()) log.debug(msg);
+    else log.once(lvl, `diag:${msg.slice(0, 80)}`, [msg, ...args.map((a) => (a instanceof Error ? describe(a) : typeof a === 'string' ? a : ''))].join(' ').trim());
+  };
   api.diag.setLogger(
     {
       error: once('error'),
@@ -78,6 +79,17 @@ function installDiagLogger(api: typeof Api, level: Config['logLevel']): void {
     },
     { logLevel: levels[level], suppressOverrideMessage: true },
   );
+}
+
+/** The SDK's global error handler hands diag a JSON-serialized exception: its message is the news. */
+function readable(msg: string): string {
+  if (!msg.startsWith('{"')) return msg;
+  try {
+    const parsed = JSON.parse(msg) as { message?: unknown };
+    return typeof parsed.message === 'string' ? parsed.message : msg;
+  } catch {
+    return msg;
+  }
 }
 
 function createSampler(trace: typeof Trace, c: Config['sampler']): Trace.Sampler {
