@@ -8,7 +8,8 @@ import * as dc from 'node:diagnostics_channel';
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { log, describe } from '../log.js';
 
-type Handler<T> = (message: T, name: string | symbol) => void;
+/** What Guard.run returns when the handler failed (or the tracer is already off). */
+export const FAILED: unique symbol = Symbol('otel-monitor.guard.failed');
 type TracingHandlers<T extends object> = Partial<dc.TracingChannelSubscribers<T>>;
 
 /** Test-only: `tracer` or `tracer:handler` names whose guarded code throws (OTEL_MONITOR_TEST_FAULT). */
@@ -28,30 +29,35 @@ export class Guard {
     return !this.disabled;
   }
 
-  /** Runs `fn` for a handler; on its first failure the tracer is switched off and `fallback` returned. */
-  run<R>(handler: string, fn: () => R, fallback: R): R {
-    if (this.disabled) return fallback;
+  /**
+   * Runs `fn(arg)` for a handler (`arg` is `this` inside it too); on its first failure the tracer is
+   * switched off and FAILED returned. One call per channel message: no closure is allocated here.
+   */
+  run<A, R>(handler: string, fn: (this: A, arg: A) => R, arg: A): R | typeof FAILED {
+    if (this.disabled) return FAILED;
     try {
       if (faults.size > 0 && (faults.has(this.tracer) || faults.has(`${this.tracer}:${handler}`))) {
         throw new Error(`fault injected into ${handler} (OTEL_MONITOR_TEST_FAULT)`);
       }
-      return fn();
+      return fn.call(arg, arg);
     } catch (err) {
       this.disable(handler, err);
-      return fallback;
+      return FAILED;
     }
   }
 
-  /** A guarded copy of a listener or callback, for the app's emitters (response 'close'). */
-  wrap<This, A extends unknown[]>(handler: string, fn: (this: This, ...args: A) => void): (this: This, ...args: A) => void {
-    const call = (self: This, args: A) => this.run(handler, () => fn.apply(self, args), undefined);
-    return function (this: This, ...args: A) {
-      call(this, args);
+  /** A guarded copy of a listener, for the app's emitters (a response's 'close'); `this` is the emitter. */
+  wrap<This>(handler: string, fn: (this: This) => void): (this: This) => void {
+    const run = (self: This) => this.run(handler, fn, self);
+    return function (this: This) {
+      run(this);
     };
   }
 
-  subscribe<T>(channel: string, handler: string, fn: Handler<T>): void {
-    const guarded = (message: unknown, name: string | symbol) => this.run(handler, () => fn(message as T, name), undefined);
+  subscribe<T>(channel: string, handler: string, fn: (message: T) => void): void {
+    const guarded = (message: unknown) => {
+      this.run(handler, fn, message as T);
+    };
     dc.subscribe(channel, guarded);
     this.undo.push(() => dc.unsubscribe(channel, guarded));
   }
@@ -62,14 +68,21 @@ export class Guard {
    */
   bindStore<T, S>(channel: dc.Channel<unknown, T>, store: AsyncLocalStorage<S>, handler: string, transform: (message: T) => S): void {
     const anyStore = store as AsyncLocalStorage<unknown>;
-    channel.bindStore(anyStore, (message) => this.run<unknown>(handler, () => transform(message), store.getStore()));
+    channel.bindStore(anyStore, (message) => {
+      const next = this.run(handler, transform, message);
+      return next === FAILED ? store.getStore() : next;
+    });
     this.undo.push(() => channel.unbindStore(anyStore));
   }
 
   subscribeTracing<T extends object>(channel: dc.TracingChannel<unknown, T>, handlers: TracingHandlers<T>): void {
     const guarded: TracingHandlers<T> = {};
     for (const [event, fn] of Object.entries(handlers) as Array<[keyof TracingHandlers<T>, ((m: T) => void) | undefined]>) {
-      if (fn) guarded[event] = (message: T) => this.run(event, () => fn(message), undefined);
+      if (fn) {
+        guarded[event] = (message: T) => {
+          this.run(event, fn, message);
+        };
+      }
     }
     channel.subscribe(guarded as dc.TracingChannelSubscribers<T>);
     this.undo.push(() => channel.unsubscribe(guarded as dc.TracingChannelSubscribers<T>));

@@ -85,6 +85,7 @@ function rememberMount(req: Request, route: string): void {
 }
 
 const template = (route: unknown): string => (route === undefined ? '/' : String(route));
+const endSpan = (span: Api.Span): void => span.end();
 
 export function traceExpressRouter(o: ExpressRouterOptions): void {
   const { api, core, tracer, store } = o;
@@ -95,7 +96,7 @@ export function traceExpressRouter(o: ExpressRouterOptions): void {
   // the handler returns: that is all that can be known about it.
   const endWhenResponded = (span: Api.Span, res: Response | undefined) => {
     if (!res || res.writableEnded || typeof res.once !== 'function') span.end();
-    else res.once('close', guard.wrap('response.close', () => span.end()));
+    else res.once('close', () => guard.run('response.close', endSpan, span));
   };
 
   // The transform runs as the layer starts; what it returns is the active context inside it.
