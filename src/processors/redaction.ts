@@ -99,7 +99,7 @@ export class Redactor {
       const value = attrs[key];
       if (this.isSecretKey(key)) {
         if (value !== REDACTED) set(key, REDACTED);
-      } else if (typeof value === 'string' && (URL_KEYS.has(key) || value.includes('://'))) {
+      } else if (typeof value === 'string' && (URL_KEYS.has(key) || value.includes('://')) && mayHoldSecret(value)) {
         const clean = this.redactString(value);
         if (clean !== value) set(key, clean);
       }
