@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startApp } from '../helpers/app.js';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { startOtlpReceiver, withReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { stopAll, waitFor } from '../helpers/process.js';
 
 const P = './test/fixtures/plugins';
@@ -98,8 +98,7 @@ describe('plugins (OTEL_MONITOR_PLUGINS)', () => {
 
   it('a plugin that is missing, throws on load, in initialize or in its processor: one line each, disabled, the rest keeps working', async () => {
     const file = outFile();
-    const r = await startOtlpReceiver();
-    try {
+    await withReceiver(async (r) => {
       const app = await startApp({
         script: 'test/fixtures/plugin-app.mjs',
         env: {
@@ -123,9 +122,7 @@ describe('plugins (OTEL_MONITOR_PLUGINS)', () => {
       expect(lines[1]).toMatch(/plugin \.\/test\/fixtures\/plugins\/throws-on-load\.mjs is disabled: loading failed: Error: module-level failure/);
       expect(lines[2]).toMatch(/plugin bad-init \(\.\/test\/fixtures\/plugins\/throws-in-initialize\.mjs\) is disabled: initialize failed: Error: cannot connect/);
       expect(lines[3]).toMatch(/plugin bad-processor \(\.\/test\/fixtures\/plugins\/throws-in-processor\.mjs\) is disabled: span processor onEnd failed: TypeError: span\.attributes is not iterable/);
-    } finally {
-      await r.close();
-    }
+    });
   });
 
   it('a plugin whose close never settles cannot hold the exit past the shutdown timeout', async () => {
