@@ -10,6 +10,7 @@ import { DEFAULT_PROMETHEUS_URL } from './monitor-common.js';
 import { json, shortTime, table, type Io } from './output.js';
 import { PrometheusClient, type Sample } from './prometheus.js';
 import { extraMatchers, selector } from './promql.js';
+import { LABEL_HEALTH_CHECK, PROM_HEALTH_STATUS } from './threshold-rules.js';
 
 export const HELP = `Usage: otel-monitor summary [options]
 
@@ -32,8 +33,6 @@ Exit status: 0 OK; 1 a yield below --min-yield; 2 bad arguments or a server that
 3 --min-yield given but no service had any request or task run in the window.`;
 
 const REQUESTS = 'http_server_request_duration_seconds_count';
-const HEALTH = 'otel_monitor_health_status';
-const HEALTH_CHECK = 'otel_monitor_health_check';
 const KEY = ['job', 'service_version'];
 const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'] as const;
 type StatusClass = (typeof CLASSES)[number];
@@ -124,7 +123,7 @@ async function once(opts: Options, io: Io): Promise<number> {
   const [requests, tasks, health, alerts] = await Promise.all([
     opts.prometheus.query(`sum by (job, service_version, http_response_status_code) (${growth(REQUESTS, opts)})`, time),
     opts.prometheus.query(`sum by (job, service_version, ${LABEL_TASK_STATUS}) (${growth(PROM_TASK_RUNS, opts)})`, time),
-    opts.prometheus.query(`min by (job, service_version, ${HEALTH_CHECK}) (${selector(HEALTH, extraMatchers(opts.labels))})`, time),
+    opts.prometheus.query(`min by (job, service_version, ${LABEL_HEALTH_CHECK}) (${selector(PROM_HEALTH_STATUS, extraMatchers(opts.labels))})`, time),
     opts.alertmanagerUrl ? openAlerts(opts.alertmanagerUrl, opts.timeoutMs) : Promise.resolve(undefined),
   ]);
   const rows = buildRows(requests, tasks, health, alerts, opts.minYield);
@@ -173,7 +172,7 @@ function buildRows(requests: Sample[], tasks: Sample[], health: Sample[], alerts
     else if (s.labels[LABEL_TASK_STATUS] === TASK_STATUS_ERROR) r.tasks.error += n;
     r.tasks.total += n;
   }
-  for (const s of health) addHealth(row(s.labels).health, s.labels[HEALTH_CHECK] ?? '', s.value);
+  for (const s of health) addHealth(row(s.labels).health, s.labels[LABEL_HEALTH_CHECK] ?? '', s.value);
   for (const r of rows.values()) {
     r.yield = r.requests.total > 0 ? 1 - r.requests['5xx'] / r.requests.total : null;
     r.taskYield = r.tasks.total > 0 ? r.tasks.ok / r.tasks.total : null;

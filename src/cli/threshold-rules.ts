@@ -12,6 +12,8 @@ const SERVICE = ['job', 'deployment_environment_name', 'service_version'];
 const INSTANCE = [...SERVICE, 'instance'];
 const ROUTE = [...SERVICE, 'http_route'];
 
+// The health-check contract (gauge otel_monitor.health.status: 1 healthy, 0.5 degraded, 0 unhealthy).
+// The health branch defines the same names in semconv.ts; these can point there once it has landed.
 export const PROM_HEALTH_STATUS = 'otel_monitor_health_status';
 export const LABEL_HEALTH_CHECK = 'otel_monitor_health_check';
 export const LABEL_HEALTH_CRITICAL = 'otel_monitor_health_critical';
