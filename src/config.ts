@@ -53,6 +53,26 @@ export interface Config {
   compileCache: boolean;
   fastHttpServer: boolean;
   sentry?: { dsn: string; release?: string; environment?: string; sampleRate: number };
+  /** What pino records become in Sentry (OTEL_MONITOR_SENTRY_LOGS). */
+  sentryLogs: SentryLogs;
+  /** Node's --unhandled-rejections mode, from the command line or NODE_OPTIONS (default throw). */
+  unhandledRejections: RejectionMode;
+  /** OTEL_MONITOR_PLUGINS as given, shown by `otel-monitor doctor`. */
+  plugins: string[];
+}
+
+export type SentryLogs = 'errors' | 'breadcrumbs' | 'off';
+export type RejectionMode = 'throw' | 'strict' | 'warn' | 'warn-with-error-code' | 'none';
+const REJECTION_MODES: RejectionMode[] = ['throw', 'strict', 'warn', 'warn-with-error-code', 'none'];
+
+/** The last --unhandled-rejections in NODE_OPTIONS then the command line (the command line wins). */
+export function unhandledRejectionMode(execArgv: readonly string[], nodeOptions: string | undefined): RejectionMode {
+  let mode: RejectionMode = 'throw';
+  for (const arg of [...(nodeOptions ?? '').split(/\s+/), ...execArgv]) {
+    const m = /^--unhandled-rejections=(.+)$/.exec(arg);
+    if (m && (REJECTION_MODES as string[]).includes(m[1]!)) mode = m[1] as RejectionMode;
+  }
+  return mode;
 }
 
 export interface Sourced {
@@ -162,6 +182,13 @@ export function readConfig(env: Env = process.env): ParsedConfig {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const v = str(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    warn(name, v, fallback, `is not one of ${allowed.join(', ')}`);
+    return fallback;
   };
   const firstOf = (...names: string[]): Sourced | undefined => {
     for (const n of names) {
@@ -312,6 +339,9 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     compileCache: bool('OTEL_MONITOR_COMPILE_CACHE', true),
     fastHttpServer: bool('OTEL_MONITOR_FAST_HTTP_SERVER', true),
     sentry,
+    sentryLogs: oneOf('OTEL_MONITOR_SENTRY_LOGS', ['errors', 'breadcrumbs', 'off'] as const, 'errors'),
+    unhandledRejections: unhandledRejectionMode(process.execArgv, env.NODE_OPTIONS),
+    plugins: list('OTEL_MONITOR_PLUGINS') ?? [],
   };
   if (config.batch.maxExportBatchSize > config.batch.maxQueueSize) {
     warnings.push(
