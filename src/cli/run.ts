@@ -2,6 +2,7 @@
 // commands in-process with a fake Io.
 import { readFileSync } from 'node:fs';
 import { CliError, UsageError } from './errors.js';
+import { doctor } from './doctor.js';
 import { lastSeen } from './monitor-last-seen.js';
 import { latestRun } from './monitor-latest-run.js';
 import type { Io } from './output.js';
@@ -13,6 +14,7 @@ Commands:
   monitor latest-run   Alert when tasks have not succeeded recently enough (reads Prometheus).
   monitor last-seen    Alert when users with given roles (bots) have not been seen recently enough.
   rules                Print Prometheus alerting rules for the same thresholds.
+  doctor               Show the effective configuration and prove each leg (Collector, Prometheus, Sentry, Loki).
 
 Run "otel-monitor <command> --help" for the options of a command.
 Exit status: 0 OK, 1 alert, 2 usage or connection error.`;
@@ -52,6 +54,8 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     case 'rules':
       return rules(argv.slice(1), io);
+    case 'doctor':
+      return doctor(argv.slice(1), io);
     case 'monitor':
       if (sub === 'latest-run') return latestRun(rest, io);
       if (sub === 'last-seen') return lastSeen(rest, io);
