@@ -158,7 +158,7 @@ export async function checkPrometheus(url: URL, p: Probe, waitMs: number): Promi
     if (found) return { leg: 'prometheus', verdict: 'PASS', detail: `${promql} is queryable at ${base}` };
     return { leg: 'prometheus', verdict: 'FAIL', detail: `${promql} not found at ${base} after ${waitMs / 1000} s${await downTargets(base)}`, fix: "check the Collector's prometheus exporter and that Prometheus scrapes it (job otel-collector)" };
   } catch (err) {
-    return { leg: 'prometheus', verdict: 'FAIL', detail: `cannot query Prometheus at ${base}: ${reason(err)}`, fix: 'pass the URL of a running Prometheus with --prometheus' };
+    return { leg: 'prometheus', verdict: 'FAIL', detail: `cannot query Prometheus at ${base}: ${reason(err)}`, fix: 'pass the URL of a running Prometheus with --prometheus-url' };
   }
 }
 
@@ -221,6 +221,6 @@ export async function checkLoki(url: URL, p: Probe, waitMs: number): Promise<Leg
     if (found) return { leg: 'loki', verdict: 'PASS', detail: `the log line is queryable at ${base} by trace id ${p.traceId}` };
     return { leg: 'loki', verdict: 'FAIL', detail: `no log line with trace id ${p.traceId} at ${base} after ${waitMs / 1000} s`, fix: "check LOKI_ENDPOINT of the Collector (its otlp_http/loki exporter) and the Collector's log" };
   } catch (err) {
-    return { leg: 'loki', verdict: 'FAIL', detail: `cannot query Loki at ${base}: ${reason(err)}`, fix: 'pass the URL of a running Loki with --loki' };
+    return { leg: 'loki', verdict: 'FAIL', detail: `cannot query Loki at ${base}: ${reason(err)}`, fix: 'pass the URL of a running Loki with --loki-url' };
   }
 }

@@ -16,13 +16,13 @@ Prints the configuration @org/otel-monitor resolves from this environment and di
 redacted), then checks each leg and prints PASS, FAIL with the reason and a fix, or SKIP:
   collector   a span, a metric and a log record are sent to the OTLP endpoints now and must show up
               in the Collector's own otelcol_receiver_accepted_* counters
-  prometheus  (--prometheus) the metric just sent is queryable, with the release label
+  prometheus  (--prometheus-url) the metric just sent is queryable, with the release label
   sentry      (SENTRY_DSN) a test error event is accepted; its event id is printed
-  loki        (--loki) the log line just sent is queryable by its trace id
+  loki        (--loki-url) the log line just sent is queryable by its trace id
 
 Options:
-  --prometheus URL         Prometheus base URL
-  --loki URL               Loki base URL
+  --prometheus-url URL     Prometheus base URL (env OTEL_MONITOR_PROMETHEUS_URL)
+  --loki-url URL           Loki base URL
   --collector-metrics URL  the Collector's own metrics (default: the OTLP host, port 8888, /metrics)
   --wait SECONDS           how long Prometheus and Loki may take to show what was sent (default 30)
   --json                   one JSON document instead of the table
@@ -31,13 +31,14 @@ Every request times out after ${REQUEST_TIMEOUT_MS / 1000} s, so an unreachable 
 Exit status: 0 every configured leg passed, 1 a leg failed, 2 usage error.`;
 
 export async function doctor(argv: readonly string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, { prometheus: 'value', loki: 'value', 'collector-metrics': 'value', wait: 'value', json: 'flag' });
+  const args = parseArgs(argv, { 'prometheus-url': 'value', 'loki-url': 'value', 'collector-metrics': 'value', wait: 'value', json: 'flag' });
   if (args.flags.has('help')) {
     io.out(DOCTOR_HELP);
     return 0;
   }
-  const prometheus = args.values.has('prometheus') ? parseUrl(args.values.get('prometheus')!, '--prometheus') : undefined;
-  const loki = args.values.has('loki') ? parseUrl(args.values.get('loki')!, '--loki') : undefined;
+  const promText = args.values.get('prometheus-url') ?? (io.env.OTEL_MONITOR_PROMETHEUS_URL || undefined);
+  const prometheus = promText === undefined ? undefined : parseUrl(promText, '--prometheus-url');
+  const loki = args.values.has('loki-url') ? parseUrl(args.values.get('loki-url')!, '--loki-url') : undefined;
   const waitText = args.values.get('wait') ?? '30';
   const waitMs = Number(waitText) * 1000;
   if (!Number.isFinite(waitMs) || waitMs < 0) throw new UsageError(`--wait must be a number of seconds, got "${waitText}"`);
@@ -56,9 +57,9 @@ export async function doctor(argv: readonly string[], io: Io): Promise<number> {
   const results = await Promise.all([
     collectorLeg,
     // Prometheus and Loki can only show what the Collector accepted.
-    prometheus ? collectorLeg.then((c) => checkPrometheus(prometheus, probe, c.verdict === 'PASS' ? waitMs : 0)) : skip('prometheus', 'no --prometheus URL given'),
+    prometheus ? collectorLeg.then((c) => checkPrometheus(prometheus, probe, c.verdict === 'PASS' ? waitMs : 0)) : skip('prometheus', 'no --prometheus-url given'),
     config.sentry ? checkSentry(config.sentry.dsn, probe) : skip('sentry', 'SENTRY_DSN is not set'),
-    loki ? collectorLeg.then((c) => checkLoki(loki, probe, c.verdict === 'PASS' ? waitMs : 0)) : skip('loki', 'no --loki URL given'),
+    loki ? collectorLeg.then((c) => checkLoki(loki, probe, c.verdict === 'PASS' ? waitMs : 0)) : skip('loki', 'no --loki-url given'),
   ]);
   const failed = results.some((r) => r.verdict === 'FAIL');
   if (args.flags.has('json')) {

@@ -48,6 +48,17 @@ function scrubEvent<T extends SentryNode.Event>(event: T, redactor: Redactor): T
   return event;
 }
 
+/**
+ * Sentry names the transaction after the URL (`GET /orders/7`); the route template
+ * (`GET /orders/:id`) groups one endpoint's errors together, as the OTel metrics do.
+ */
+function routeAsTransaction<T extends SentryNode.Event>(event: T): T {
+  const route = event.tags?.['http.route'];
+  const method = event.tags?.['http.request.method'];
+  if (typeof route === 'string') event.transaction = typeof method === 'string' ? `${method} ${route}` : route;
+  return event;
+}
+
 function loadSentry(): SentryModule | undefined {
   try {
     return requireCjs('@sentry/node') as SentryModule;
@@ -90,7 +101,7 @@ export function startSentry(
         Sentry.openTelemetryIntegration(),
         ...pinoIntegrations(Sentry, config.sentryLogs),
       ],
-      beforeSend: (event) => scrubEvent(event, redactor),
+      beforeSend: (event) => scrubEvent(routeAsTransaction(event), redactor),
       beforeBreadcrumb: (b) => (b.data ? { ...b, data: redactor.redactValue(b.data) as Record<string, unknown> } : b),
     });
     if (!client) return undefined;

@@ -37,7 +37,7 @@ const legLine = (stdout: string, leg: string) => stdout.split('\n').find((l) => 
 describe('otel-monitor doctor', () => {
   it('prints the effective configuration with secrets redacted and passes every configured leg', async () => {
     const env = appEnv(collector, { SENTRY_DSN: sentry.dsn, OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20S3CRET', OTEL_MONITOR_PLUGINS: 'acme-plugin' });
-    const res = await runCli(bin, ['doctor', '--prometheus', prometheus.url, '--loki', loki.url, '--collector-metrics', `http://${collector.telemetryTarget}/metrics`, '--wait', '40'], env);
+    const res = await runCli(bin, ['doctor', '--prometheus-url', prometheus.url, '--loki-url', loki.url, '--collector-metrics', `http://${collector.telemetryTarget}/metrics`, '--wait', '40'], env);
     expect(res.stdout).toMatch(/service\s+doctor-svc/);
     expect(res.stdout).toMatch(/release\s+doc@1\.2\.3 \(from OTEL_MONITOR_RELEASE\)/);
     expect(res.stdout).toMatch(/environment\s+ci \(from OTEL_MONITOR_ENVIRONMENT\)/);
@@ -81,9 +81,9 @@ describe('otel-monitor doctor', () => {
   it('a wrong Prometheus URL fails its line within 5 s, exit 1', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     const started = Date.now();
-    const res = await runCli(bin, ['doctor', '--prometheus', dead, '--collector-metrics', `http://${collector.telemetryTarget}/metrics`], appEnv(collector));
+    const res = await runCli(bin, ['doctor', '--prometheus-url', dead, '--collector-metrics', `http://${collector.telemetryTarget}/metrics`], appEnv(collector));
     expect(legLine(res.stdout, 'prometheus')).toBe(
-      `FAIL    prometheus  cannot query Prometheus at ${dead}: ECONNREFUSED (fix: pass the URL of a running Prometheus with --prometheus)`,
+      `FAIL    prometheus  cannot query Prometheus at ${dead}: ECONNREFUSED (fix: pass the URL of a running Prometheus with --prometheus-url)`,
     );
     expect(Date.now() - started).toBeLessThan(8000); // 5 s for the leg, plus Node's start-up
     expect(res.code).toBe(1);
@@ -92,7 +92,7 @@ describe('otel-monitor doctor', () => {
   it("a Collector whose Prometheus exporter is broken: the metric never shows up and the down target is named", async () => {
     const broken = await startCollector({ env: { OTELCOL_METRICS_EXPORTERS: '[debug]', OTELCOL_TRACES_EXPORTERS: '[debug]', OTELCOL_LOGS_EXPORTERS: '[debug]' } });
     const prom = await startPrometheus({ collector: broken });
-    const res = await runCli(bin, ['doctor', '--prometheus', prom.url, '--wait', '15', '--collector-metrics', `http://${broken.telemetryTarget}/metrics`], appEnv(broken));
+    const res = await runCli(bin, ['doctor', '--prometheus-url', prom.url, '--wait', '15', '--collector-metrics', `http://${broken.telemetryTarget}/metrics`], appEnv(broken));
     expect(legLine(res.stdout, 'collector')).toMatch(/^PASS/);
     const line = legLine(res.stdout, 'prometheus')!;
     expect(line).toMatch(
@@ -106,7 +106,7 @@ describe('otel-monitor doctor', () => {
   it('a stopped Collector fails the collector line within 5 s and skips nothing else silently, exit 1', async () => {
     await collector.stop();
     const started = Date.now();
-    const res = await runCli(bin, ['doctor', '--loki', loki.url], appEnv(collector));
+    const res = await runCli(bin, ['doctor', '--loki-url', loki.url], appEnv(collector));
     expect(legLine(res.stdout, 'collector')).toBe(
       `FAIL    collector   cannot reach ${collector.otlpHttp}: ECONNREFUSED (fix: start the Collector, or set OTEL_EXPORTER_OTLP_ENDPOINT to where it listens (OTLP/HTTP, port 4318))`,
     );
@@ -117,8 +117,8 @@ describe('otel-monitor doctor', () => {
   }, 30_000);
 
   it('usage errors exit 2', async () => {
-    const res = await runCli(bin, ['doctor', '--prometheus', 'not a url']);
+    const res = await runCli(bin, ['doctor', '--prometheus-url', 'not a url']);
     expect(res.code).toBe(2);
-    expect(res.stderr).toContain('--prometheus is not a valid URL');
+    expect(res.stderr).toContain('--prometheus-url is not a valid URL');
   });
 });
