@@ -28,8 +28,11 @@ export interface SentryLink {
   captureCrash(error: unknown, origin: CrashOrigin, fatal: boolean, traceId: string | undefined): void;
 }
 
-/** Default integrations we replace: crash.ts owns the process handlers, sessions follow our spans. */
-const REPLACED = new Set(['OnUncaughtException', 'OnUnhandledRejection', 'Http']);
+/**
+ * Default integrations we replace: crash.ts owns the process handlers, sessions follow our spans,
+ * and errors of the frameworks we trace come from their spans (one event each, handled: true).
+ */
+const REPLACED = new Set(['OnUncaughtException', 'OnUnhandledRejection', 'Http', 'Express', 'Fastify', 'Koa', 'Hapi']);
 
 function scrubEvent<T extends SentryNode.Event>(event: T, redactor: Redactor): T {
   const req = event.request;
