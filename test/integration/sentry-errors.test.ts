@@ -136,6 +136,31 @@ describe('Sentry: errors once each, handled truthfully, sessions per request', (
     expect(sessionTotals().crashed).toBe(1);
   });
 
+  for (const mode of ['breadcrumbs', 'off'] as const) {
+    it(`OTEL_MONITOR_SENTRY_LOGS=${mode}: a pino error is no event; lower records are ${mode === 'off' ? 'not ' : ''}breadcrumbs`, async () => {
+      const app = await startApp({ script: SCRIPT, env: env({ OTEL_MONITOR_SENTRY_LOGS: mode }) });
+      expect((await app.get('/log-error')).status).toBe(200);
+      expect((await app.get('/warn-then-fail')).status).toBe(500);
+      const ev = await waitFor(() => byValue('inventory exhausted'));
+      const crumbs = (ev.breadcrumbs ?? []).filter((b: { category?: string }) => b.category === 'pino');
+      if (mode === 'off') expect(crumbs).toEqual([]);
+      else expect(crumbs.map((b: { message?: string; level?: string }) => `${b.level}:${b.message}`)).toContain('warning:inventory low');
+      await app.stop('SIGTERM');
+      expect(byValue('payment provider timed out')).toBeUndefined();
+    });
+  }
+
+  it("without Sentry, a crash still flushes the process's own spans and exits like Node", async () => {
+    const app = await startApp({ script: SCRIPT, env: env({ SENTRY_DSN: '' }) });
+    await app.get('/crash').catch(() => undefined);
+    expect(await app.exited).toBe(1);
+    expect(app.output()).toMatch(/Error: crash inside a request\n\s+at /);
+    const pid = String(app.child.pid);
+    const ended = otlp.spans().find((s) => String(s.resource['process.pid']) === pid && s.events.some((e) => e.attributes['exception.message'] === 'crash inside a request'));
+    expect(ended?.status.code).toBe(2);
+    expect(sentry.items()).toEqual([]);
+  });
+
   it('--unhandled-rejections=warn: Node warns and goes on, the rejection is still captured', async () => {
     const app = await startApp({ script: SCRIPT, env: env(), preload: ['--unhandled-rejections=warn', '--import', '@org/otel-monitor'] });
     const res = await app.get('/reject');
