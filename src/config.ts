@@ -53,6 +53,8 @@ export interface Config {
   compileCache: boolean;
   fastHttpServer: boolean;
   sentry?: { dsn: string; release?: string; environment?: string; sampleRate: number };
+  /** OTEL_MONITOR_PROFILING: `sentry` runs Sentry's Node profiler (needs SENTRY_DSN). */
+  profiling: 'sentry' | 'off';
   /** What pino records become in Sentry (OTEL_MONITOR_SENTRY_LOGS). */
   sentryLogs: SentryLogs;
   /** Node's --unhandled-rejections mode, from the command line or NODE_OPTIONS (default throw). */
@@ -340,9 +342,14 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     fastHttpServer: bool('OTEL_MONITOR_FAST_HTTP_SERVER', true),
     sentry,
     sentryLogs: oneOf('OTEL_MONITOR_SENTRY_LOGS', ['errors', 'breadcrumbs', 'off'] as const, 'errors'),
+    profiling: oneOf('OTEL_MONITOR_PROFILING', ['sentry', 'off'] as const, 'off'),
     unhandledRejections: unhandledRejectionMode(process.execArgv, env.NODE_OPTIONS),
     plugins: list('OTEL_MONITOR_PLUGINS') ?? [],
   };
+  if (config.profiling === 'sentry' && !config.sentry) {
+    warnings.push('OTEL_MONITOR_PROFILING=sentry needs SENTRY_DSN; using off');
+    config.profiling = 'off';
+  }
   if (config.batch.maxExportBatchSize > config.batch.maxQueueSize) {
     warnings.push(
       `OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${config.batch.maxExportBatchSize} is larger than OTEL_BSP_MAX_QUEUE_SIZE; using ${config.batch.maxQueueSize}`,

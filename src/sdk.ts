@@ -223,7 +223,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       tracerProvider[what](),
       meterProvider[what]({ timeoutMillis: timeoutMs }),
       loggerProvider[what](),
-      sentry ? (what === 'shutdown' ? sentry.Sentry.close(timeoutMs) : sentry.Sentry.flush(timeoutMs)) : undefined,
+      sentry ? (what === 'shutdown' ? sentry.close(timeoutMs) : sentry.flush(timeoutMs)) : undefined,
     ]);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {

@@ -92,7 +92,7 @@ function effectiveConfig(config: Config, info: ReturnType<typeof resolveRelease>
     headers: Object.keys(config.traces.headers).length ? '[REDACTED]' : 'none',
     sampler: describeConfig(config, {}).match(/sampler=(\S+)/)?.[1] ?? config.sampler.name,
     instrumentations: instrumentationsHere(config).join(', ') || 'none',
-    sentry: config.sentry ? `on (logs: ${config.sentryLogs})` : 'off',
+    sentry: config.sentry ? `on (logs: ${config.sentryLogs}, profiling: ${config.profiling})` : 'off',
     plugins: config.plugins.length ? config.plugins.join(', ') : 'none',
   };
 }

@@ -17,6 +17,7 @@ import { log, describe } from '../log.js';
 import { RequestSessions } from './sentry-sessions.js';
 import { SentryErrorSpanProcessor } from './sentry-errors.js';
 import { pinoBreadcrumbs, pinoIntegrations } from './sentry-logs.js';
+import { loadProfiling, profilingOptions } from './sentry-profiling.js';
 
 export type SentryModule = typeof SentryNode;
 
@@ -26,6 +27,9 @@ export interface SentryLink {
   spanProcessors: SpanProcessor[];
   /** An uncaught exception or unhandled rejection, raised while `traceId` was active. */
   captureCrash(error: unknown, origin: CrashOrigin, fatal: boolean, traceId: string | undefined): void;
+  flush(timeoutMs: number): Promise<boolean>;
+  /** Flushes and stops Sentry; the profiler's last chunk goes out first. */
+  close(timeoutMs: number): Promise<boolean>;
 }
 
 /**
@@ -85,8 +89,11 @@ export function startSentry(
   const c = config.sentry;
   const Sentry = c && loadSentry();
   if (!c || !Sentry) return undefined;
+  const profiling = config.profiling === 'sentry' ? loadProfiling() : undefined;
+  const { integrations: profiler = [], ...profilerOptions } = profiling ? profilingOptions(profiling) : {};
   try {
     const client = Sentry.init({
+      ...profilerOptions,
       dsn: c.dsn,
       // Byte for byte the service.version and deployment.environment.name of every OTel signal.
       release: info.release,
@@ -103,11 +110,13 @@ export function startSentry(
         Sentry.httpIntegration({ sessions: false, tracePropagation: false } as Parameters<typeof Sentry.httpIntegration>[0]),
         Sentry.openTelemetryIntegration(),
         ...pinoIntegrations(Sentry, config.sentryLogs),
+        ...profiler,
       ],
       beforeSend: (event) => scrubEvent(routeAsTransaction(event), redactor),
       beforeBreadcrumb: (b) => (b.data ? { ...b, data: redactor.redactValue(b.data) as Record<string, unknown> } : b),
     });
     if (!client) return undefined;
+    if (profiling) Sentry.profiler.startProfiler();
     pinoBreadcrumbs(Sentry, config.sentryLogs, redactor);
     const sessions = new RequestSessions(Sentry, client, loadStartRequestSession(), activeTraceId);
     const errors = new SentryErrorSpanProcessor(Sentry, sessions);
@@ -117,6 +126,11 @@ export function startSentry(
       captureCrash(error, origin, fatal, traceId) {
         errors.captureCrash(error, origin, fatal, traceId);
         if (fatal) sessions.crash(traceId);
+      },
+      flush: (ms) => Sentry.flush(ms),
+      close(ms) {
+        if (profiling) Sentry.profiler.stopProfiler();
+        return Sentry.close(ms);
       },
     };
   } catch (err) {

@@ -67,3 +67,30 @@ describe('framework errors in Sentry', () => {
     }, 60_000);
   }
 });
+
+describe('OTEL_MONITOR_PROFILING=sentry', () => {
+  it('sends profile chunks from @sentry/profiling-node installed in the app, and still no transaction', async () => {
+    const app = await startApp({
+      script: 'test/fixtures/frameworks/profile-app.mjs',
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, SENTRY_DSN: sentry.dsn, OTEL_MONITOR_PROFILING: 'sentry' },
+    });
+    for (let i = 0; i < 3; i++) expect((await app.get('/')).status).toBe(200);
+    await app.stop('SIGTERM');
+    expect(app.output()).not.toContain('profiling is off');
+    const chunks = sentry.items('profile_chunk');
+    expect(chunks.length, `items: ${sentry.items().map((i) => i.type).join(', ')}`).toBeGreaterThan(0);
+    expect(chunks[0].payload.profile.samples.length).toBeGreaterThan(0);
+    expect(sentry.items().map((i) => i.type)).not.toContain('transaction');
+  }, 60_000);
+
+  it('without the package installed: one warning, the app runs', async () => {
+    const app = await startApp({
+      script: 'test/fixtures/crash-app.mjs',
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, SENTRY_DSN: sentry.dsn, OTEL_MONITOR_PROFILING: 'sentry' },
+    });
+    expect((await app.get('/ok')).status).toBe(200);
+    await app.stop('SIGTERM');
+    expect(app.output().match(/OTEL_MONITOR_PROFILING=sentry but @sentry\/profiling-node is not installed: profiling is off/g)).toHaveLength(1);
+    expect(sentry.items('profile_chunk')).toEqual([]);
+  }, 60_000);
+});
