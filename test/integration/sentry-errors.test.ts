@@ -161,6 +161,24 @@ describe('Sentry: errors once each, handled truthfully, sessions per request', (
     expect(sentry.items()).toEqual([]);
   });
 
+  it("the app's own unhandledRejection handler: Node does not throw, neither do we; still captured once", async () => {
+    const app = await startApp({ script: SCRIPT, env: env({ APP_HANDLES_REJECTION: '1' }) });
+    expect(await (await app.get('/reject')).json()).toEqual({ survived: true });
+    await waitFor(() => app.output().includes('app rejection handler: rejection nobody awaited'));
+    await app.stop('SIGTERM');
+    expect(sentry.events().filter((e) => e.exception?.values?.[0]?.value === 'rejection nobody awaited')).toHaveLength(1);
+  });
+
+  it('--unhandled-rejections=strict: the process ends even with a rejection handler, captured once', async () => {
+    const app = await startApp({ script: SCRIPT, env: env({ APP_HANDLES_REJECTION: '1' }), preload: ['--unhandled-rejections=strict', '--import', '@org/otel-monitor'] });
+    await app.get('/reject').catch(() => undefined);
+    expect(await app.exited).toBe(1);
+    expect(app.output()).toContain('Error: rejection nobody awaited');
+    const events = sentry.events().filter((e) => e.exception?.values?.[0]?.value === 'rejection nobody awaited');
+    expect(events).toHaveLength(1);
+    expect(events[0].exception.values[0].mechanism.handled).toBe(false);
+  });
+
   it('--unhandled-rejections=warn: Node warns and goes on, the rejection is still captured', async () => {
     const app = await startApp({ script: SCRIPT, env: env(), preload: ['--unhandled-rejections=warn', '--import', '@org/otel-monitor'] });
     const res = await app.get('/reject');
