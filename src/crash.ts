@@ -19,8 +19,6 @@ export interface CrashHooks {
   report(error: unknown, origin: CrashOrigin, fatal: boolean): void;
   /** Flushes and stops every signal; resolves within the shutdown timeout. */
   shutdown(): Promise<void>;
-  /** Ends the process; process.exit outside tests. */
-  exit?: (code: number) => void;
 }
 
 const reported = new WeakSet<object>();
@@ -28,7 +26,6 @@ const emit = (event: string, ...args: unknown[]) => (process.emit as (e: string,
 
 export function installCrashHandlers(hooks: CrashHooks): void {
   let exiting = false;
-  const exit = hooks.exit ?? ((code: number) => process.exit(code));
 
   const report = (error: unknown, origin: CrashOrigin, fatal: boolean) => {
     // Under --unhandled-rejections=strict the same error reaches both listeners.
@@ -49,7 +46,7 @@ export function installCrashHandlers(hooks: CrashHooks): void {
     exiting = true;
     void hooks.shutdown().finally(() => {
       printLikeNode(error);
-      exit(1);
+      process.exit(1);
     });
   };
 

@@ -2,7 +2,7 @@
 // leg by sending a span, a metric, a log record and a Sentry test error now and finding them again.
 import { createRequire, isBuiltin } from 'node:module';
 import { join } from 'node:path';
-import { readConfig, describeConfig, redactUrl, type Config } from '../config.js';
+import { readConfig, redactUrl, type Config } from '../config.js';
 import { findAppPackage, resolveRelease } from '../resource.js';
 import { selectInstrumentations } from '../instrumentation/catalogue.js';
 import { parseArgs, parseUrl } from './args.js';
@@ -14,7 +14,8 @@ export const DOCTOR_HELP = `Usage: otel-monitor doctor [options]
 
 Prints the configuration @org/otel-monitor resolves from this environment and directory (secrets
 redacted), then checks each leg and prints PASS, FAIL with the reason and a fix, or SKIP:
-  collector   a span, a metric and a log record are sent to the OTLP endpoints now and must show up
+  collector   a span, a metric and a log record are sent to the OTLP endpoints now (OTLP/JSON, with
+              the configured headers and compression) and must show up
               in the Collector's own otelcol_receiver_accepted_* counters
   prometheus  (--prometheus-url) the metric just sent is queryable, with the release label
   sentry      (SENTRY_DSN) a test error event is accepted; its event id is printed
@@ -57,9 +58,9 @@ export async function doctor(argv: readonly string[], io: Io): Promise<number> {
   const results = await Promise.all([
     collectorLeg,
     // Prometheus and Loki can only show what the Collector accepted.
-    prometheus ? collectorLeg.then((c) => checkPrometheus(prometheus, probe, c.verdict === 'PASS' ? waitMs : 0)) : skip('prometheus', 'no --prometheus-url given'),
+    prometheus ? collectorLeg.then((c) => (c.verdict === 'PASS' ? checkPrometheus(prometheus, probe, waitMs) : notSent('prometheus'))) : skip('prometheus', 'no --prometheus-url given'),
     config.sentry ? checkSentry(config.sentry.dsn, probe) : skip('sentry', 'SENTRY_DSN is not set'),
-    loki ? collectorLeg.then((c) => checkLoki(loki, probe, c.verdict === 'PASS' ? waitMs : 0)) : skip('loki', 'no --loki-url given'),
+    loki ? collectorLeg.then((c) => (c.verdict === 'PASS' ? checkLoki(loki, probe, waitMs) : notSent('loki'))) : skip('loki', 'no --loki-url given'),
   ]);
   const failed = results.some((r) => r.verdict === 'FAIL');
   if (args.flags.has('json')) {
@@ -71,6 +72,7 @@ export async function doctor(argv: readonly string[], io: Io): Promise<number> {
 }
 
 const skip = (leg: LegResult['leg'], detail: string) => Promise.resolve<LegResult>({ leg, verdict: 'SKIP', detail });
+const notSent = (leg: LegResult['leg']): LegResult => ({ leg, verdict: 'FAIL', detail: 'nothing to look for: the Collector did not accept the probe', fix: 'fix the collector leg first' });
 
 function defaultCollectorMetrics(config: Config): string {
   const u = new URL(config.metrics.endpoint);
@@ -90,7 +92,7 @@ function effectiveConfig(config: Config, info: ReturnType<typeof resolveRelease>
     protocol: config.traces.protocol,
     compression: config.traces.compression,
     headers: Object.keys(config.traces.headers).length ? '[REDACTED]' : 'none',
-    sampler: describeConfig(config, {}).match(/sampler=(\S+)/)?.[1] ?? config.sampler.name,
+    sampler: `${config.sampler.name}${config.sampler.name.endsWith('ratio') ? `:${config.sampler.ratio}` : ''}`,
     instrumentations: instrumentationsHere(config).join(', ') || 'none',
     sentry: config.sentry ? `on (logs: ${config.sentryLogs}, profiling: ${config.profiling})` : 'off',
     plugins: config.plugins.length ? config.plugins.join(', ') : 'none',
