@@ -7,6 +7,7 @@ import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type * as SentryNode from '@sentry/node';
 import type { CrashOrigin } from '../crash.js';
 import { InPlaceProcessor } from '../processors/in-place.js';
+import { log, describe } from '../log.js';
 import type { RequestSessions } from './sentry-sessions.js';
 
 type Attrs = ReadableSpan['attributes'];
@@ -27,6 +28,15 @@ export class SentryErrorSpanProcessor extends InPlaceProcessor implements SpanPr
 
   onEnd(span: ReadableSpan): void {
     if (span.events.length === 0) return;
+    try {
+      this.captureSpanErrors(span);
+    } catch (err) {
+      // Runs inside the app's span.end(): a Sentry failure must not reach the app.
+      log.once('warn', 'sentry-span-errors', `span errors could not be sent to Sentry: ${describe(err)}`);
+    }
+  }
+
+  private captureSpanErrors(span: ReadableSpan): void {
     for (const ev of span.events) {
       if (ev.name !== 'exception' || !ev.attributes) continue;
       const type = String(ev.attributes['exception.type'] ?? 'Error');

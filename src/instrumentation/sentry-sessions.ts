@@ -6,6 +6,7 @@
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type * as SentryNode from '@sentry/node';
 import { InPlaceProcessor } from '../processors/in-place.js';
+import { log, describe } from '../log.js';
 
 export type SessionStatus = 'ok' | 'errored' | 'crashed';
 type StartRequestSession = (
@@ -60,7 +61,12 @@ export class RequestSessions extends InPlaceProcessor implements SpanProcessor {
     if (span.kind !== SPAN_KIND_SERVER || this.inFlight.size >= MAX_IN_FLIGHT) return;
     const traceId = span.spanContext().traceId;
     if (this.inFlight.has(traceId)) return;
-    this.inFlight.set(traceId, { span, status: 'ok', ...this.open() });
+    try {
+      this.inFlight.set(traceId, { span, status: 'ok', ...this.open() });
+    } catch (err) {
+      // Runs inside the app's span.start(): a Sentry failure must not reach the app.
+      log.once('warn', 'sentry-sessions', `release-health sessions are off: ${describe(err)}`);
+    }
   }
 
   onEnd(span: ReadableSpan): void {
@@ -70,7 +76,11 @@ export class RequestSessions extends InPlaceProcessor implements SpanProcessor {
     if (!req || req.span.spanContext().spanId !== span.spanContext().spanId) return;
     const code = Number(span.attributes['http.response.status_code'] ?? span.attributes['http.status_code'] ?? 0);
     if (code >= 500) this.mark(traceId, 'errored');
-    this.finish(traceId);
+    try {
+      this.finish(traceId);
+    } catch (err) {
+      log.once('warn', 'sentry-sessions', `release-health sessions are off: ${describe(err)}`);
+    }
     if (this.recent.size >= RECENT) this.recent.delete(this.recent.keys().next().value!);
     this.recent.set(traceId, span.attributes);
   }
