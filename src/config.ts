@@ -59,6 +59,26 @@ export interface Config {
   /** Test-only (OTEL_MONITOR_TEST_FAULT): guarded tracer handlers that throw, to prove the guard. */
   testFaults?: string[];
   sentry?: { dsn: string; release?: string; environment?: string; sampleRate: number };
+  /** OTEL_MONITOR_PROFILING: `sentry` runs Sentry's Node profiler (needs SENTRY_DSN). */
+  profiling: 'sentry' | 'off';
+  /** What pino records become in Sentry (OTEL_MONITOR_SENTRY_LOGS). */
+  sentryLogs: SentryLogs;
+  /** Node's --unhandled-rejections mode, from the command line or NODE_OPTIONS (default throw). */
+  unhandledRejections: RejectionMode;
+}
+
+export type SentryLogs = 'errors' | 'breadcrumbs' | 'off';
+export type RejectionMode = 'throw' | 'strict' | 'warn' | 'warn-with-error-code' | 'none';
+const REJECTION_MODES: RejectionMode[] = ['throw', 'strict', 'warn', 'warn-with-error-code', 'none'];
+
+/** The last --unhandled-rejections in NODE_OPTIONS then the command line (the command line wins). */
+export function unhandledRejectionMode(execArgv: readonly string[], nodeOptions: string | undefined): RejectionMode {
+  let mode: RejectionMode = 'throw';
+  for (const arg of [...(nodeOptions ?? '').split(/\s+/), ...execArgv]) {
+    const m = /^--unhandled-rejections=(.+)$/.exec(arg);
+    if (m && (REJECTION_MODES as string[]).includes(m[1]!)) mode = m[1] as RejectionMode;
+  }
+  return mode;
 }
 
 export interface Sourced {
@@ -170,6 +190,13 @@ export function readConfig(env: Env = process.env): ParsedConfig {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const v = str(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    warn(name, v, fallback, `is not one of ${allowed.join(', ')}`);
+    return fallback;
   };
   const firstOf = (...names: string[]): Sourced | undefined => {
     for (const n of names) {
@@ -323,7 +350,14 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     collectClientAddress: bool('OTEL_MONITOR_COLLECT_CLIENT_ADDRESS', true),
     testFaults: list('OTEL_MONITOR_TEST_FAULT'),
     sentry,
+    sentryLogs: oneOf('OTEL_MONITOR_SENTRY_LOGS', ['errors', 'breadcrumbs', 'off'] as const, 'errors'),
+    profiling: oneOf('OTEL_MONITOR_PROFILING', ['sentry', 'off'] as const, 'off'),
+    unhandledRejections: unhandledRejectionMode(process.execArgv, env.NODE_OPTIONS),
   };
+  if (config.profiling === 'sentry' && !config.sentry) {
+    warnings.push('OTEL_MONITOR_PROFILING=sentry needs SENTRY_DSN; using off');
+    config.profiling = 'off';
+  }
   // A batch never exceeds the queue. Said only when the batch size is the user's own valid value:
   // the default, or a fallback already warned about, is capped silently.
   for (const [b, prefix] of [[config.batch, 'OTEL_BSP'], [config.logBatch, 'OTEL_BLRP']] as const) {

@@ -26,13 +26,16 @@ import { registerEsmHooks, type HookMode } from './instrumentation/esm-hooks.js'
 import { startSystemMetrics } from './instrumentation/system-metrics.js';
 import { armLazyActivation } from './instrumentation/lazy-activation.js';
 import { TaskStatusSpanProcessor, recordTaskSpans } from './processors/task-status.js';
-import { startSentry, SentryErrorSpanProcessor } from './instrumentation/sentry.js';
+import { startSentry } from './instrumentation/sentry.js';
+import type { CrashOrigin } from './crash.js';
 import { startPlugins } from './plugins/index.js';
 
 export interface Sdk {
   instrumentations: string[];
   hookMode: HookMode;
   sentry: boolean;
+  /** An uncaught exception or unhandled rejection: on the active span and to Sentry (crash.ts). */
+  reportCrash(error: unknown, origin: CrashOrigin, fatal: boolean): void;
   flush(timeoutMs: number): Promise<boolean>;
   /** Resolves false when the timeout cut it short. */
   shutdown(timeoutMs: number): Promise<boolean>;
@@ -156,15 +159,19 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   api.metrics.setGlobalMeterProvider(meterProvider);
   const meter = meterProvider.getMeter('@org/otel-monitor');
 
-  const sentry = config.sentry ? startSentry(config.sentry, info, redactor) : undefined;
+  const activeTraceId = () => {
+    const ctx = api.trace.getActiveSpan()?.spanContext();
+    return ctx && api.isSpanContextValid(ctx) ? ctx.traceId : undefined;
+  };
+  const sentry = config.sentry ? startSentry(config, info, redactor, activeTraceId) : undefined;
 
   const spanProcessors: Trace.SpanProcessor[] = [
     new ReleaseTagSpanProcessor(tags),
-    new TaskStatusSpanProcessor({ meter, lastSeenRoles: config.lastSeenRoles, sentry }),
+    new TaskStatusSpanProcessor({ meter, lastSeenRoles: config.lastSeenRoles, sentry: sentry?.Sentry }),
     new RedactionSpanProcessor(redactor, config.collectClientAddress),
   ];
   if (plugins.spanProcessor) spanProcessors.push(plugins.spanProcessor);
-  if (sentry) spanProcessors.push(new SentryErrorSpanProcessor(sentry));
+  if (sentry) spanProcessors.push(...sentry.spanProcessors);
   if (config.traces.exporter === 'otlp' && config.traces.protocol === 'http/protobuf') {
     spanProcessors.push(
       new EncodingSpanProcessor(api, core.suppressTracing, lazyEncodedTraceExporter(config.traces), {
@@ -266,6 +273,16 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
     instrumentations: loaded.names,
     hookMode,
     sentry: !!sentry,
+    reportCrash(error, origin, fatal) {
+      // The span the error was raised in ends now with it, so the crashing request's trace is exported.
+      const span = api.trace.getActiveSpan();
+      if (fatal && span?.isRecording()) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      }
+      sentry?.captureCrash(error, origin, fatal, activeTraceId());
+      if (fatal) span?.end();
+    },
     flush: (ms) => each('forceFlush', ms),
     shutdown: (ms) => each('shutdown', ms),
   };

@@ -2,6 +2,7 @@
 // commands in-process with a fake Io.
 import { readFileSync } from 'node:fs';
 import { CliError, UsageError } from './errors.js';
+import { doctor } from './doctor.js';
 import { lastSeen } from './monitor-last-seen.js';
 import { latestRun } from './monitor-latest-run.js';
 import type { Io } from './output.js';
@@ -19,6 +20,7 @@ Commands:
   summary              Requests by status class, yield, task runs, health and open alerts per service and release.
   releases list        The releases Prometheus has seen per service.
   releases compare     Is release B worse than release A? A verdict per metric and overall.
+  doctor               Show the effective configuration and prove each leg (Collector, Prometheus, Sentry, Loki).
 
 Run "otel-monitor <command> --help" for the options of a command.
 Exit status: 0 OK, 1 alert (or regressed), 2 usage or connection error, 3 inconclusive.`;
@@ -62,6 +64,8 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       return summary(argv.slice(1), io);
     case 'releases':
       return releases(sub, rest, io);
+    case 'doctor':
+      return doctor(argv.slice(1), io);
     case 'monitor':
       if (sub === 'latest-run') return latestRun(rest, io);
       if (sub === 'last-seen') return lastSeen(rest, io);
