@@ -204,13 +204,7 @@ interface Test extends OneSided {
   better: boolean;
 }
 
-interface Row {
-  metric: MetricName;
-  scope: string;
-  baseline: number | null;
-  candidate: number | null;
-  change: number | null;
-  changeText: string;
+interface Row extends Pick<MetricResult, 'metric' | 'scope' | 'baseline' | 'candidate' | 'change' | 'changeText'> {
   /** Absent: no data to test, informational, or judged on the margin alone (marginOnly). */
   test?: Test;
   marginOnly?: boolean;
@@ -377,7 +371,7 @@ function scopeRows(scope: string, base: ScopeData, cand: ScopeData, o: Required<
   ];
   const pair = histogramPair(base.latency, cand.latency);
   if (typeof pair === 'string') {
-    skipped.push({ scope, metric: 'latency_p95', reason: pair });
+    for (const [metric] of SERVICE_QUANTILES) skipped.push({ scope, metric, reason: pair });
     return rows;
   }
   const detect = breakdown ? o.routeDetectLatencyIncrease : o.detectLatencyIncrease;
@@ -475,7 +469,7 @@ function restartsRow(base: ReleaseData, cand: ReleaseData, o: Required<CompareOp
     baseline: base.restarts,
     candidate: cand.restarts,
     change,
-    changeText: change !== null ? `${relativeText(change)} per instance-hour` : rc > 0 ? `+${cand.restarts} (from 0)` : '0',
+    changeText: change !== null ? relativeText(change) : rc > 0 ? `+${cand.restarts} (from 0)` : '0',
     test: newTest('Poisson exact', poissonRatesExact(base.restarts, eb, cand.restarts, ec)),
     large: (direction) => (direction === 1 ? grew(rb, rc) : grew(rc, rb)),
     breakdown: false,

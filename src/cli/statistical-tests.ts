@@ -171,7 +171,7 @@ export function poissonRatesExact(baseCount: number, baseExposure: number, candC
  * candidate/baseline pairs where the candidate is in a higher bucket, plus half the pairs in the same
  * bucket. Exact (the permutation distribution) for small samples, where heavy ties make the normal
  * approximation's tail too light; otherwise normal with the tie-corrected variance and a continuity
- * correction (Lehmann 1975, ch. 1.4).
+ * correction (Lehmann 1975, ch. 1).
  */
 export function rankTest(baseCounts: readonly number[], candCounts: readonly number[]): OneSided {
   const n1 = sum(baseCounts);
@@ -331,7 +331,7 @@ export function shiftedShares(bounds: readonly number[], counts: readonly number
 
 /**
  * Trials per release for a one-sided comparison of two proportions at level `alpha` to detect
- * p1 -> p1 + delta with probability `power`: Fleiss, Levin & Paik (2003), eq. 4.14, with the
+ * p1 -> p1 + delta with probability `power`: Fleiss, Levin & Paik (2003), ch. 4, with the
  * continuity correction that brings the normal formula close to Fisher's exact test.
  */
 export function proportionSampleSize(p1: number, delta: number, alpha: number, power: number): number {
