@@ -8,9 +8,11 @@ import {
   poissonRatesExact,
   proportionSampleSize,
   rankSampleSize,
+  rankShift,
   rankTest,
   sum,
   tailBoundIndex,
+  tailShift,
   tailSampleSize,
   tailTest,
   type OneSided,
@@ -177,7 +179,8 @@ const DEFAULTS = {
 
 /** The options with defaults filled in; a RangeError names a value out of range. */
 export function resolveOptions(options: CompareOptions = {}): Required<CompareOptions> {
-  const defined = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  const known = new Set([...Object.keys(DEFAULTS), 'detectErrorRatioIncrease', 'detectLatencyIncrease']);
+  const defined = Object.fromEntries(Object.entries(options).filter(([k, v]) => known.has(k) && v !== undefined));
   const merged = { ...DEFAULTS, ...defined } as typeof DEFAULTS & CompareOptions;
   const resolved: Required<CompareOptions> = {
     ...merged,
@@ -309,7 +312,15 @@ function latencyRows(base: Histogram, cand: Histogram, s: LatencySpec): Row[] {
       change,
       changeText: relativeText(change),
       test: have > 0 ? (isTail ? tail : rank) : undefined,
-      large: atLeast(change, s.min),
+      // The shown quantile must move by the minimum effect, and so must the whole distribution
+      // (or its tail) judged by the test's own statistic: one interpolated quantile of a busy route
+      // crosses +10% by noise alone far too often when the real slow-down is 5%.
+      large: (direction: 1 | -1) => {
+        const shift = (from: Histogram, to: Histogram) => (isTail ? tailShift(base.bounds, from.counts, to.counts, bound) : rankShift(base.bounds, from.counts, to.counts));
+        // Slower by s is a change of +s; faster by s' (the baseline s' slower) a change of 1/(1+s') - 1.
+        const moved = () => (direction === 1 ? shift(base, cand) : 1 - 1 / (1 + shift(cand, base)));
+        return atLeast(change, s.min)(direction) && moved() >= s.min;
+      },
       shortfall: (alpha: number) => {
         const need = isTail
           ? tailSampleSize(base.bounds, plan, bound, s.detect, alpha, s.power)

@@ -13,7 +13,15 @@ import {
   type ReleaseData,
   type Report,
 } from '../../src/cli/release-statistics.js';
-import { fisherExact, normalUpperQuantile, normalUpperTail, poissonRatesExact, rankTest } from '../../src/cli/statistical-tests.js';
+import {
+  fisherExact,
+  normalUpperQuantile,
+  normalUpperTail,
+  poissonRatesExact,
+  rankShift,
+  rankTest,
+  shiftedShares,
+} from '../../src/cli/statistical-tests.js';
 import {
   baselineModel,
   runScenario,
@@ -98,6 +106,15 @@ describe('significance tests against known values', () => {
     }
   });
 
+  it('rankShift recovers a multiplicative shift of a histogram, and reads no shift as 0', () => {
+    const bounds = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1];
+    const base = [5, 40, 300, 900, 1200, 1500, 4000, 1500, 400, 100, 55];
+    const slower = shiftedShares(bounds, base, 0.2).map((share) => share * 1e6);
+    expect(rankShift(bounds, base, slower)).toBeCloseTo(0.2, 3);
+    expect(rankShift(bounds, base, base)).toBeCloseTo(0, 6);
+    expect(rankShift(bounds, slower, base)).toBeCloseTo(0, 6); // faster is not slower
+  });
+
   it('the normal approximation of large samples agrees with the z statistic computed by hand', () => {
     // 1000 v 1000 over two buckets: U = 600*(400 + 200) + ... reduces to a 2x2 comparison.
     const p = rankTest([600, 400], [400, 600]).pWorse;
@@ -142,6 +159,18 @@ describe('compareReleases on hand-made data', () => {
     const big = compareReleases(release(1_000_000, 20_000, latency(1000)), release(1_000_000, 26_000, latency(1000)));
     expect(metric(big, 'error_ratio')).toMatchObject({ verdict: 'regressed', changeText: '+0.6 pp' });
     expect(big.verdict).toBe('regressed');
+  });
+
+  it('a p95 that jumps inside a wide bucket while the distribution barely moved is not regressed', () => {
+    // 1% of the requests move from below 0.1 s to just above it: significant at 100,000 requests, and
+    // the interpolated p95 jumps +30% inside the wide 0.1-0.5 s bucket, but the whole distribution is
+    // about 1% slower.
+    const base = release(100_000, 2_000, { bounds: [0.1, 0.5, 1], counts: [94_000, 5_000, 1_000, 0] });
+    const cand = release(100_000, 2_000, { bounds: [0.1, 0.5, 1], counts: [93_000, 6_000, 1_000, 0] });
+    const report = compareReleases(base, cand);
+    expect(metric(report, 'latency_p95').change).toBeGreaterThan(0.25);
+    expect(metric(report, 'latency_p95').pValue).toBeLessThan(1e-6);
+    expect(metric(report, 'latency_p95').verdict).toBe('ok');
   });
 
   it('states the minimum sample when a release has too few requests, in the words of issue 9', () => {
