@@ -519,8 +519,10 @@ function resourceRows(base: ReleaseData, cand: ReleaseData, o: Required<CompareO
  * effect. A non-significant metric whose sample could not have detected the effect that matters is
  * inconclusive (service) or skipped (route, task).
  */
-export function compareReleases(baseline: ReleaseData, candidate: ReleaseData, options?: CompareOptions): Report {
+export function compareReleases(baselineData: ReleaseData, candidateData: ReleaseData, options?: CompareOptions): Report {
   const o = resolveOptions(options);
+  const baseline = wholeCounts(baselineData);
+  const candidate = wholeCounts(candidateData);
   const skipped: SkippedMetric[] = [];
   const restarts = restartsRow(baseline, candidate, o);
   const rows = [
@@ -542,6 +544,31 @@ export function compareReleases(baseline: ReleaseData, candidate: ReleaseData, o
     else skipped.push(judged);
   }
   return { verdict: worstVerdict(metrics.map((m) => m.verdict)), metrics, skipped, alphaPerTest, tests: worseFamily, options: o };
+}
+
+/**
+ * Counts as the exact tests need them: whole and non-negative, errors never above requests.
+ * PromQL's increase() extrapolates to the window's edges and returns fractions (1234.56 requests),
+ * and errors and requests are separate series scraped at slightly different times.
+ */
+function wholeCounts(r: ReleaseData): ReleaseData {
+  const whole = (x: number) => (Number.isFinite(x) && x > 0 ? Math.round(x) : 0);
+  const histogram = (h: Histogram | undefined) => (h ? { bounds: h.bounds, counts: h.counts.map(whole) } : undefined);
+  const scope = (d: ScopeData): ScopeData => {
+    const requests = whole(d.requests);
+    return { requests, errors: Math.min(requests, whole(d.errors)), latency: histogram(d.latency) };
+  };
+  const task = (t: TaskData): TaskData => {
+    const runs = whole(t.runs);
+    return { runs, failures: Math.min(runs, whole(t.failures)), duration: histogram(t.duration) };
+  };
+  return {
+    ...r,
+    service: scope(r.service),
+    routes: Object.fromEntries(Object.entries(r.routes).map(([k, v]) => [k, scope(v)])),
+    tasks: Object.fromEntries(Object.entries(r.tasks).map(([k, v]) => [k, task(v)])),
+    restarts: whole(r.restarts),
+  };
 }
 
 /**

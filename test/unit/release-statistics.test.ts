@@ -212,6 +212,14 @@ describe('compareReleases on hand-made data', () => {
     expect(report.skipped).toContainEqual({ scope: 'route GET /r11', reason: 'not among the 10 busiest routes' });
   });
 
+  it("takes PromQL increase()'s fractional counts as whole ones, and never more errors than requests", () => {
+    const h = (k: number): Histogram => ({ bounds: [0.1, 0.5, 1], counts: [6000.4 * k, 3000.2 * k, 800.3 * k, 199.6 * k] });
+    const fractional = compareReleases(release(10_000.4, 200.3, h(1)), release(10_000.2, 10_000.9, h(1)));
+    const whole = compareReleases(release(10_000, 200, h(1)), release(10_000, 10_000, h(1)));
+    expect(fractional.metrics).toEqual(whole.metrics);
+    expect(metric(fractional, 'error_ratio').candidate).toBe(1);
+  });
+
   it('worstVerdict orders regressed > inconclusive > ok > improved', () => {
     expect(worstVerdict(['improved', 'ok'])).toBe('ok');
     expect(worstVerdict(['ok', 'inconclusive', 'improved'])).toBe('inconclusive');
