@@ -53,6 +53,29 @@ export interface Config {
   compileCache: boolean;
   fastHttpServer: boolean;
   sentry?: { dsn: string; release?: string; environment?: string; sampleRate: number };
+  health: HealthConfig;
+  requestId: { enabled: boolean; header: string };
+}
+
+/** A built-in health check from OTEL_MONITOR_HEALTH_CHECKS (`kind[:name]=url`). */
+export interface BuiltinCheckSpec {
+  kind: 'postgres' | 'redis' | 'http';
+  name: string;
+  /** May carry credentials: print only through the Redactor. */
+  url: string;
+}
+
+export interface HealthConfig {
+  checks: BuiltinCheckSpec[];
+  /** The /healthz + /readyz endpoint; off when undefined. */
+  port?: number;
+  host: string;
+  intervalMs: number;
+  timeoutMs: number;
+  degradedAfter: number;
+  unhealthyAfter: number;
+  /** Names of built-in checks that do not decide readiness. */
+  nonCritical: string[];
 }
 
 export interface Sourced {
@@ -312,7 +335,25 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     compileCache: bool('OTEL_MONITOR_COMPILE_CACHE', true),
     fastHttpServer: bool('OTEL_MONITOR_FAST_HTTP_SERVER', true),
     sentry,
+    health: {
+      checks: parseHealthChecks(str('OTEL_MONITOR_HEALTH_CHECKS'), warnings),
+      port: str('OTEL_MONITOR_HEALTH_PORT') === undefined ? undefined : int('OTEL_MONITOR_HEALTH_PORT', 0, 1) || undefined,
+      host: str('OTEL_MONITOR_HEALTH_HOST') ?? '127.0.0.1',
+      intervalMs: int('OTEL_MONITOR_HEALTH_INTERVAL', 30_000, 100),
+      timeoutMs: int('OTEL_MONITOR_HEALTH_TIMEOUT', 5000, 1),
+      degradedAfter: int('OTEL_MONITOR_HEALTH_DEGRADED_AFTER', 1, 1),
+      unhealthyAfter: int('OTEL_MONITOR_HEALTH_UNHEALTHY_AFTER', 3, 1),
+      nonCritical: list('OTEL_MONITOR_HEALTH_NON_CRITICAL') ?? [],
+    },
+    requestId: {
+      enabled: bool('OTEL_MONITOR_REQUEST_ID', true),
+      header: parseHeaderName('OTEL_MONITOR_REQUEST_ID_HEADER', str('OTEL_MONITOR_REQUEST_ID_HEADER'), 'x-request-id', warn),
+    },
   };
+  if (config.health.port !== undefined && config.health.port > 65_535) {
+    warnings.push(`OTEL_MONITOR_HEALTH_PORT=${config.health.port} is not a TCP port; using the endpoint off`);
+    config.health.port = undefined;
+  }
   if (config.batch.maxExportBatchSize > config.batch.maxQueueSize) {
     warnings.push(
       `OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${config.batch.maxExportBatchSize} is larger than OTEL_BSP_MAX_QUEUE_SIZE; using ${config.batch.maxQueueSize}`,
@@ -364,6 +405,50 @@ function parseHeaders(name: string, raw: string | undefined, warnings: string[])
   // Header values are usually credentials, so the warning counts entries rather than quoting them.
   if (bad) warnings.push(`${name} has ${bad} malformed entr${bad === 1 ? 'y' : 'ies'}; using the well-formed headers only`);
   return out;
+}
+
+const HEALTH_KINDS: Record<string, BuiltinCheckSpec['kind']> = {
+  postgres: 'postgres',
+  postgresql: 'postgres',
+  redis: 'redis',
+  http: 'http',
+  https: 'http',
+};
+
+/**
+ * `postgres=URL,redis=URL,http:payments=URL`. Entries are split at commas that start a new
+ * `kind[:name]=`, so a URL may itself contain commas (multi-host PostgreSQL URLs). The URLs carry
+ * credentials, so warnings name the entry's kind and name, never its value.
+ */
+export function parseHealthChecks(raw: string | undefined, warnings: string[]): BuiltinCheckSpec[] {
+  if (!raw) return [];
+  const out: BuiltinCheckSpec[] = [];
+  for (const part of raw.split(/,(?=\s*[A-Za-z]+(?::[\w.-]+)?=)/)) {
+    const entry = part.trim();
+    if (!entry) continue;
+    const m = /^([A-Za-z]+)(?::([\w.-]+))?=(.+)$/s.exec(entry);
+    const kind = m ? HEALTH_KINDS[m[1]!.toLowerCase()] : undefined;
+    const label = m ? `${m[1]}${m[2] ? `:${m[2]}` : ''}` : `entry ${out.length + 1}`;
+    if (!m || !kind) {
+      warnings.push(`OTEL_MONITOR_HEALTH_CHECKS ${label} is not postgres|redis|http[:name]=URL; ignoring it`);
+      continue;
+    }
+    const name = m[2] ?? kind;
+    if (out.some((c) => c.name === name)) {
+      warnings.push(`OTEL_MONITOR_HEALTH_CHECKS names the check "${name}" twice; using the first`);
+      continue;
+    }
+    out.push({ kind, name, url: m[3]!.trim() });
+  }
+  return out;
+}
+
+/** An HTTP header name (RFC 9110 token), lower-cased. */
+function parseHeaderName(name: string, raw: string | undefined, fallback: string, warn: Warn): string {
+  if (raw === undefined) return fallback;
+  if (/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(raw)) return raw.toLowerCase();
+  warn(name, raw, fallback, 'is not an HTTP header name');
+  return fallback;
 }
 
 type Warn = (name: string, value: string, fallback: string, why: string) => void;

@@ -25,6 +25,7 @@ import { startSystemMetrics } from './instrumentation/system-metrics.js';
 import { armLazyActivation } from './instrumentation/lazy-activation.js';
 import { TaskStatusSpanProcessor, recordTaskSpans } from './processors/task-status.js';
 import { startSentry, SentryErrorSpanProcessor } from './instrumentation/sentry.js';
+import { startHealth } from './health/start.js';
 
 export interface Sdk {
   instrumentations: string[];
@@ -210,8 +211,10 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
     });
   }
   startSystemMetrics(config, meter, register);
+  const health = startHealth(config.health, api, core, meterProvider.getMeter('@org/otel-monitor/health', DISTRO_VERSION), redactor);
 
   const each = async (what: 'forceFlush' | 'shutdown', timeoutMs: number) => {
+    if (what === 'shutdown') health.stop();
     const work = Promise.allSettled([
       tracerProvider[what](),
       meterProvider[what]({ timeoutMillis: timeoutMs }),

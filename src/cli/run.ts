@@ -2,6 +2,7 @@
 // commands in-process with a fake Io.
 import { readFileSync } from 'node:fs';
 import { CliError, UsageError } from './errors.js';
+import { health } from './health.js';
 import { lastSeen } from './monitor-last-seen.js';
 import { latestRun } from './monitor-latest-run.js';
 import type { Io } from './output.js';
@@ -13,9 +14,10 @@ Commands:
   monitor latest-run   Alert when tasks have not succeeded recently enough (reads Prometheus).
   monitor last-seen    Alert when users with given roles (bots) have not been seen recently enough.
   rules                Print Prometheus alerting rules for the same thresholds.
+  health               Print each health check's status per service instance (reads Prometheus).
 
 Run "otel-monitor <command> --help" for the options of a command.
-Exit status: 0 OK, 1 alert, 2 usage or connection error.`;
+Exit status: 0 OK, 1 alert, 2 usage or connection error, 3 no data (health).`;
 
 const MONITOR_HELP = `Usage: otel-monitor monitor <latest-run|last-seen> [options]
 
@@ -52,6 +54,8 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     case 'rules':
       return rules(argv.slice(1), io);
+    case 'health':
+      return health(argv.slice(1), io);
     case 'monitor':
       if (sub === 'latest-run') return latestRun(rest, io);
       if (sub === 'last-seen') return lastSeen(rest, io);

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
 import { setOwnAttribute, setOwnAttributes } from './own-attributes.js';
+import { isUntracedServer } from './untraced-servers.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -59,7 +60,8 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
   });
 
   subscribe('http.server.request.start', (message) => {
-    const { request, response, socket } = message as { request: IncomingMessage; response: ServerResponse; socket: Socket };
+    const { request, response, socket, server } = message as { request: IncomingMessage; response: ServerResponse; socket: Socket; server: unknown };
+    if (isUntracedServer(server)) return;
     const rawMethod = request.method ?? 'GET';
     const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
     const url = request.url ?? '/';

@@ -10,6 +10,7 @@ import { requireCjs } from '../require.js';
 import { CATALOGUE, selectInstrumentations, type CatalogueEntry } from './catalogue.js';
 import { canActivateLazily, packageOf } from './lazy-activation.js';
 import { routerHasChannel } from './express-router.js';
+import { isUntracedRequest } from './untraced-servers.js';
 
 export interface LoadedInstrumentations {
   /** Instrumentations to enable now: builtin-module and runtime-channel ones. */
@@ -23,7 +24,8 @@ export interface LoadedInstrumentations {
   expressChannel: boolean;
 }
 
-function appPaths(): string[] {
+/** Where the app's own packages resolve from: its entry script's directory, then the working directory. */
+export function appPaths(): string[] {
   const main = process.argv[1];
   return [main ? dirname(main) : process.cwd(), process.cwd()];
 }
@@ -51,6 +53,7 @@ function optionsFor(entry: CatalogueEntry, config: Config): Record<string, unkno
         redactedQueryParamsServer: config.redactKeys,
         // http-server.ts traces incoming requests far more cheaply; this one keeps outgoing ones.
         disableIncomingRequestInstrumentation: config.fastHttpServer,
+        ignoreIncomingRequestHook: isUntracedRequest,
       };
     case 'express':
       // Only for Express 4 or OTEL_MONITOR_EXPRESS_LAYERS=true (otherwise express-router.ts traces
