@@ -26,6 +26,7 @@ import { armLazyActivation } from './instrumentation/lazy-activation.js';
 import { TaskStatusSpanProcessor, recordTaskSpans } from './processors/task-status.js';
 import { startSentry, SentryErrorSpanProcessor } from './instrumentation/sentry.js';
 import { startHealth } from './health/start.js';
+import { RequestIdLogProcessor, RequestIdPropagator, RequestIds } from './instrumentation/request-id.js';
 
 export interface Sdk {
   instrumentations: string[];
@@ -110,7 +111,13 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const contextManager = new AsyncLocalStorageContextManager();
   api.context.setGlobalContextManager(contextManager.enable());
   api.propagation.setGlobalPropagator(
-    new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] }),
+    new core.CompositePropagator({
+      propagators: [
+        new core.W3CTraceContextPropagator(),
+        new core.W3CBaggagePropagator(),
+        ...(config.requestId.enabled ? [new RequestIdPropagator(config.requestId.header)] : []),
+      ],
+    }),
   );
 
   const resource = buildResource(config, info);
@@ -172,6 +179,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   api.trace.setGlobalTracerProvider(tracerProvider);
 
   const logProcessors: Logs.LogRecordProcessor[] = [new ReleaseTagLogProcessor(tags), new RedactionLogProcessor(redactor)];
+  if (config.requestId.enabled) logProcessors.unshift(new RequestIdLogProcessor());
   if (config.logs.exporter !== 'none') {
     logProcessors.push(
       new logs.BatchLogRecordProcessor({
@@ -200,6 +208,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       tracer: tracerProvider.getTracer('@org/otel-monitor/http-server', DISTRO_VERSION),
       meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
       store: contextManager._asyncLocalStorage,
+      requestIds: config.requestId.enabled ? new RequestIds(config.requestId.header) : undefined,
     });
   }
   if (loaded.expressChannel) {

@@ -11,6 +11,7 @@ import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
 import { setOwnAttribute, setOwnAttributes } from './own-attributes.js';
 import { isUntracedServer } from './untraced-servers.js';
+import type { RequestIds } from './request-id.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -39,6 +40,8 @@ export interface FastHttpServerOptions {
   meter: Api.Meter;
   /** The AsyncLocalStorage behind the global context manager. */
   store: ContextStore;
+  /** Request ids (request-id.ts); undefined with OTEL_MONITOR_REQUEST_ID=off. */
+  requestIds?: RequestIds;
 }
 
 /** `example.com:8080` → `example.com`, `[::1]:8080` → `::1`. */
@@ -97,7 +100,8 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
     const rpc = { type: core.RPCType.HTTP, span };
     // The channel fires synchronously just before the server emits 'request', so entering the
     // context here makes it the active one for the app's handlers and everything they start.
-    store.enterWith(core.setRPCMetadata(api.trace.setSpan(parent, span), rpc));
+    const ctx = core.setRPCMetadata(api.trace.setSpan(parent, span), rpc);
+    store.enterWith(o.requestIds ? o.requestIds.assign(ctx, span, request, response) : ctx);
     (response as ServerResponse & { [kRequest]?: RequestState })[kRequest] = {
       span,
       rpc,

@@ -11,6 +11,8 @@ import { CATALOGUE, selectInstrumentations, type CatalogueEntry } from './catalo
 import { canActivateLazily, packageOf } from './lazy-activation.js';
 import { routerHasChannel } from './express-router.js';
 import { isUntracedRequest } from './untraced-servers.js';
+import { requestIdOf } from './request-id.js';
+import { LOG_FIELD_REQUEST_ID } from '../semconv.js';
 
 export interface LoadedInstrumentations {
   /** Instrumentations to enable now: builtin-module and runtime-channel ones. */
@@ -44,6 +46,13 @@ function resolverForApp(paths: string[]): (specifier: string) => boolean {
   };
 }
 
+/** pino instrumentation logHook: the request id next to trace_id and span_id in the app's log lines. */
+function addRequestId(_span: unknown, record: Record<string, unknown>): void {
+  const api = requireCjs('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  const id = requestIdOf(api.context.active());
+  if (id !== undefined) record[LOG_FIELD_REQUEST_ID] = id;
+}
+
 function optionsFor(entry: CatalogueEntry, config: Config): Record<string, unknown> {
   switch (entry.name) {
     case 'http':
@@ -63,7 +72,7 @@ function optionsFor(entry: CatalogueEntry, config: Config): Record<string, unkno
     case 'fastify':
       return { registerOnInitialization: true };
     case 'pino':
-      return { disableLogSending: config.logs.exporter === 'none' };
+      return { disableLogSending: config.logs.exporter === 'none', ...(config.requestId.enabled ? { logHook: addRequestId } : {}) };
     default:
       return {};
   }
