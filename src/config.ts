@@ -55,6 +55,23 @@ export interface Config {
   sentry?: { dsn: string; release?: string; environment?: string; sampleRate: number };
   health: HealthConfig;
   requestId: { enabled: boolean; header: string };
+  logger: LoggerConfig;
+  /** Add the redaction keys to the app's own pino instances' `redact` option (pino instrumentation). */
+  redactAppLogs: boolean;
+}
+
+export type LogDestination = 'stdout' | 'otlp' | 'file';
+
+/** The `logger` of @org/otel-monitor/api (docs/LOGS.md). */
+export interface LoggerConfig {
+  destinations: LogDestination[];
+  level: string;
+  /** Rotating file (pino-roll): base path, size per file (e.g. 10m), files kept besides the current one. */
+  file?: string;
+  fileSize: string;
+  fileCount: number;
+  /** Pretty stdout with pino-pretty: `auto` = when stdout is a TTY and pino-pretty is installed. */
+  pretty: 'auto' | 'true' | 'false';
 }
 
 /** A built-in health check from OTEL_MONITOR_HEALTH_CHECKS (`kind[:name]=url`). */
@@ -349,7 +366,10 @@ export function readConfig(env: Env = process.env): ParsedConfig {
       enabled: bool('OTEL_MONITOR_REQUEST_ID', true),
       header: parseHeaderName('OTEL_MONITOR_REQUEST_ID_HEADER', str('OTEL_MONITOR_REQUEST_ID_HEADER'), 'x-request-id', warn),
     },
+    logger: { destinations: [], level: 'info', fileSize: '10m', fileCount: 5, pretty: 'auto' },
+    redactAppLogs: bool('OTEL_MONITOR_REDACT_APP_LOGS', true),
   };
+  config.logger = parseLogger(str, int, warn, config.logs.exporter !== 'none');
   if (config.health.port !== undefined && config.health.port > 65_535) {
     warnings.push(`OTEL_MONITOR_HEALTH_PORT=${config.health.port} is not a TCP port; using the endpoint off`);
     config.health.port = undefined;
@@ -441,6 +461,49 @@ export function parseHealthChecks(raw: string | undefined, warnings: string[]): 
     out.push({ kind, name, url: m[3]!.trim() });
   }
   return out;
+}
+
+const LOGGER_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function parseLogger(
+  str: (name: string) => string | undefined,
+  int: (name: string, fallback: number, min?: number) => number,
+  warn: Warn,
+  otlp: boolean,
+): LoggerConfig {
+  const file = str('OTEL_MONITOR_LOGGER_FILE');
+  const fallback: LogDestination[] = ['stdout', ...(otlp ? (['otlp'] as const) : []), ...(file ? (['file'] as const) : [])];
+  const raw = str('OTEL_MONITOR_LOGGER_DESTINATIONS');
+  let destinations = fallback;
+  if (raw !== undefined) {
+    const wanted = raw.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean);
+    const bad = wanted.filter((d) => d !== 'stdout' && d !== 'otlp' && d !== 'file' && d !== 'none');
+    if (bad.length) warn('OTEL_MONITOR_LOGGER_DESTINATIONS', raw, 'the known ones only', 'names unknown destinations (stdout, otlp, file, none)');
+    destinations = [...new Set(wanted.filter((d): d is LogDestination => d === 'stdout' || d === 'otlp' || d === 'file'))];
+  }
+  if (destinations.includes('file') && !file) {
+    warn('OTEL_MONITOR_LOGGER_DESTINATIONS', raw ?? '', 'no file', 'asks for a file but OTEL_MONITOR_LOGGER_FILE is not set');
+    destinations = destinations.filter((d) => d !== 'file');
+  }
+  const levelRaw = str('OTEL_MONITOR_LOGGER_LEVEL')?.toLowerCase();
+  let level = 'info';
+  if (levelRaw !== undefined) {
+    if (LOGGER_LEVELS.includes(levelRaw)) level = levelRaw;
+    else warn('OTEL_MONITOR_LOGGER_LEVEL', levelRaw, 'info', `is not one of ${LOGGER_LEVELS.join(', ')}`);
+  }
+  const sizeRaw = str('OTEL_MONITOR_LOGGER_FILE_SIZE');
+  let fileSize = '10m';
+  if (sizeRaw !== undefined) {
+    if (/^\d+[kmg]?$/i.test(sizeRaw)) fileSize = sizeRaw.toLowerCase();
+    else warn('OTEL_MONITOR_LOGGER_FILE_SIZE', sizeRaw, '10m', 'is not a size such as 500k, 10m or 1g');
+  }
+  const prettyRaw = str('OTEL_MONITOR_LOGGER_PRETTY')?.toLowerCase();
+  let pretty: LoggerConfig['pretty'] = 'auto';
+  if (prettyRaw !== undefined) {
+    if (prettyRaw === 'auto' || prettyRaw === 'true' || prettyRaw === 'false') pretty = prettyRaw;
+    else warn('OTEL_MONITOR_LOGGER_PRETTY', prettyRaw, 'auto', 'is not auto, true or false');
+  }
+  return { destinations, level, file, fileSize, fileCount: int('OTEL_MONITOR_LOGGER_FILE_COUNT', 5, 1), pretty };
 }
 
 /** An HTTP header name (RFC 9110 token), lower-cased. */

@@ -27,6 +27,7 @@ import { TaskStatusSpanProcessor, recordTaskSpans } from './processors/task-stat
 import { startSentry, SentryErrorSpanProcessor } from './instrumentation/sentry.js';
 import { startHealth } from './health/start.js';
 import { RequestIdLogProcessor, RequestIdPropagator, RequestIds } from './instrumentation/request-id.js';
+import { publishLoggerSetup } from './logs/logger.js';
 
 export interface Sdk {
   instrumentations: string[];
@@ -193,6 +194,13 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   }
   const loggerProvider = new logs.LoggerProvider({ resource, processors: logProcessors });
   api.logs.setGlobalLoggerProvider(loggerProvider);
+  publishLoggerSetup({
+    config: config.logger,
+    redactor,
+    base: { service: info.serviceName, release: info.release, environment: info.environment },
+    api,
+    version: DISTRO_VERSION,
+  });
 
   const instrumentation = requireCjs('@opentelemetry/instrumentation') as typeof Instr;
   const register = (list: Instr.Instrumentation[]) =>

@@ -12,6 +12,7 @@ import { canActivateLazily, packageOf } from './lazy-activation.js';
 import { routerHasChannel } from './express-router.js';
 import { isUntracedRequest } from './untraced-servers.js';
 import { requestIdOf } from './request-id.js';
+import { redactAppPino } from '../logs/pino-redaction.js';
 import { LOG_FIELD_REQUEST_ID } from '../semconv.js';
 
 export interface LoadedInstrumentations {
@@ -82,7 +83,9 @@ function create(entry: CatalogueEntry, config: Config): Instrumentation | undefi
   try {
     const Ctor = (requireCjs(entry.pkg) as Record<string, new (o: object) => Instrumentation>)[entry.exportName];
     if (!Ctor) throw new Error(`${entry.pkg} has no export ${entry.exportName}`);
-    return new Ctor(optionsFor(entry, config));
+    const instance = new Ctor(optionsFor(entry, config));
+    if (entry.name === 'pino' && config.redactAppLogs) redactAppPino(instance, config.redactKeys);
+    return instance;
   } catch (err) {
     log.warn(`instrumentation ${entry.name} could not be loaded and is off: ${describe(err)}`);
     return undefined;

@@ -11,12 +11,14 @@ const URL_KEYS = new Set(['url.full', 'url.query', 'http.url', 'http.target', 'u
 export class Redactor {
   private readonly keySet: Set<string>;
   private readonly queryParam: RegExp;
+  private readonly queryParamInJson: RegExp;
 
   constructor(readonly keys: string[]) {
     this.keySet = new Set(keys.map((k) => k.toLowerCase()));
     const alternatives = [...this.keySet].map((k) => k.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join('|');
     // A bare query string (url.query) starts with its first parameter, so the start counts too.
     this.queryParam = new RegExp(`((?:^|[?&;])(?:${alternatives})=)[^&#;]*`, 'gi');
+    this.queryParamInJson = new RegExp(`((?:[?&;"\\s])(?:${alternatives})=)[^&#;"\\\\\\s]*`, 'gi');
   }
 
   // Attribute keys repeat on every span, so each key's verdict is computed once (bounded cache).
@@ -39,6 +41,20 @@ export class Redactor {
     if (out.includes('@')) out = out.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, `$1${REDACTED}@`);
     if (out.includes('=')) out = out.replace(this.queryParam, `$1${REDACTED}`);
     if (/password=|pwd=/i.test(out)) out = out.replace(/((?:password|pwd)=)[^;\s&]*/gi, `$1${REDACTED}`);
+    return out;
+  }
+
+  /**
+   * `redactString` for serialized JSON (a log line): the same credentials, but a match never runs
+   * past a closing quote or backslash, so the line stays valid JSON.
+   */
+  redactSerialized(line: string): string {
+    let out = line;
+    if (out.includes('@')) out = out.replace(/(\/\/[^/:@\s"\\]*:)[^@/\s"\\]*@/g, `$1${REDACTED}@`);
+    if (out.includes('=')) {
+      out = out.replace(this.queryParamInJson, `$1${REDACTED}`);
+      if (/password=|pwd=/i.test(out)) out = out.replace(/((?:password|pwd)=)[^;\s&"\\]*/gi, `$1${REDACTED}`);
+    }
     return out;
   }
 
