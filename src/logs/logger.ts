@@ -1,8 +1,9 @@
 // Builds the `logger` of @org/otel-monitor/api: a pino instance whose every record carries the
 // trace id, span id, request id, service and release, written to the destinations of
-// OTEL_MONITOR_LOGGER_DESTINATIONS (stdout, otlp, file), redacted on all of them: pino's own
-// `redact` for secret keys, and a pass over each serialized line for credentials inside strings
-// (connection strings, ?token= in URLs, messages of errors).
+// OTEL_MONITOR_LOGGER_DESTINATIONS (stdout, otlp, file), redacted before any of them sees it:
+// pino's own `redact` for secret keys at known paths, the Redactor over the record for secret keys
+// nested anywhere and credentials in string values, and a pass over each serialized line for what
+// serializers add (an error's message and stack).
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as Api from '@opentelemetry/api';
@@ -75,6 +76,8 @@ export function createLogger(setup: LoggerSetup): Logger {
     base: { pid: process.pid, ...Object.fromEntries(Object.entries(setup.base).filter(([, v]) => v !== undefined)) },
     mixin: api ? correlation(api) : undefined,
     redact: { paths: pinoRedactPaths(setup.redactor.keys), censor: '[REDACTED]' },
+    // Secret keys nested deeper than pino's paths reach, and credentials inside string values.
+    formatters: { log: (record) => setup.redactor.redactValue(record) as Record<string, unknown> },
     hooks: { streamWrite: (line) => setup.redactor.redactSerialized(line) },
   };
   const destination = streams.length ? pino.multistream(streams) : { write() {} };

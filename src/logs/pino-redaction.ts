@@ -1,24 +1,29 @@
 // The redaction keys as pino `redact` paths, for our logger and for the app's own pino instances.
-// pino's redaction (compiled once per logger, fast) only matches exact key paths, so each key is
-// listed as written and capitalised (`password`, `Password`), at the top level and up to three
-// objects deep (`*.password`, `*.*.password`, `*.*.*.password`).
+// pino's redaction matches exact key paths, and each wildcard path costs about 4 us per log call
+// (measured: 192 paths `*.*.key`... made a call 150x slower), so only paths without wildcards:
+// each key at the top level, as written and capitalised (`password`, `Password`), and the
+// credential headers under the usual request/response objects (`req.headers.authorization`).
 import type { Instrumentation, InstrumentationModuleDefinition } from '@opentelemetry/instrumentation';
 import { REDACTED } from '../processors/redaction.js';
 
-const DEPTH = 4;
+const HEADER_KEYS = ['authorization', 'cookie', 'set-cookie', 'x-api-key'];
+const HEADER_PARENTS = ['req.headers', 'res.headers', 'headers'];
+
+const segment = (key: string) => (/^[A-Za-z_$][\w$]*$/.test(key) ? key : `[${JSON.stringify(key)}]`);
 
 export function pinoRedactPaths(keys: readonly string[]): string[] {
-  const variants = new Set<string>();
+  const paths = new Set<string>();
   for (const k of keys) {
-    variants.add(k);
-    variants.add(k.charAt(0).toUpperCase() + k.slice(1));
+    paths.add(segment(k));
+    paths.add(segment(k.charAt(0).toUpperCase() + k.slice(1)));
   }
-  const paths: string[] = [];
-  for (const key of variants) {
-    const segment = /^[A-Za-z_$][\w$]*$/.test(key) ? key : `[${JSON.stringify(key)}]`;
-    for (let d = 0; d < DEPTH; d++) paths.push(`${'*.'.repeat(d)}${segment}`);
+  for (const parent of HEADER_PARENTS) {
+    for (const h of HEADER_KEYS) {
+      const s = segment(h);
+      paths.add(s.startsWith('[') ? `${parent}${s}` : `${parent}.${s}`);
+    }
   }
-  return paths;
+  return [...paths];
 }
 
 type RedactOption = string[] | { paths: string[]; censor?: unknown; remove?: boolean } | undefined;

@@ -62,10 +62,21 @@ export class Redactor {
   redactValue(value: unknown, depth = 0): unknown {
     if (typeof value === 'string') return value.includes('//') || value.includes('=') ? this.redactString(value) : value;
     if (depth > 8 || value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) return value.map((v) => this.redactValue(v, depth + 1));
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = this.isSecretKey(k) ? REDACTED : this.redactValue(v, depth + 1);
-    return out;
+    // Copy on write: objects are copied only on the path to a change (log records are mostly clean).
+    if (Array.isArray(value)) {
+      let copy: unknown[] | undefined;
+      value.forEach((v, i) => {
+        const clean = this.redactValue(v, depth + 1);
+        if (clean !== v) (copy ??= value.slice())[i] = clean;
+      });
+      return copy ?? value;
+    }
+    let out: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(value)) {
+      const clean = this.isSecretKey(k) ? REDACTED : this.redactValue(v, depth + 1);
+      if (clean !== v) (out ??= { ...value })[k] = clean;
+    }
+    return out ?? value;
   }
 
   /** Redacts attributes in place through `set`, touching only the keys that change. */

@@ -128,11 +128,11 @@ describe('logger', () => {
 });
 
 describe("the app's own pino", () => {
-  it('gets the redaction keys (nested too), with its trace and request ids; OTEL_MONITOR_REDACT_APP_LOGS=false opts out', async () => {
+  it('gets the redaction keys (top level and credential headers), with its trace and request ids; OTEL_MONITOR_REDACT_APP_LOGS=false opts out', async () => {
     const line = await waitFor(() => lines(app.output()).find((l) => l.msg === 'app corpus'), { what: "the app's line" });
-    expect(line).toMatchObject({ password: '[REDACTED]', nested: { access_token: '[REDACTED]' }, userId: 7, request_id: 'logs-req-1' });
+    expect(line).toMatchObject({ password: '[REDACTED]', req: { headers: { authorization: '[REDACTED]' } }, userId: 7, request_id: 'logs-req-1' });
     const clear = await waitFor(() => lines(optOut.output()).find((l) => l.msg === 'app corpus'), { what: "the opted-out app's line" });
-    expect(clear).toMatchObject({ password: 'app-S3cret-9', nested: { access_token: 'app-S3cret-10' } });
+    expect(clear).toMatchObject({ password: 'app-S3cret-9', req: { headers: { authorization: 'Bearer app-S3cret-10' } } });
   });
 });
 
