@@ -55,8 +55,8 @@ function abortable<T>(signal: AbortSignal, work: Promise<T>, onAbort: () => void
   });
 }
 
-function postgresCheck(name: string, url: string, timeoutMs: number): HealthCheck {
-  const load = lazyDriver(name, ['pg']);
+export function postgresCheck(name: string, url: string, timeoutMs: number, drivers = ['pg']): HealthCheck {
+  const load = lazyDriver(name, drivers);
   return async (signal) => {
     const driver = load();
     const Client = driver.module.Client ?? driver.module.default?.Client;
@@ -73,8 +73,9 @@ function postgresCheck(name: string, url: string, timeoutMs: number): HealthChec
   };
 }
 
-function redisCheck(name: string, url: string, timeoutMs: number): HealthCheck {
-  const load = lazyDriver(name, ['ioredis', 'redis']);
+/** `drivers`: the packages to try, in order (tests pin one). */
+export function redisCheck(name: string, url: string, timeoutMs: number, drivers = ['ioredis', 'redis']): HealthCheck {
+  const load = lazyDriver(name, drivers);
   return async (signal) => {
     const driver = load();
     if (driver.name === 'ioredis') {
@@ -88,12 +89,17 @@ function redisCheck(name: string, url: string, timeoutMs: number): HealthCheck {
         enableReadyCheck: false,
         retryStrategy: () => null,
       });
-      client.on('error', ignore);
+      // The server's own reason (WRONGPASS, NOAUTH…) arrives as an 'error' event; connect() then
+      // only says "Connection is closed.", so the event's error is the one reported.
+      let reason: unknown;
+      client.on('error', (err: unknown) => (reason = err));
       const close = () => client.disconnect();
       try {
         await abortable(signal, client.connect(), close);
         await abortable(signal, client.ping(), close);
         return { driver: 'ioredis' };
+      } catch (err) {
+        throw reason ?? err;
       } finally {
         close();
       }
