@@ -6,6 +6,8 @@ import { health } from './health.js';
 import { lastSeen } from './monitor-last-seen.js';
 import { latestRun } from './monitor-latest-run.js';
 import type { Io } from './output.js';
+import { releasesCompare, COMPARE_HELP } from './releases-compare.js';
+import { releasesList, LIST_HELP } from './releases-list.js';
 import { rules } from './rules.js';
 
 export const HELP = `Usage: otel-monitor <command> [options]
@@ -14,10 +16,13 @@ Commands:
   monitor latest-run   Alert when tasks have not succeeded recently enough (reads Prometheus).
   monitor last-seen    Alert when users with given roles (bots) have not been seen recently enough.
   rules                Print Prometheus alerting rules for the same thresholds.
+  releases list        The releases Prometheus has seen per service.
+  releases compare     Is release B worse than release A? A verdict per metric and overall.
   health               Print each health check's status per service instance (reads Prometheus).
 
 Run "otel-monitor <command> --help" for the options of a command.
-Exit status: 0 OK, 1 alert, 2 usage or connection error, 3 no data (health).`;
+Exit status: 0 OK, 1 alert (or regressed, or a critical check unhealthy), 2 usage or connection error,
+3 inconclusive (or no health check reported).`;
 
 const MONITOR_HELP = `Usage: otel-monitor monitor <latest-run|last-seen> [options]
 
@@ -54,6 +59,8 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     case 'rules':
       return rules(argv.slice(1), io);
+    case 'releases':
+      return releases(sub, rest, io);
     case 'health':
       return health(argv.slice(1), io);
     case 'monitor':
@@ -69,6 +76,17 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       io.err(`otel-monitor: unknown command "${command}" (see otel-monitor --help)`);
       return 2;
   }
+}
+
+function releases(sub: string | undefined, rest: string[], io: Io): Promise<number> | number {
+  if (sub === 'list') return releasesList(rest, io);
+  if (sub === 'compare') return releasesCompare(rest, io);
+  if (sub === undefined || sub === '-h' || sub === '--help') {
+    io.out(`${LIST_HELP}\n\n${COMPARE_HELP}`);
+    return sub === undefined ? 2 : 0;
+  }
+  io.err(`otel-monitor: unknown releases command "${sub}" (expected list or compare)`);
+  return 2;
 }
 
 function version(): string {
