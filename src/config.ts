@@ -467,22 +467,24 @@ const HEALTH_KINDS: Record<string, BuiltinCheckSpec['kind']> = {
 export function parseHealthChecks(raw: string | undefined, warnings: string[]): BuiltinCheckSpec[] {
   if (!raw) return [];
   const out: BuiltinCheckSpec[] = [];
+  const bad: string[] = [];
   for (const part of raw.split(/,(?=\s*[A-Za-z]+(?::[\w.-]+)?=)/)) {
     const entry = part.trim();
     if (!entry) continue;
     const m = /^([A-Za-z]+)(?::([\w.-]+))?=(.+)$/s.exec(entry);
     const kind = m ? HEALTH_KINDS[m[1]!.toLowerCase()] : undefined;
-    const label = m ? `${m[1]}${m[2] ? `:${m[2]}` : ''}` : `entry ${out.length + 1}`;
     if (!m || !kind) {
-      warnings.push(`OTEL_MONITOR_HEALTH_CHECKS ${label} is not postgres|redis|http[:name]=URL; ignoring it`);
+      bad.push(m ? `${m[1]}${m[2] ? `:${m[2]}` : ''}`.slice(0, 40) : `entry ${out.length + bad.length + 1}`);
       continue;
     }
     const name = m[2] ?? kind;
-    if (out.some((c) => c.name === name)) {
-      warnings.push(`OTEL_MONITOR_HEALTH_CHECKS names the check "${name}" twice; using the first`);
-      continue;
-    }
-    out.push({ kind, name, url: m[3]!.trim() });
+    if (out.some((c) => c.name === name)) bad.push(`a second "${name.slice(0, 40)}"`);
+    else out.push({ kind, name, url: m[3]!.trim() });
+  }
+  // One warning for the variable, naming entries by kind and name only: the URLs carry credentials.
+  if (bad.length) {
+    const listed = bad.length > 5 ? [...bad.slice(0, 5), `${bad.length - 5} more`] : bad;
+    warnings.push(`OTEL_MONITOR_HEALTH_CHECKS has entries that are not postgres|redis|http[:name]=URL or repeat a name (${listed.join(', ')}); ignoring them`);
   }
   return out;
 }
@@ -502,12 +504,15 @@ function parseLogger(
   if (raw !== undefined) {
     const wanted = raw.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean);
     const bad = wanted.filter((d) => d !== 'stdout' && d !== 'otlp' && d !== 'file' && d !== 'none');
-    if (bad.length) warn('OTEL_MONITOR_LOGGER_DESTINATIONS', raw, 'the known ones only', 'names unknown destinations (stdout, otlp, file, none)');
     destinations = [...new Set(wanted.filter((d): d is LogDestination => d === 'stdout' || d === 'otlp' || d === 'file'))];
   }
-  if (destinations.includes('file') && !file) {
-    warn('OTEL_MONITOR_LOGGER_DESTINATIONS', raw ?? '', 'no file', 'asks for a file but OTEL_MONITOR_LOGGER_FILE is not set');
-    destinations = destinations.filter((d) => d !== 'file');
+  // One warning for the variable, whatever is wrong with it.
+  const noFile = destinations.includes('file') && !file;
+  if (noFile) destinations = destinations.filter((d) => d !== 'file');
+  const unknown = raw !== undefined && raw.split(',').some((d) => !['stdout', 'otlp', 'file', 'none', ''].includes(d.trim().toLowerCase()));
+  if (unknown || noFile) {
+    const why = [unknown ? 'names unknown destinations (stdout, otlp, file, none)' : '', noFile ? 'asks for a file but OTEL_MONITOR_LOGGER_FILE is not set' : ''];
+    warn('OTEL_MONITOR_LOGGER_DESTINATIONS', raw ?? 'file', destinations.join(',') || 'none', why.filter(Boolean).join(' and '));
   }
   const levelRaw = str('OTEL_MONITOR_LOGGER_LEVEL')?.toLowerCase();
   let level = 'info';

@@ -20,8 +20,9 @@ describe('OTEL_MONITOR_HEALTH_CHECKS', () => {
       { kind: 'redis', name: 'redis', url: 'redis://:pw2@r:6379' },
       { kind: 'http', name: 'payments', url: 'https://p.example/health?token=t' },
     ]);
-    expect(warnings).toHaveLength(2);
-    expect(warnings.join('\n')).not.toMatch(/pw3|ftp:\/\/|z/);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('(ftp, a second "payments")');
+    expect(warnings.join('\n')).not.toMatch(/pw3|ftp:\/\/|http:\/\/z/);
   });
 
   it('reads the endpoint and thresholds with safe fallbacks', () => {
