@@ -13,6 +13,7 @@ const SECRETS = Array.from({ length: 11 }, (_, i) => `S3cret-${i + 1}`);
 let receiver: OtlpReceiver;
 let app: RunningApp;
 let optOut: RunningApp;
+let pretty: RunningApp;
 let dir: string;
 /** The log file(s) before rotation removed the oldest ones. */
 let fileAtStart = '';
@@ -36,15 +37,17 @@ beforeAll(async () => {
     OTEL_METRICS_EXPORTER: 'none',
     ...extra,
   });
-  [app, optOut] = await Promise.all([
+  [app, optOut, pretty] = await Promise.all([
     startApp({
       script: 'test/fixtures/logs-app.mjs',
       env: env('logs-app', { OTEL_MONITOR_LOGGER_FILE: join(dir, 'app.log'), OTEL_MONITOR_LOGGER_FILE_SIZE: '4k', OTEL_MONITOR_LOGGER_FILE_COUNT: '3' }),
     }),
     startApp({ script: 'test/fixtures/logs-app.mjs', env: env('logs-optout', { OTEL_MONITOR_REDACT_APP_LOGS: 'false', OTEL_MONITOR_LOGGER_DESTINATIONS: 'stdout' }) }),
+    startApp({ script: 'test/fixtures/logs-app.mjs', env: env('logs-pretty', { OTEL_MONITOR_LOGGER_PRETTY: 'true', OTEL_MONITOR_LOGGER_DESTINATIONS: 'stdout' }) }),
   ]);
   expect((await app.get('/log', { 'x-request-id': 'logs-req-1' })).status).toBe(200);
   expect((await optOut.get('/log')).status).toBe(200);
+  expect((await pretty.get('/log')).status).toBe(200);
 }, 60_000);
 
 afterAll(async () => {
@@ -124,6 +127,18 @@ describe('logger', () => {
     }
     // At most OTEL_MONITOR_LOGGER_FILE_COUNT files are kept (pino-roll's limit.count).
     expect(files.length, files.join(' ')).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('logger, pretty', () => {
+  it('OTEL_MONITOR_LOGGER_PRETTY=true: pino-pretty lines from the already redacted record', async () => {
+    await waitFor(() => pretty.output().includes('failed'), { what: 'the pretty lines' });
+    const out = pretty.output();
+    expect(out).toMatch(/INFO.*corpus/);
+    expect(out).toMatch(/password: "\[REDACTED\]"/);
+    expect(out).toContain('postgres://app:[REDACTED]@db/app');
+    expect(lines(out).find((l) => l.msg === 'corpus')).toBeUndefined();
+    for (const secret of SECRETS) expect(out.includes(secret), secret).toBe(false);
   });
 });
 
