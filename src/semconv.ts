@@ -76,7 +76,7 @@ export const ROLE_SEPARATOR = ',';
 // against thresholds. 1 healthy, 0.5 degraded, 0 unhealthy; a check that has not run yet has none.
 
 export const METRIC_HEALTH_STATUS = 'otel_monitor.health.status';
-/** The worst status among the critical checks (1 when there are none): what /readyz answers from. */
+/** The worst status among the critical checks (1 when all checks are non-critical): what /readyz answers from. */
 export const METRIC_HEALTH_OVERALL = 'otel_monitor.health.overall_status';
 /** Seconds each run of a check took, failures and timeouts included. */
 export const METRIC_HEALTH_DURATION = 'otel_monitor.health.check.duration';
