@@ -3,8 +3,8 @@
 // secrets are redacted on every destination. Without the SDK it still logs (stdout, file), with
 // no trace context and no OTLP.
 import type { Logger } from 'pino';
-import { createLogger, currentLoggerSetup } from '../logs/logger.js';
+import { createLoggerSafely, currentLoggerSetup } from '../logs/logger.js';
 
 export type { Logger } from 'pino';
 
-export const logger: Logger = createLogger(currentLoggerSetup());
+export const logger: Logger = createLoggerSafely(currentLoggerSetup());

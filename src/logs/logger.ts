@@ -13,7 +13,7 @@ import { DISTRO_VERSION } from '../resource.js';
 import { LOG_FIELD_REQUEST_ID } from '../semconv.js';
 import { appPaths } from '../instrumentation/instrumentations.js';
 import { requestIdOf } from '../instrumentation/request-id.js';
-import { log } from '../log.js';
+import { describe, log } from '../log.js';
 import { Redactor } from '../processors/redaction.js';
 import { requireCjs } from '../require.js';
 import { otlpStream } from './otlp-stream.js';
@@ -89,6 +89,23 @@ export function createLogger(setup: LoggerSetup): Logger {
   self[symbols.mixinSym!] = options.mixin;
   self[symbols.streamSym!] = destination;
   return logger;
+}
+
+/**
+ * The API's logger, never an exception at the app's import: a destination that cannot start (a
+ * file that cannot be opened, a broken transport) leaves stdout only, and failing that pino silent.
+ */
+export function createLoggerSafely(setup: LoggerSetup): Logger {
+  try {
+    return createLogger(setup);
+  } catch (err) {
+    log.warn(`logger: ${describe(err)}; writing to stdout only`);
+  }
+  try {
+    return createLogger({ ...setup, config: { ...setup.config, destinations: ['stdout'] } });
+  } catch {
+    return (requireCjs('pino') as Pino)({ enabled: false });
+  }
 }
 
 const SETUP = Symbol.for('@org/otel-monitor.logger-setup');
