@@ -29,6 +29,9 @@ import { TaskStatusSpanProcessor, recordTaskSpans } from './processors/task-stat
 import { startSentry } from './instrumentation/sentry.js';
 import type { CrashOrigin } from './crash.js';
 import { startPlugins } from './plugins/index.js';
+import { startHealth } from './health/start.js';
+import { RequestIdLogProcessor, RequestIdPropagator, RequestIds } from './instrumentation/request-id.js';
+import { publishLoggerSetup } from './logs/logger.js';
 
 export interface Sdk {
   instrumentations: string[];
@@ -132,7 +135,13 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const contextManager = new AsyncLocalStorageContextManager();
   api.context.setGlobalContextManager(contextManager.enable());
   api.propagation.setGlobalPropagator(
-    new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] }),
+    new core.CompositePropagator({
+      propagators: [
+        new core.W3CTraceContextPropagator(),
+        new core.W3CBaggagePropagator(),
+        ...(config.requestId.enabled ? [new RequestIdPropagator(config.requestId.header)] : []),
+      ],
+    }),
   );
 
   const resource = buildResource(config, info);
@@ -201,6 +210,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
 
   const logProcessors: Logs.LogRecordProcessor[] = [new ReleaseTagLogProcessor(tags), new RedactionLogProcessor(redactor)];
   if (plugins.logProcessor) logProcessors.push(plugins.logProcessor);
+  if (config.requestId.enabled) logProcessors.unshift(new RequestIdLogProcessor());
   if (config.logs.exporter !== 'none') {
     logProcessors.push(
       new logs.BatchLogRecordProcessor({
@@ -214,6 +224,13 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   }
   const loggerProvider = new logs.LoggerProvider({ resource, processors: logProcessors });
   api.logs.setGlobalLoggerProvider(loggerProvider);
+  publishLoggerSetup({
+    config: config.logger,
+    redactor,
+    base: { service: info.serviceName, release: info.release, environment: info.environment },
+    api,
+    version: DISTRO_VERSION,
+  });
 
   const instrumentation = requireCjs('@opentelemetry/instrumentation') as typeof Instr;
   const register = (list: Instr.Instrumentation[]) =>
@@ -230,6 +247,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
       store: contextManager._asyncLocalStorage,
       collectClientAddress: config.collectClientAddress,
+      requestIds: config.requestId.enabled ? new RequestIds(config.requestId.header) : undefined,
     });
   }
   if (loaded.expressChannel) {
@@ -242,9 +260,11 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   }
   plugins.setRegister((list) => contained('plugin instrumentations', () => register(list)));
   startSystemMetrics(config, meter, register);
+  const health = startHealth(config.health, api, core, meterProvider.getMeter('@org/otel-monitor/health', DISTRO_VERSION), redactor);
 
   /** Resolves true when every signal finished within the timeout. */
   const each = async (what: 'forceFlush' | 'shutdown', timeoutMs: number): Promise<boolean> => {
+    if (what === 'shutdown') health.stop();
     const work = Promise.allSettled([
       tracerProvider[what](),
       meterProvider[what]({ timeoutMillis: timeoutMs }),

@@ -51,7 +51,11 @@ export function ensureAptPackages(): void {
     [BIN.alertmanager]: 'prometheus-alertmanager',
     [BIN.amtool]: 'prometheus-alertmanager',
   };
-  const missing = [...new Set(Object.entries(wanted).filter(([bin]) => !existsSync(bin)).map(([, pkg]) => pkg))];
+  aptInstall([...new Set(Object.entries(wanted).filter(([bin]) => !existsSync(bin)).map(([, pkg]) => pkg))]);
+}
+
+/** apt-get installs `missing` (as root, or through sudo -n); throws with apt's output on failure. */
+export function aptInstall(missing: string[]): void {
   if (missing.length === 0) return;
   const asRoot = process.getuid?.() === 0;
   const run = (args: string[]) => {
