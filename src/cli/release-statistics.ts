@@ -492,6 +492,13 @@ function restartsRow(base: ReleaseData, cand: ReleaseData, o: Required<CompareOp
  * their run-to-run noise decides. CPU is compared per request (cores x instances / throughput), so
  * that a release serving more traffic is not called heavier for it; memory per instance.
  */
+/** Below this many requests per second per instance, CPU per request is mostly idle CPU. */
+const MIN_CPU_RATE = 10;
+
+function requestRatePerInstance(r: ReleaseData): number {
+  return r.windowSeconds > 0 && r.instances > 0 ? r.service.requests / r.windowSeconds / r.instances : 0;
+}
+
 function resourceRows(base: ReleaseData, cand: ReleaseData, o: Required<CompareOptions>, skipped: SkippedMetric[]): Row[] {
   const rows: Row[] = [];
   const perRequest = base.service.requests > 0 && cand.service.requests > 0;
@@ -505,7 +512,15 @@ function resourceRows(base: ReleaseData, cand: ReleaseData, o: Required<CompareO
     const changeText = change === null ? 'n/a' : `${relativeText(change)}${suffix}`;
     rows.push({ metric, scope: 'service', baseline: b, candidate: c, change, changeText, evidence: `margin ±${trimmed(min * 100)}%`, marginOnly: true, large: atLeast(change, min), breakdown: false });
   };
-  margin('cpu', base.cpuUtilization, cand.cpuUtilization, cpuCost(cand) / cpuCost(base), o.minCpuIncrease, perRequest ? ' per request' : ' per instance');
+  const busy = [base, cand].map(requestRatePerInstance);
+  if (busy.some((rate) => rate < MIN_CPU_RATE)) {
+    // A process spends its idle CPU (timers, metric exports) whatever its traffic; at a few requests
+    // a second that floor, not the release, decides the CPU per request.
+    const have = busy.map((rate) => trimmed(rate)).join(' and ');
+    skipped.push({ scope: 'service', metric: 'cpu', reason: `needs ≥ ${MIN_CPU_RATE} req/s per instance in both releases; have ${have}` });
+  } else {
+    margin('cpu', base.cpuUtilization, cand.cpuUtilization, cpuCost(cand) / cpuCost(base), o.minCpuIncrease, perRequest ? ' per request' : ' per instance');
+  }
   margin('memory', base.memoryBytes, cand.memoryBytes, (cand.memoryBytes ?? 0) / (base.memoryBytes ?? 0), o.minMemoryIncrease, '');
   return rows;
 }

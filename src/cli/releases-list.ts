@@ -50,10 +50,17 @@ export async function readReleases(prom: PrometheusClient, w: Window, matchers: 
   const step = `${Math.max(10, Math.round((w.end - w.start) / 500))}s`;
   const by = `${LABEL_SERVICE}, ${LABEL_RELEASE}`;
   const at = (expr: string) => prom.query(expr, w.end);
+  // Subquery steps are aligned to multiples of the step, so a coarse one can miss a release that
+  // started minutes ago: the last 15 minutes are also read at 10 s.
+  // `or` keeps its left side where both have a release: the whole range first for first-seen, the
+  // fine recent read first for last-seen.
+  const coarse = (fn: string) => `${fn}_over_time(timestamp(target_info{${sel}})[${range}:${step}])`;
+  const fine = (fn: string) => `${fn}_over_time(timestamp(target_info{${sel}})[15m:10s])`;
+  const seen = (fn: 'min' | 'max') => `${fn} by (${by}) (${fn === 'min' ? `${coarse(fn)} or ${fine(fn)}` : `${fine(fn)} or ${coarse(fn)}`})`;
   const [instances, first, last, requests, errors] = await Promise.all([
     at(`count by (${by}) (count by (${by}, instance) (last_over_time(target_info{${sel}}[${range}])))`),
-    at(`min by (${by}) (min_over_time(timestamp(target_info{${sel}})[${range}:${step}]))`),
-    at(`max by (${by}) (max_over_time(timestamp(target_info{${sel}})[${range}:${step}]))`),
+    at(seen('min')),
+    at(seen('max')),
     at(windowCount(`${HTTP_DURATION}_count`, [sel], [LABEL_SERVICE, LABEL_RELEASE], w)),
     at(windowCount(`${HTTP_DURATION}_count`, [`${sel}, http_response_status_code=~"5.."`, `${sel}, error_type!=""`], [LABEL_SERVICE, LABEL_RELEASE], w)),
   ]);

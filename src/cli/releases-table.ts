@@ -10,7 +10,7 @@ const LABEL: Record<MetricName, string> = {
   latency_p99: 'latency p99',
   throughput: 'throughput',
   task_failure_ratio: 'task failure ratio',
-  task_duration: 'task duration p95',
+  task_duration: 'task duration p50',
   restarts: 'restarts',
   cpu: 'CPU per instance',
   memory: 'memory per instance',
@@ -79,6 +79,9 @@ export function renderComparison(v: ComparisonView): string {
     out.push('', `Service ${service}: ${report.verdict.toUpperCase()}   (${report.tests} tests, each at p < ${report.alphaPerTest.toPrecision(2)})`);
     out.push(table(['METRIC', 'SCOPE', 'BASELINE', 'CANDIDATE', 'CHANGE', 'EVIDENCE', 'VERDICT'], report.metrics.map(row)));
     for (const line of explain(report)) out.push(`  - ${line}`);
+    if (report.skipped.length > 0) {
+      out.push(`  Not judged: ${report.skipped.map((x) => `${x.metric ? `${LABEL[x.metric]} ` : ''}${x.scope} (${x.reason})`).join('; ')}`);
+    }
   }
   out.push('', `Verdict: ${v.verdict.toUpperCase()}`);
   return out.join('\n');

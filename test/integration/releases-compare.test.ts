@@ -1,7 +1,9 @@
 // `otel-monitor releases list|compare` end to end: instrumented apps (examples/app.js) as four
 // releases of one service -> our Collector -> Prometheus (the compose config) -> the built CLI.
 // 1.1.0 is built to regress (errors and latency on /users/:id), 1.0.1 behaves exactly like 1.0.0,
-// and 0.9.0 serves only a handful of requests.
+// and 0.9.0 serves only a handful of requests. 1.0.0 and 1.0.1 answer without errors: with a 2%
+// error ratio an A/A pair needs ~7,700 requests each before the error ratio can be called ok
+// (docs/RELEASES.md), with none it needs ~2,000.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, type RunningApp } from '../helpers/app.js';
@@ -12,7 +14,7 @@ import { runCli } from './task-monitoring-helpers.js';
 
 const SERVICE = 'shop';
 const BIN = join(ROOT, 'dist', 'cli', 'main.js');
-const PER_RELEASE = 1500;
+const PER_RELEASE = 2500;
 const PATHS = ['/', '/users/1', '/users/2', '/upstream', '/users/3'];
 
 let prom: RunningPrometheus;
@@ -25,7 +27,7 @@ async function interleaved(apps: RunningApp[], perApp: number): Promise<void> {
   const worker = async () => {
     while (n < perApp) {
       const i = n++;
-      const path = i % 50 === 0 ? '/fail' : PATHS[i % PATHS.length]!;
+      const path = PATHS[i % PATHS.length]!;
       await Promise.all(apps.map(async (app) => (await app.get(path)).arrayBuffer()));
     }
   };
@@ -83,9 +85,10 @@ describe('releases compare', () => {
     expect(svc.service).toBe(SERVICE);
     const errorRatio = svc.report.metrics.find((m: any) => m.metric === 'error_ratio' && m.scope === 'service');
     expect(errorRatio.verdict).toBe('regressed');
-    expect(errorRatio.baseline).toBeGreaterThan(0.005);
-    expect(errorRatio.baseline).toBeLessThan(0.04);
-    expect(errorRatio.candidate).toBeGreaterThan(errorRatio.baseline + 0.03);
+    expect(errorRatio.baseline).toBe(0);
+    // 10% of /users/:id (3 of 6 requests) fail: about 5% of all.
+    expect(errorRatio.candidate).toBeGreaterThan(0.03);
+    expect(errorRatio.candidate).toBeLessThan(0.08);
   });
 
   it('says ok, exit 0, for two releases that behave the same (A/A)', async () => {
