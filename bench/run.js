@@ -107,7 +107,10 @@ async function startServer(cfg, app, sinkUrl, { extraArgs = [], env = {} } = {})
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   let gone = false;
-  const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve((gone = true) && (code ?? sig))));
+  const exited = new Promise((resolve) => child.on('exit', (code, sig) => {
+    gone = true;
+    resolve(code ?? sig);
+  }));
   const kill = async () => {
     if (!gone) process.kill(child.pid, 'SIGKILL');
     await exited;
