@@ -72,6 +72,11 @@ function create(entry: CatalogueEntry, config: Config): Instrumentation | undefi
     if (!Ctor) throw new Error(`${entry.pkg} has no export ${entry.exportName}`);
     return new Ctor(optionsFor(entry, config));
   } catch (err) {
+    // @fastify/otel is an optional peer dependency (it brings its own copies of two OTel packages).
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && describe(err).includes(entry.pkg)) {
+      log.warn(`instrumentation ${entry.name} is off: run \`npm install ${entry.pkg}\` to enable it`);
+      return undefined;
+    }
     log.warn(`instrumentation ${entry.name} could not be loaded and is off: ${describe(err)}`);
     return undefined;
   }
