@@ -11,10 +11,10 @@
 // Exit code 0 and the last stdout line `compose: <absolute binary path>` on success.
 // Environment: GO (the go binary to use).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { cpSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { acquireBuildLock } from '../../collector/build-lock.js';
 
 // Its go.mod asks for go >= 1.24.9; newer Compose releases need a newer Go than the one the
 // Collector build pins.
@@ -46,21 +46,7 @@ const go = process.env.GO ? [process.env.GO] : ['go', '/usr/local/go/bin/go'];
 const found = go.find((c) => spawnSync(c, ['version']).status === 0);
 if (!found) fail(`Go is not installed (no \`go\` on PATH or in /usr/local/go/bin); it builds the Compose CLI ${VERSION}.`);
 
-// One build at a time; a lock older than an hour is from a build that died.
-mkdirSync(dirname(LOCK), { recursive: true });
-for (let waited = 0; ; waited++) {
-  try {
-    mkdirSync(LOCK);
-    break;
-  } catch (err) {
-    if (err.code !== 'EEXIST') throw err;
-    if (Date.now() - statSync(LOCK).mtimeMs > 3_600_000) rmSync(LOCK, { recursive: true, force: true });
-    else if (waited % 15 === 0) log('another build is running, waiting for it...');
-    await sleep(2000);
-  }
-}
-process.on('exit', () => rmSync(LOCK, { recursive: true, force: true }));
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+await acquireBuildLock(LOCK, log);
 if (upToDate()) done();
 
 const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' };
@@ -90,6 +76,7 @@ try {
   // as the main module: download its source, copy it somewhere writable, build ./cmd there.
   const info = JSON.parse(await run(['mod', 'download', '-json', `${MODULE}@${VERSION}`], ROOT, `Downloading ${MODULE}@${VERSION}`));
   const src = join(OUT_DIR, 'src');
+  mkdirSync(OUT_DIR, { recursive: true });
   rmSync(src, { recursive: true, force: true });
   cpSync(info.Dir, src, { recursive: true });
   chmodSync(src, 0o755);
