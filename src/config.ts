@@ -52,6 +52,10 @@ export interface Config {
   shutdownTimeoutMs: number;
   compileCache: boolean;
   fastHttpServer: boolean;
+  /** client.address / network.peer.address on server spans (OTEL_MONITOR_COLLECT_CLIENT_ADDRESS). */
+  collectClientAddress: boolean;
+  /** Test-only (OTEL_MONITOR_TEST_FAULT): guarded tracer handlers that throw, to prove the guard. */
+  testFaults?: string[];
   sentry?: { dsn: string; release?: string; environment?: string; sampleRate: number };
 }
 
@@ -88,6 +92,7 @@ export const COMMIT_VARIABLES = [
 ];
 
 const DEFAULT_ENDPOINT = 'http://localhost:4318';
+const TIMER_MAX = 2 ** 31 - 1;
 const SAMPLERS: SamplerName[] = [
   'always_on',
   'always_off',
@@ -130,7 +135,7 @@ export const DEFAULT_REDACT_KEYS = [
 export function readConfig(env: Env = process.env): ParsedConfig {
   const warnings: string[] = [];
   const warn = (name: string, value: string, fallback: string, why: string) =>
-    warnings.push(`${name}=${JSON.stringify(value)} ${why}; using ${fallback}`);
+    warnings.push(`${name}=${quote(value)} ${why}; using ${fallback}`);
 
   const str = (name: string): string | undefined => {
     const v = env[name]?.trim();
@@ -145,12 +150,13 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     warn(name, v, String(fallback), 'is not a boolean');
     return fallback;
   };
-  const int = (name: string, fallback: number, min = 0): number => {
+  // Every number read is a count or milliseconds; Node turns a timer over 2^31-1 ms into 1 ms.
+  const int = (name: string, fallback: number, min = 0, max = TIMER_MAX): number => {
     const v = str(name);
     if (v === undefined) return fallback;
     const n = Number(v);
-    if (!Number.isFinite(n) || !Number.isInteger(n) || n < min) {
-      warn(name, v, String(fallback), `is not a whole number >= ${min}`);
+    if (!Number.isFinite(n) || !Number.isInteger(n) || n < min || n > max) {
+      warn(name, v, String(fallback), Number.isInteger(n) && n > max ? `is more than ${max}` : `is not a whole number >= ${min}`);
       return fallback;
     }
     return n;
@@ -249,7 +255,7 @@ export function readConfig(env: Env = process.env): ParsedConfig {
   const dsn = str('SENTRY_DSN');
   let sentry: Config['sentry'];
   if (dsn) {
-    if (/^https?:\/\/[^@/]+@[^/]+\/.+/.test(dsn)) {
+    if (isDsn(dsn)) {
       sentry = {
         dsn,
         release: str('SENTRY_RELEASE'),
@@ -311,15 +317,26 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     shutdownTimeoutMs: int('OTEL_MONITOR_SHUTDOWN_TIMEOUT', 5000, 100),
     compileCache: bool('OTEL_MONITOR_COMPILE_CACHE', true),
     fastHttpServer: bool('OTEL_MONITOR_FAST_HTTP_SERVER', true),
+    collectClientAddress: bool('OTEL_MONITOR_COLLECT_CLIENT_ADDRESS', true),
+    testFaults: list('OTEL_MONITOR_TEST_FAULT'),
     sentry,
   };
-  if (config.batch.maxExportBatchSize > config.batch.maxQueueSize) {
-    warnings.push(
-      `OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${config.batch.maxExportBatchSize} is larger than OTEL_BSP_MAX_QUEUE_SIZE; using ${config.batch.maxQueueSize}`,
-    );
-    config.batch.maxExportBatchSize = config.batch.maxQueueSize;
+  // A batch never exceeds the queue. Said only when the batch size is the user's own valid value:
+  // the default, or a fallback already warned about, is capped silently.
+  for (const [b, prefix] of [[config.batch, 'OTEL_BSP'], [config.logBatch, 'OTEL_BLRP']] as const) {
+    if (b.maxExportBatchSize <= b.maxQueueSize) continue;
+    const name = `${prefix}_MAX_EXPORT_BATCH_SIZE`;
+    if (String(b.maxExportBatchSize) === str(name)) {
+      warnings.push(`${name}=${b.maxExportBatchSize} is larger than ${prefix}_MAX_QUEUE_SIZE; using ${b.maxQueueSize}`);
+    }
+    b.maxExportBatchSize = b.maxQueueSize;
   }
   return { config, warnings };
+}
+
+/** A value as a warning quotes it: one line (JSON escapes), and short, so a huge value cannot flood stderr. */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 }
 
 /** `k1=v1,k2=v2` with percent-encoded values (W3C baggage octets), as the SDK spec defines it. */
@@ -341,9 +358,12 @@ export function parseResourceAttributes(raw: string | undefined, onBad: (why: st
       bad.push(part.trim());
     }
   }
-  if (bad.length) onBad(`has malformed entries (${bad.map((b) => JSON.stringify(b)).join(', ')})`);
+  if (bad.length) onBad(`has malformed entries (${bad.slice(0, 3).map(quote).join(', ')}${bad.length > 3 ? `, … ${bad.length} in all` : ''})`);
   return out;
 }
+
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 function parseHeaders(name: string, raw: string | undefined, warnings: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -356,7 +376,11 @@ function parseHeaders(name: string, raw: string | undefined, warnings: string[])
       continue;
     }
     try {
-      out[part.slice(0, eq).trim().toLowerCase()] = decodeURIComponent(part.slice(eq + 1).trim());
+      const key = part.slice(0, eq).trim().toLowerCase();
+      const value = decodeURIComponent(part.slice(eq + 1).trim());
+      // What Node's http.request would reject at every export is dropped here, once.
+      if (HTTP_TOKEN.test(key) && !INVALID_HEADER_VALUE.test(value)) out[key] = value;
+      else bad++;
     } catch {
       bad++;
     }
@@ -394,6 +418,16 @@ function parseUrl(name: string, raw: string | undefined, fallback: string, warn:
   }
   warn(name, redactUrl(raw), fallback, 'is not an http(s) URL');
   return fallback;
+}
+
+/** `https://<key>@<host>/<project>`, as the URL parser (and so the Sentry SDK) reads it. */
+function isDsn(dsn: string): boolean {
+  try {
+    const u = new URL(dsn);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.username !== '' && u.hostname !== '' && /^\/.*[^/]/.test(u.pathname);
+  } catch {
+    return false;
+  }
 }
 
 export function isLoopback(url: string): boolean {

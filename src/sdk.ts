@@ -13,10 +13,12 @@ import type { ReleaseInfo } from './resource.js';
 import { buildResource, DISTRO_VERSION } from './resource.js';
 import { traceIncomingHttp } from './instrumentation/http-server.js';
 import { traceExpressRouter } from './instrumentation/express-router.js';
+import { injectFaults } from './instrumentation/channel-guard.js';
 import { requireCjs } from './require.js';
 import { log, describe, contained } from './log.js';
 import { EncodingSpanProcessor, lazyEncodedTraceExporter } from './exporters/encoding-span-processor.js';
 import { createLogExporter, createMetricExporter, createSpanExporter } from './exporters/otlp.js';
+import { isExiting } from './exporters/exit-mode.js';
 import { ReleaseTagLogProcessor, ReleaseTagSpanProcessor } from './processors/release-tags.js';
 import { Redactor, RedactionLogProcessor, RedactionSpanProcessor } from './processors/redaction.js';
 import { loadInstrumentations } from './instrumentation/instrumentations.js';
@@ -30,8 +32,9 @@ export interface Sdk {
   instrumentations: string[];
   hookMode: HookMode;
   sentry: boolean;
-  flush(timeoutMs: number): Promise<void>;
-  shutdown(timeoutMs: number): Promise<void>;
+  flush(timeoutMs: number): Promise<boolean>;
+  /** Resolves false when the timeout cut it short. */
+  shutdown(timeoutMs: number): Promise<boolean>;
 }
 
 /** Attribute keys that never become metric dimensions: unbounded values (full URLs, peers, agents). */
@@ -60,8 +63,12 @@ function installDiagLogger(api: typeof Api, level: Config['logLevel']): void {
     all: api.DiagLogLevel.ALL,
   };
   // SDK internals repeat the same failure on every export; say each distinct one once.
-  const once = (lvl: 'error' | 'warn' | 'info') => (msg: string, ...args: unknown[]) =>
-    log.once(lvl, `diag:${msg.slice(0, 80)}`, [msg, ...args.map((a) => (a instanceof Error ? describe(a) : typeof a === 'string' ? a : ''))].join(' ').trim());
+  // At exit every export failure is counted and said in one line (exit-mode.ts), not per signal.
+  const once = (lvl: 'error' | 'warn' | 'info') => (raw: string, ...args: unknown[]) => {
+    const msg = readable(raw);
+    if (isExiting()) log.debug(msg);
+    else log.once(lvl, `diag:${msg.slice(0, 80)}`, [msg, ...args.map((a) => (a instanceof Error ? describe(a) : typeof a === 'string' ? a : ''))].join(' ').trim());
+  };
   api.diag.setLogger(
     {
       error: once('error'),
@@ -72,6 +79,17 @@ function installDiagLogger(api: typeof Api, level: Config['logLevel']): void {
     },
     { logLevel: levels[level], suppressOverrideMessage: true },
   );
+}
+
+/** The SDK's global error handler hands diag a JSON-serialized exception: its message is the news. */
+function readable(msg: string): string {
+  if (!msg.startsWith('{"')) return msg;
+  try {
+    const parsed = JSON.parse(msg) as { message?: unknown };
+    return typeof parsed.message === 'string' ? parsed.message : msg;
+  } catch {
+    return msg;
+  }
 }
 
 function createSampler(trace: typeof Trace, c: Config['sampler']): Trace.Sampler {
@@ -106,6 +124,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   };
 
   installDiagLogger(api, config.logLevel);
+  injectFaults(config.testFaults);
   const contextManager = new AsyncLocalStorageContextManager();
   api.context.setGlobalContextManager(contextManager.enable());
   api.propagation.setGlobalPropagator(
@@ -140,7 +159,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const spanProcessors: Trace.SpanProcessor[] = [
     new ReleaseTagSpanProcessor(tags),
     new TaskStatusSpanProcessor({ meter, lastSeenRoles: config.lastSeenRoles, sentry }),
-    new RedactionSpanProcessor(redactor),
+    new RedactionSpanProcessor(redactor, config.collectClientAddress),
   ];
   if (sentry) spanProcessors.push(new SentryErrorSpanProcessor(sentry));
   if (config.traces.exporter === 'otlp' && config.traces.protocol === 'http/protobuf') {
@@ -199,6 +218,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       tracer: tracerProvider.getTracer('@org/otel-monitor/http-server', DISTRO_VERSION),
       meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
       store: contextManager._asyncLocalStorage,
+      collectClientAddress: config.collectClientAddress,
     });
   }
   if (loaded.expressChannel) {
@@ -211,23 +231,27 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   }
   startSystemMetrics(config, meter, register);
 
-  const each = async (what: 'forceFlush' | 'shutdown', timeoutMs: number) => {
+  /** Resolves true when every signal finished within the timeout. */
+  const each = async (what: 'forceFlush' | 'shutdown', timeoutMs: number): Promise<boolean> => {
     const work = Promise.allSettled([
       tracerProvider[what](),
       meterProvider[what]({ timeoutMillis: timeoutMs }),
       loggerProvider[what](),
       sentry ? (what === 'shutdown' ? sentry.close(timeoutMs) : sentry.flush(timeoutMs)) : undefined,
-    ]);
+    ]).then(() => true);
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
+    const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => {
-        log.warn(`${what === 'shutdown' ? 'shutdown' : 'flush'} did not finish within ${timeoutMs} ms; some telemetry may be lost`);
-        resolve();
+        // A shutdown that runs out of time is reported by lifecycle.ts, with what was dropped.
+        if (what === 'forceFlush') log.warn(`flush did not finish within ${timeoutMs} ms; some telemetry may be lost`);
+        resolve(false);
       }, timeoutMs);
-      timer.unref();
+      // Referenced: the export sockets and retry timers are not (exit-mode.ts), so at a natural
+      // exit this timer is what keeps the process alive for the flush, up to the timeout.
     });
-    await Promise.race([work, timeout]);
+    const inTime = await Promise.race([work, timeout]);
     clearTimeout(timer);
+    return inTime;
   };
 
   return {

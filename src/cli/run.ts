@@ -5,6 +5,8 @@ import { CliError, UsageError } from './errors.js';
 import { lastSeen } from './monitor-last-seen.js';
 import { latestRun } from './monitor-latest-run.js';
 import type { Io } from './output.js';
+import { releasesCompare, COMPARE_HELP } from './releases-compare.js';
+import { releasesList, LIST_HELP } from './releases-list.js';
 import { rules } from './rules.js';
 
 export const HELP = `Usage: otel-monitor <command> [options]
@@ -13,9 +15,11 @@ Commands:
   monitor latest-run   Alert when tasks have not succeeded recently enough (reads Prometheus).
   monitor last-seen    Alert when users with given roles (bots) have not been seen recently enough.
   rules                Print Prometheus alerting rules for the same thresholds.
+  releases list        The releases Prometheus has seen per service.
+  releases compare     Is release B worse than release A? A verdict per metric and overall.
 
 Run "otel-monitor <command> --help" for the options of a command.
-Exit status: 0 OK, 1 alert, 2 usage or connection error.`;
+Exit status: 0 OK, 1 alert (or regressed), 2 usage or connection error, 3 inconclusive.`;
 
 const MONITOR_HELP = `Usage: otel-monitor monitor <latest-run|last-seen> [options]
 
@@ -52,6 +56,8 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     case 'rules':
       return rules(argv.slice(1), io);
+    case 'releases':
+      return releases(sub, rest, io);
     case 'monitor':
       if (sub === 'latest-run') return latestRun(rest, io);
       if (sub === 'last-seen') return lastSeen(rest, io);
@@ -65,6 +71,17 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       io.err(`otel-monitor: unknown command "${command}" (see otel-monitor --help)`);
       return 2;
   }
+}
+
+function releases(sub: string | undefined, rest: string[], io: Io): Promise<number> | number {
+  if (sub === 'list') return releasesList(rest, io);
+  if (sub === 'compare') return releasesCompare(rest, io);
+  if (sub === undefined || sub === '-h' || sub === '--help') {
+    io.out(`${LIST_HELP}\n\n${COMPARE_HELP}`);
+    return sub === undefined ? 2 : 0;
+  }
+  io.err(`otel-monitor: unknown releases command "${sub}" (expected list or compare)`);
+  return 2;
 }
 
 function version(): string {
