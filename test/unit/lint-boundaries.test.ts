@@ -19,6 +19,7 @@ describe('folder boundaries (no-restricted-imports)', () => {
     ['src/cli/prometheus.ts', "import type { Redactor } from '../processors/redaction.js';"],
     ['src/cli/monitor-last-seen.ts', "import { rules } from './rules.js';"],
     ['src/cli/monitor-latest-run.ts', "import { lastSeen } from './monitor-last-seen.js';"],
+    ['src/cli/releases-compare.ts', "import { releasesList } from './releases-list.js';"],
     ['src/api/tasks.ts', "import { run } from '../cli/run.js';"],
     ['src/api/user.ts', "import { traceIncomingHttp } from '../instrumentation/http-server.js';"],
   ])('%s may not: %s', async (file, code) => {
