@@ -1,9 +1,11 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NODE24 } from '../helpers/app.js';
+import { NODE24, ROOT, startApp } from '../helpers/app.js';
+import { startOtlpReceiver } from '../helpers/otlp-receiver.js';
+import { stopAll, waitFor } from '../helpers/process.js';
 // Shared with the bench, so this test and docs/BENCHMARKS.md measure alike.
 import { installIntoEmptyApp, lsVersions, measureTree, packInto, TARGET, type InstallTree } from '../../bench/install-size.js';
 
@@ -23,7 +25,8 @@ beforeAll(() => {
     rmSync(packDir, { recursive: true, force: true });
   }
 }, 600_000);
-afterAll(() => {
+afterAll(async () => {
+  await stopAll();
   if (appDir) rmSync(appDir, { recursive: true, force: true });
 });
 
@@ -67,5 +70,22 @@ describe('npm install --omit=dev of the packed tarball', () => {
     expect(run.stdout).toContain('job done');
     // The DSN's key is never printed, whatever the distribution says about Sentry being off.
     expect(run.stderr).not.toContain('publickey123');
+  });
+
+  // Last: it adds Fastify to the app. Without @fastify/otel, Fastify's own channel gives http.route.
+  it('traces a Fastify app with http.route while the optional @fastify/otel is not installed', async () => {
+    execFileSync('npm', ['install', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', 'fastify@5.12.8'], { cwd: appDir, stdio: 'pipe' });
+    expect(measure().packages.has('@fastify/otel')).toBe(false);
+    copyFileSync(join(ROOT, 'test/fixtures/fastify-app.mjs'), join(appDir, 'fastify-app.mjs'));
+    const r = await startOtlpReceiver();
+    try {
+      const app = await startApp({ cwd: appDir, script: 'fastify-app.mjs', env: { OTEL_EXPORTER_OTLP_ENDPOINT: r.url } });
+      expect((await app.get('/items/7')).status).toBe(200);
+      const span = await waitFor(() => r.spans().find((s) => s.kind === 2 && s.attributes['url.path'] === '/items/7'));
+      expect(span.attributes['http.route']).toBe('/items/:id');
+      expect(span.name).toBe('GET /items/:id');
+    } finally {
+      await r.close();
+    }
   });
 });
