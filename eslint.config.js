@@ -4,21 +4,23 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-// The CLI reads Prometheus and Alertmanager: it never loads the SDK or the preload's modules.
+// The CLI reads Prometheus and Alertmanager: it never loads the SDK or the preload's machinery. It may
+// read what the preload would be configured with (config.ts, resource.ts, the instrumentation
+// catalogue), as `otel-monitor doctor` does.
 const CLI_MUST_NOT_IMPORT = {
-  regex: String.raw`^\.\./(instrumentation|processors|exporters|api)(/|$)|^\.\./(sdk|start|lifecycle|index|resource|config)\.js$`,
-  message: 'src/cli is a standalone tool: it must not import the preload (SDK, instrumentation, processors, exporters, api).',
+  regex: String.raw`^\.\./(processors|exporters|api)(/|$)|^\.\./instrumentation/(?!catalogue\.js$)|^\.\./(sdk|start|lifecycle|index)\.js$`,
+  message: 'src/cli is a standalone tool: it must not import the preload (SDK, instrumentations, processors, exporters, api).',
 };
 // One file per CLI command, dispatched from run.ts; what two commands share lives in a shared module.
-const CLI_COMMANDS = ['monitor-last-seen', 'monitor-latest-run', 'releases-compare', 'releases-list', 'rules'];
+const CLI_COMMANDS = ['doctor', 'health', 'monitor-last-seen', 'monitor-latest-run', 'releases-compare', 'releases-list', 'rules', 'summary'];
 const NO_OTHER_COMMAND = {
   regex: String.raw`^\./(${CLI_COMMANDS.join('|')})\.js$`,
   message: 'CLI command files must not import one another: move what they share to a shared module in src/cli/.',
 };
 // The public API works through @opentelemetry/api's globals; it never reaches into the CLI or the SDK's wiring.
 const API_MUST_NOT_IMPORT = {
-  regex: String.raw`^\.\./(cli|instrumentation|exporters)(/|$)|^\.\./(sdk|start)\.js$`,
-  message: 'src/api must not import the CLI, instrumentations, exporters or the SDK wiring.',
+  regex: String.raw`^\.\./(cli|exporters)(/|$)|^\.\./(sdk|start)\.js$`,
+  message: 'src/api must not import the CLI, exporters or the SDK wiring.',
 };
 
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
@@ -43,6 +45,15 @@ export default tseslint.config(
   // refactor moves them to shared modules; then delete this block.
   { files: ['src/cli/rules.ts', 'src/cli/releases-list.ts'], rules: restrict(CLI_MUST_NOT_IMPORT) },
   { files: ['src/api/**/*.ts'], rules: restrict(API_MUST_NOT_IMPORT) },
+  // Known findings in code merged before the linter, recorded as warnings so they stay visible
+  // (`npm run lint` lists them) until their owners fix them; then delete this block.
+  {
+    files: ['src/cli/doctor-legs.ts', 'src/health/builtin-checks.ts', 'src/logs/pino-redaction.ts', 'src/plugins/index.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'warn' },
+  },
+  // config.ts: `bad` (OTEL_MONITOR_LOGGER_DESTINATIONS) is computed and never used; summary.ts:
+  // CLASSES only feeds a type.
+  { files: ['src/config.ts', 'src/cli/summary.ts'], rules: { '@typescript-eslint/no-unused-vars': 'warn' } },
   // The CommonJS entry and fixtures are CommonJS on purpose.
   { files: ['**/*.cts', '**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   {
@@ -52,6 +63,8 @@ export default tseslint.config(
       'max-lines-per-function': 'off',
       // Decoded OTLP, Sentry and Prometheus payloads are walked loosely on purpose.
       '@typescript-eslint/no-explicit-any': 'off',
+      // A test's rethrown error carries the tool output it needs in its message.
+      'preserve-caught-error': 'off',
     },
   },
 );

@@ -26,12 +26,19 @@ import { registerEsmHooks, type HookMode } from './instrumentation/esm-hooks.js'
 import { startSystemMetrics } from './instrumentation/system-metrics.js';
 import { armLazyActivation } from './instrumentation/lazy-activation.js';
 import { TaskStatusSpanProcessor, recordTaskSpans } from './processors/task-status.js';
-import { startSentry, SentryErrorSpanProcessor } from './instrumentation/sentry.js';
+import { startSentry } from './instrumentation/sentry.js';
+import type { CrashOrigin } from './crash.js';
+import { startPlugins } from './plugins/index.js';
+import { startHealth } from './health/start.js';
+import { RequestIdLogProcessor, RequestIdPropagator, RequestIds } from './instrumentation/request-id.js';
+import { publishLoggerSetup } from './logs/logger.js';
 
 export interface Sdk {
   instrumentations: string[];
   hookMode: HookMode;
   sentry: boolean;
+  /** An uncaught exception or unhandled rejection: on the active span and to Sentry (crash.ts). */
+  reportCrash(error: unknown, origin: CrashOrigin, fatal: boolean): void;
   flush(timeoutMs: number): Promise<boolean>;
   /** Resolves false when the timeout cut it short. */
   shutdown(timeoutMs: number): Promise<boolean>;
@@ -128,14 +135,21 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const contextManager = new AsyncLocalStorageContextManager();
   api.context.setGlobalContextManager(contextManager.enable());
   api.propagation.setGlobalPropagator(
-    new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] }),
+    new core.CompositePropagator({
+      propagators: [
+        new core.W3CTraceContextPropagator(),
+        new core.W3CBaggagePropagator(),
+        ...(config.requestId.enabled ? [new RequestIdPropagator(config.requestId.header)] : []),
+      ],
+    }),
   );
 
   const resource = buildResource(config, info);
   const tags = { release: info.release, environment: info.environment };
   const redactor = new Redactor(config.redactKeys);
 
-  const readers: Metrics.IMetricReader[] = [];
+  const plugins = startPlugins(config, { resource, info, trace, logs, metrics });
+  const readers: Metrics.IMetricReader[] = [...plugins.metricReaders];
   if (config.metrics.exporter !== 'none') {
     readers.push(
       new metrics.PeriodicExportingMetricReader({
@@ -154,14 +168,19 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   api.metrics.setGlobalMeterProvider(meterProvider);
   const meter = meterProvider.getMeter('@org/otel-monitor');
 
-  const sentry = config.sentry ? startSentry(config.sentry, info, redactor) : undefined;
+  const activeTraceId = () => {
+    const ctx = api.trace.getActiveSpan()?.spanContext();
+    return ctx && api.isSpanContextValid(ctx) ? ctx.traceId : undefined;
+  };
+  const sentry = config.sentry ? startSentry(config, info, redactor, activeTraceId) : undefined;
 
   const spanProcessors: Trace.SpanProcessor[] = [
     new ReleaseTagSpanProcessor(tags),
-    new TaskStatusSpanProcessor({ meter, lastSeenRoles: config.lastSeenRoles, sentry }),
+    new TaskStatusSpanProcessor({ meter, lastSeenRoles: config.lastSeenRoles, sentry: sentry?.Sentry }),
     new RedactionSpanProcessor(redactor, config.collectClientAddress),
   ];
-  if (sentry) spanProcessors.push(new SentryErrorSpanProcessor(sentry));
+  if (plugins.spanProcessor) spanProcessors.push(plugins.spanProcessor);
+  if (sentry) spanProcessors.push(...sentry.spanProcessors);
   if (config.traces.exporter === 'otlp' && config.traces.protocol === 'http/protobuf') {
     spanProcessors.push(
       new EncodingSpanProcessor(api, core.suppressTracing, lazyEncodedTraceExporter(config.traces), {
@@ -190,6 +209,8 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   api.trace.setGlobalTracerProvider(tracerProvider);
 
   const logProcessors: Logs.LogRecordProcessor[] = [new ReleaseTagLogProcessor(tags), new RedactionLogProcessor(redactor)];
+  if (plugins.logProcessor) logProcessors.push(plugins.logProcessor);
+  if (config.requestId.enabled) logProcessors.unshift(new RequestIdLogProcessor());
   if (config.logs.exporter !== 'none') {
     logProcessors.push(
       new logs.BatchLogRecordProcessor({
@@ -203,6 +224,13 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   }
   const loggerProvider = new logs.LoggerProvider({ resource, processors: logProcessors });
   api.logs.setGlobalLoggerProvider(loggerProvider);
+  publishLoggerSetup({
+    config: config.logger,
+    redactor,
+    base: { service: info.serviceName, release: info.release, environment: info.environment },
+    api,
+    version: DISTRO_VERSION,
+  });
 
   const instrumentation = requireCjs('@opentelemetry/instrumentation') as typeof Instr;
   const register = (list: Instr.Instrumentation[]) =>
@@ -219,6 +247,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
       store: contextManager._asyncLocalStorage,
       collectClientAddress: config.collectClientAddress,
+      requestIds: config.requestId.enabled ? new RequestIds(config.requestId.header) : undefined,
     });
   }
   if (loaded.expressChannel) {
@@ -229,16 +258,22 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       store: contextManager._asyncLocalStorage,
     });
   }
+  plugins.setRegister((list) => contained('plugin instrumentations', () => register(list)));
   startSystemMetrics(config, meter, register);
+  const health = startHealth(config.health, api, core, meterProvider.getMeter('@org/otel-monitor/health', DISTRO_VERSION), redactor);
 
   /** Resolves true when every signal finished within the timeout. */
   const each = async (what: 'forceFlush' | 'shutdown', timeoutMs: number): Promise<boolean> => {
+    if (what === 'shutdown') health.stop();
     const work = Promise.allSettled([
       tracerProvider[what](),
       meterProvider[what]({ timeoutMillis: timeoutMs }),
       loggerProvider[what](),
       sentry ? (what === 'shutdown' ? sentry.close(timeoutMs) : sentry.flush(timeoutMs)) : undefined,
-    ]).then(() => true);
+      // Plugins flush or close after their processors and exporters have (inside the same timeout).
+    ])
+      .then(() => (what === 'shutdown' ? plugins.close() : plugins.flush()))
+      .then(() => true);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => {
@@ -258,6 +293,16 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
     instrumentations: loaded.names,
     hookMode,
     sentry: !!sentry,
+    reportCrash(error, origin, fatal) {
+      // The span the error was raised in ends now with it, so the crashing request's trace is exported.
+      const span = api.trace.getActiveSpan();
+      if (fatal && span?.isRecording()) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      }
+      sentry?.captureCrash(error, origin, fatal, activeTraceId());
+      if (fatal) span?.end();
+    },
     flush: (ms) => each('forceFlush', ms),
     shutdown: (ms) => each('shutdown', ms),
   };

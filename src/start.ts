@@ -5,7 +5,8 @@ import { readConfig, describeConfig } from './config.js';
 import { log, setLogLevel, describe } from './log.js';
 import { resolveRelease } from './resource.js';
 import { startSdk } from './sdk.js';
-import { attachSdk } from './lifecycle.js';
+import { attachSdk, shutdown } from './lifecycle.js';
+import { installCrashHandlers } from './crash.js';
 import { Guard } from './instrumentation/channel-guard.js';
 
 const STARTED = Symbol.for('@org/otel-monitor.started');
@@ -28,6 +29,7 @@ export function start(): void {
     const info = resolveRelease(config);
     const sdk = startSdk(config, info);
     attachSdk(sdk, config.shutdownTimeoutMs);
+    installCrashHandlers({ mode: config.unhandledRejections, report: sdk.reportCrash, shutdown });
     log.info(
       `started ${describeConfig(config, {
         service: info.serviceName,

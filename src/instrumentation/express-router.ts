@@ -150,6 +150,9 @@ export function routerHasChannel(paths: string[]): boolean {
   try {
     const appRequire = createRequire(join(paths[0] ?? process.cwd(), 'noop.js'));
     const expressPkg = appRequire.resolve('express/package.json', { paths });
+    // Express 4 has its own router; a `router` found further up (a parent's Express 5) is not its.
+    const expressMajor = Number(((createRequire(expressPkg)('./package.json') as { version?: string }).version ?? '0').split('.')[0]);
+    if (expressMajor < 5) return false;
     const routerPkg = createRequire(expressPkg).resolve('router/package.json');
     const version = (createRequire(routerPkg)('./package.json') as { version?: string }).version ?? '0';
     const [major = 0, minor = 0] = version.split('.').map(Number);

@@ -10,6 +10,8 @@ import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
 import { setOwnAttribute, setOwnAttributes } from './own-attributes.js';
 import { Guard } from './channel-guard.js';
+import { isUntracedServer } from './untraced-servers.js';
+import type { RequestIds } from './request-id.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -40,6 +42,8 @@ export interface FastHttpServerOptions {
   store: ContextStore;
   /** false: the client's IP is not recorded (OTEL_MONITOR_COLLECT_CLIENT_ADDRESS). */
   collectClientAddress?: boolean;
+  /** Request ids (request-id.ts); undefined with OTEL_MONITOR_REQUEST_ID=off. */
+  requestIds?: RequestIds;
 }
 
 /** `example.com:8080` → `example.com`, `[::1]:8080` → `::1`. */
@@ -63,7 +67,8 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
   const guard = new Guard('http-server');
   const guardedClose = guard.wrap('response.close', onClose);
   guard.subscribe('http.server.request.start', 'request.start', (message) => {
-    const { request, response, socket } = message as { request: IncomingMessage; response: ServerResponse; socket: Socket };
+    const { request, response, socket, server } = message as { request: IncomingMessage; response: ServerResponse; socket: Socket; server: unknown };
+    if (isUntracedServer(server)) return;
     const rawMethod = request.method ?? 'GET';
     const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
     const url = request.url ?? '/';
@@ -99,7 +104,8 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
     const rpc = { type: core.RPCType.HTTP, span };
     // The channel fires synchronously just before the server emits 'request', so entering the
     // context here makes it the active one for the app's handlers and everything they start.
-    store.enterWith(core.setRPCMetadata(api.trace.setSpan(parent, span), rpc));
+    const ctx = core.setRPCMetadata(api.trace.setSpan(parent, span), rpc);
+    store.enterWith(o.requestIds ? o.requestIds.assign(ctx, span, request, response) : ctx);
     (response as ServerResponse & { [kRequest]?: RequestState })[kRequest] = {
       span,
       rpc,

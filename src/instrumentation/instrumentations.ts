@@ -11,6 +11,10 @@ import { CATALOGUE, selectInstrumentations, type CatalogueEntry } from './catalo
 import { canActivateLazily, packageOf } from './lazy-activation.js';
 import { routerHasChannel } from './express-router.js';
 import { traceFastifyRoutes } from './fastify-route.js';
+import { isUntracedRequest } from './untraced-servers.js';
+import { requestIdOf } from './request-id.js';
+import { redactAppPino } from '../logs/pino-redaction.js';
+import { LOG_FIELD_REQUEST_ID } from '../semconv.js';
 
 export interface LoadedInstrumentations {
   /** Instrumentations to enable now: builtin-module and runtime-channel ones. */
@@ -24,7 +28,8 @@ export interface LoadedInstrumentations {
   expressChannel: boolean;
 }
 
-function appPaths(): string[] {
+/** Where the app's own packages resolve from: its entry script's directory, then the working directory. */
+export function appPaths(): string[] {
   const main = process.argv[1];
   return [main ? dirname(main) : process.cwd(), process.cwd()];
 }
@@ -43,6 +48,13 @@ function resolverForApp(paths: string[]): (specifier: string) => boolean {
   };
 }
 
+/** pino instrumentation logHook: the request id next to trace_id and span_id in the app's log lines. */
+function addRequestId(_span: unknown, record: Record<string, unknown>): void {
+  const api = requireCjs('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  const id = requestIdOf(api.context.active());
+  if (id !== undefined) record[LOG_FIELD_REQUEST_ID] = id;
+}
+
 function optionsFor(entry: CatalogueEntry, config: Config): Record<string, unknown> {
   switch (entry.name) {
     case 'http':
@@ -52,6 +64,7 @@ function optionsFor(entry: CatalogueEntry, config: Config): Record<string, unkno
         redactedQueryParamsServer: config.redactKeys,
         // http-server.ts traces incoming requests far more cheaply; this one keeps outgoing ones.
         disableIncomingRequestInstrumentation: config.fastHttpServer,
+        ignoreIncomingRequestHook: isUntracedRequest,
       };
     case 'express':
       // Only for Express 4 or OTEL_MONITOR_EXPRESS_LAYERS=true (otherwise express-router.ts traces
@@ -61,7 +74,7 @@ function optionsFor(entry: CatalogueEntry, config: Config): Record<string, unkno
     case 'fastify':
       return { registerOnInitialization: true };
     case 'pino':
-      return { disableLogSending: config.logs.exporter === 'none' };
+      return { disableLogSending: config.logs.exporter === 'none', ...(config.requestId.enabled ? { logHook: addRequestId } : {}) };
     default:
       return {};
   }
@@ -71,7 +84,9 @@ function create(entry: CatalogueEntry, config: Config): Instrumentation | undefi
   try {
     const Ctor = (requireCjs(entry.pkg) as Record<string, new (o: object) => Instrumentation>)[entry.exportName];
     if (!Ctor) throw new Error(`${entry.pkg} has no export ${entry.exportName}`);
-    return new Ctor(optionsFor(entry, config));
+    const instance = new Ctor(optionsFor(entry, config));
+    if (entry.name === 'pino' && config.redactAppLogs) redactAppPino(instance, config.redactKeys);
+    return instance;
   } catch (err) {
     // @fastify/otel is an optional peer dependency (it brings its own copies of two OTel packages).
     if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && describe(err).includes(entry.pkg)) {

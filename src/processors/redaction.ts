@@ -47,12 +47,14 @@ function mayHoldSecret(s: string): boolean {
 export class Redactor {
   private readonly keySet: Set<string>;
   private readonly queryParam: RegExp;
+  private readonly queryParamInJson: RegExp;
 
   constructor(readonly keys: string[]) {
     this.keySet = new Set(keys.map((k) => k.toLowerCase()));
     const alternatives = [...this.keySet].map((k) => k.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join('|');
     // A bare query string (url.query) starts with its first parameter, so the start counts too.
     this.queryParam = new RegExp(`((?:^|[?&;])(?:${alternatives})=)[^&#;]*`, 'gi');
+    this.queryParamInJson = new RegExp(`((?:[?&;"\\s])(?:${alternatives})=)[^&#;"\\\\\\s]*`, 'gi');
   }
 
   // Attribute keys repeat on every span, so each key's verdict is computed once (bounded cache).
@@ -83,14 +85,39 @@ export class Redactor {
     return out;
   }
 
+  /**
+   * `redactString` for serialized JSON (a log line): the same credentials, but a match never runs
+   * past a closing quote or backslash, so the line stays valid JSON.
+   */
+  redactSerialized(line: string): string {
+    let out = line;
+    if (out.includes('@')) out = out.replace(/(\/\/[^/:@\s"\\]*:)[^@/\s"\\]*@/g, `$1${REDACTED}@`);
+    if (out.includes('=')) {
+      out = out.replace(this.queryParamInJson, `$1${REDACTED}`);
+      if (/password=|pwd=/i.test(out)) out = out.replace(/((?:password|pwd)=)[^;\s&"\\]*/gi, `$1${REDACTED}`);
+    }
+    return out;
+  }
+
   /** Returns a redacted copy of a nested value, or the same value when nothing needed changing. */
   redactValue(value: unknown, depth = 0): unknown {
     if (typeof value === 'string') return mayHoldSecret(value) ? this.redactString(value) : value;
     if (depth > 8 || value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) return value.map((v) => this.redactValue(v, depth + 1));
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = this.isSecretKey(k) ? REDACTED : this.redactValue(v, depth + 1);
-    return out;
+    // Copy on write: objects are copied only on the path to a change (log records are mostly clean).
+    if (Array.isArray(value)) {
+      let copy: unknown[] | undefined;
+      value.forEach((v, i) => {
+        const clean = this.redactValue(v, depth + 1);
+        if (clean !== v) (copy ??= value.slice())[i] = clean;
+      });
+      return copy ?? value;
+    }
+    let out: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(value)) {
+      const clean = this.isSecretKey(k) ? REDACTED : this.redactValue(v, depth + 1);
+      if (clean !== v) (out ??= { ...value })[k] = clean;
+    }
+    return out ?? value;
   }
 
   /** Redacts attributes in place through `set`, touching only the keys that change. */

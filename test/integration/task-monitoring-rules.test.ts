@@ -11,7 +11,7 @@ import { run } from '../../src/cli/run.js';
 
 const exec = promisify(execFile);
 const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
-const EXAMPLE = 'deploy/prometheus/rules/otel-monitor-tasks.rules.yml';
+const EXAMPLE = 'deploy/prometheus/rules/otel-monitor.yml';
 
 const dir = mkdtempSync(join(tmpdir(), 'otel-monitor-rules-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import { readConfig, type Config, type SignalConfig } from '../../src/config.js'
 import { environment, SIGNALS, VARIABLES } from '../helpers/config-arbitraries.js';
 
 const TIMER_MAX = 2 ** 31 - 1; // Node clamps a longer timer to 1 ms
-const SECRETS = ['OTEL_EXPORTER_OTLP_HEADERS', ...SIGNALS.map((s) => `OTEL_EXPORTER_OTLP_${s}_HEADERS`), 'SENTRY_DSN'];
+const SECRETS = ['OTEL_EXPORTER_OTLP_HEADERS', ...SIGNALS.map((s) => `OTEL_EXPORTER_OTLP_${s}_HEADERS`), 'SENTRY_DSN', 'OTEL_MONITOR_HEALTH_CHECKS'];
 
 function expectStartable(c: Config): void {
   const signals: SignalConfig[] = [c.traces, c.metrics, c.logs];
