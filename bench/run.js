@@ -17,6 +17,7 @@ import { startSink } from './sink.js';
 import { ensureLoadGen, loadGenVersion, runLoad } from './load.js';
 import { summariseProfile, formatProfile } from './profile.js';
 import { render } from './report.js';
+import { measureInstallSizes } from './install-size.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // The Node the users run (the `node` devDependency), not whatever is first on PATH.
@@ -107,7 +108,10 @@ async function startServer(cfg, app, sinkUrl, { extraArgs = [], env = {} } = {})
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   let gone = false;
-  const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve((gone = true) && (code ?? sig))));
+  const exited = new Promise((resolve) => child.on('exit', (code, sig) => {
+    gone = true;
+    resolve(code ?? sig);
+  }));
   const kill = async () => {
     if (!gone) process.kill(child.pid, 'SIGKILL');
     await exited;
@@ -319,6 +323,7 @@ async function main() {
   }
   await sink.close();
   results.meta.machine.otherCpu = otherCpu(cpuAtStart);
+  if (!opts.quick && !opts.profile) results.installSize = await attempt('install size', errors, async () => measureInstallSizes());
 
   const raw = join(os.tmpdir(), `otel-monitor-bench-${Date.now()}.json`);
   writeFileSync(raw, JSON.stringify(results, null, 2));

@@ -10,6 +10,7 @@ import { requireCjs } from '../require.js';
 import { CATALOGUE, selectInstrumentations, type CatalogueEntry } from './catalogue.js';
 import { canActivateLazily, packageOf } from './lazy-activation.js';
 import { routerHasChannel } from './express-router.js';
+import { traceFastifyRoutes } from './fastify-route.js';
 import { isUntracedRequest } from './untraced-servers.js';
 import { requestIdOf } from './request-id.js';
 import { redactAppPino } from '../logs/pino-redaction.js';
@@ -87,6 +88,14 @@ function create(entry: CatalogueEntry, config: Config): Instrumentation | undefi
     if (entry.name === 'pino' && config.redactAppLogs) redactAppPino(instance, config.redactKeys);
     return instance;
   } catch (err) {
+    // @fastify/otel is an optional peer dependency (it brings its own copies of two OTel packages).
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && describe(err).includes(entry.pkg)) {
+      if (entry.name === 'fastify') {
+        traceFastifyRoutes();
+        log.info('fastify: http.route from Fastify\'s own channel; `npm install @fastify/otel` adds handler and hook spans');
+      } else log.warn(`instrumentation ${entry.name} is off: run \`npm install ${entry.pkg}\` to enable it`);
+      return undefined;
+    }
     log.warn(`instrumentation ${entry.name} could not be loaded and is off: ${describe(err)}`);
     return undefined;
   }
