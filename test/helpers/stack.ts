@@ -104,6 +104,8 @@ export interface CollectorOptions {
   sentryDsn?: string;
   /** Reuse a storage dir, e.g. to restart with the same persistent queues. */
   storageDir?: string;
+  /** Config files, merged in order (default: the one compose mounts); e.g. the gateway overlay. */
+  configs?: string[];
   env?: Record<string, string>;
 }
 
@@ -146,7 +148,8 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Runni
   };
   const healthUrl = `http://127.0.0.1:${health}/`;
   const launch = async () => {
-    const proc = spawnTracked(bin, ['--config', abs(PATHS.collectorConfig)], { cwd: ROOT, env });
+    const configs = (opts.configs ?? [PATHS.collectorConfig]).flatMap((c) => ['--config', abs(c)]);
+    const proc = spawnTracked(bin, configs, { cwd: ROOT, env });
     await Promise.race([
       waitFor(async () => (await fetch(healthUrl)).status === 200, { timeoutMs: 60_000, what: 'Collector health_check' }),
       proc.exited.then((code) => {
