@@ -268,7 +268,10 @@ function proportionRow(s: ProportionSpec): Row {
     test: have > 0 ? newTest('Fisher', fisherExact(s.base.events, s.base.trials, s.cand.events, s.cand.trials)) : undefined,
     large: atLeast(change, s.min),
     shortfall: (alpha) =>
-      shortfallText(proportionSampleSize(planRatio, s.detect, alpha, s.power), have, s.unit, `+${trimmed(s.detect * 100)} pp`),
+      // A ratio already within the effect of 100% cannot rise by it, however many the requests.
+      planRatio + s.detect > 1
+        ? `cannot rise by +${trimmed(s.detect * 100)} pp from ${trimmed(planRatio * 100)}%`
+        : shortfallText(proportionSampleSize(planRatio, s.detect, alpha, s.power), have, s.unit, `+${trimmed(s.detect * 100)} pp`),
     breakdown: s.breakdown,
   };
 }
