@@ -71,6 +71,12 @@ export interface CompareOptions {
   detectLatencyIncrease?: number;
   /** Busiest routes compared. Default 10. */
   maxRoutes?: number;
+  /**
+   * Requests each release must have served before any request metric is called regressed or
+   * improved. Default 200: a handful of requests is mostly a fresh process's warm-up (JIT,
+   * connections, caches), in the order they came, which the tests' independence assumption misses.
+   */
+  minRequests?: number;
   /** A route too small to detect this error-ratio increase is skipped, not inconclusive. Default 0.05. */
   routeDetectErrorRatioIncrease?: number;
   /** A route too small to detect this latency increase is skipped, not inconclusive. Default 0.5. */
@@ -167,6 +173,7 @@ const DEFAULTS = {
   minErrorRatioIncrease: 0.005,
   minLatencyIncrease: 0.1,
   maxRoutes: 10,
+  minRequests: 200,
   routeDetectErrorRatioIncrease: 0.05,
   routeDetectLatencyIncrease: 0.5,
   minTaskFailureRatioIncrease: 0.05,
@@ -561,6 +568,7 @@ export function compareReleases(baselineData: ReleaseData, candidateData: Releas
     if ('verdict' in judged) metrics.push(judged);
     else skipped.push(judged);
   }
+  holdBelowMinimum(metrics, baseline.service.requests, candidate.service.requests, o.minRequests);
   return { verdict: worstVerdict(metrics.map((m) => m.verdict)), metrics, skipped, alphaPerTest, tests: worseFamily, options: o };
 }
 
@@ -605,6 +613,20 @@ function holm(tests: Test[], alpha: number, key: 'pWorse' | 'pBetter', reach: 'm
     mark(t);
   }
   return family.length;
+}
+
+const REQUEST_METRICS = new Set<MetricName>(['error_ratio', 'latency_p50', 'latency_p95', 'latency_p99']);
+
+/** Below `minRequests` in either release, no request metric is regressed or improved: inconclusive. */
+function holdBelowMinimum(metrics: MetricResult[], base: number, cand: number, minRequests: number): void {
+  const have = Math.min(base, cand);
+  if (have >= minRequests) return;
+  const reason = `need ≥ ${countText(minRequests)} requests per release before any verdict; have ${countText(have)}`;
+  for (const m of metrics) {
+    if (!REQUEST_METRICS.has(m.metric) || m.verdict === 'ok') continue;
+    m.verdict = 'inconclusive';
+    m.reason = m.reason ?? reason;
+  }
 }
 
 function judge(row: Row, alphaPerTest: number): MetricResult | SkippedMetric {

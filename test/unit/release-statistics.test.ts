@@ -299,4 +299,18 @@ describe('false alarms and power (issue 9), simulated', () => {
     });
     expect(tally.inconclusive).toBe(tally.cases);
   });
+
+  it('a handful of requests is inconclusive even when they were much slower (a fresh process warming up)', () => {
+    const slow: Histogram = { bounds: [0.005, 0.01, 0.025, 0.05], counts: [0, 2, 8, 4, 0] };
+    const fast: Histogram = { bounds: [0.005, 0.01, 0.025, 0.05], counts: [3000, 500, 100, 0, 0] };
+    const r = compare(release(3600, 0, fast), release(14, 0, slow));
+    expect(r.verdict).toBe('inconclusive');
+    for (const name of ['latency_p50', 'latency_p95'] as const) {
+      expect(metric(r, name).verdict).toBe('inconclusive');
+    }
+    expect(metric(r, 'latency_p50').reason).toMatch(/^need ≥ 200 requests per release before any verdict; have 14$/);
+    // From 200 requests on, the same slow-down is a regression.
+    const enough: Histogram = { bounds: slow.bounds, counts: slow.counts.map((n) => n * 20) };
+    expect(compare(release(3600, 0, fast), release(280, 0, enough)).verdict).toBe('regressed');
+  });
 });
