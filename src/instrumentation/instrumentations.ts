@@ -10,6 +10,7 @@ import { requireCjs } from '../require.js';
 import { CATALOGUE, selectInstrumentations, type CatalogueEntry } from './catalogue.js';
 import { canActivateLazily, packageOf } from './lazy-activation.js';
 import { routerHasChannel } from './express-router.js';
+import { guardKoaUse } from './koa-use-guard.js';
 
 export interface LoadedInstrumentations {
   /** Instrumentations to enable now: builtin-module and runtime-channel ones. */
@@ -70,7 +71,8 @@ function create(entry: CatalogueEntry, config: Config): Instrumentation | undefi
   try {
     const Ctor = (requireCjs(entry.pkg) as Record<string, new (o: object) => Instrumentation>)[entry.exportName];
     if (!Ctor) throw new Error(`${entry.pkg} has no export ${entry.exportName}`);
-    return new Ctor(optionsFor(entry, config));
+    const Guarded = entry.name === 'koa' ? guardKoaUse(Ctor) : Ctor;
+    return new Guarded(optionsFor(entry, config));
   } catch (err) {
     log.warn(`instrumentation ${entry.name} could not be loaded and is off: ${describe(err)}`);
     return undefined;
