@@ -51,6 +51,8 @@ export interface Config {
   lastSeenRoles: string[];
   shutdownTimeoutMs: number;
   compileCache: boolean;
+  /** Whether an app's own worker threads start the SDK (log-transport workers never do: worker-role.ts). */
+  workers: boolean;
   fastHttpServer: boolean;
   sentry?: { dsn: string; release?: string; environment?: string; sampleRate: number };
 }
@@ -310,6 +312,7 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     lastSeenRoles: list('OTEL_MONITOR_LAST_SEEN_ROLES') ?? [],
     shutdownTimeoutMs: int('OTEL_MONITOR_SHUTDOWN_TIMEOUT', 5000, 100),
     compileCache: bool('OTEL_MONITOR_COMPILE_CACHE', true),
+    workers: bool('OTEL_MONITOR_WORKERS', true),
     fastHttpServer: bool('OTEL_MONITOR_FAST_HTTP_SERVER', true),
     sentry,
   };

@@ -7,6 +7,7 @@ import { resolveRelease } from './resource.js';
 import { startSdk } from './sdk.js';
 import { attachSdk } from './lifecycle.js';
 import { requireCjs } from './require.js';
+import { threadRole } from './worker-role.js';
 
 const STARTED = Symbol.for('@org/otel-monitor.started');
 
@@ -15,8 +16,15 @@ export function start(): void {
   if (g[STARTED]) return;
   g[STARTED] = true;
   try {
+    // A log transport's thread only writes lines: no SDK, and not a word on stderr (worker-role.ts).
+    const role = threadRole();
+    if (role === 'log-transport') return;
     const { config, warnings } = readConfig();
     setLogLevel(config.logLevel);
+    if (role === 'worker' && !config.workers) {
+      log.debug('OTEL_MONITOR_WORKERS=false: this worker thread runs without telemetry');
+      return;
+    }
     for (const w of warnings) log.warn(w);
     if (config.disabled) {
       log.info('OTEL_SDK_DISABLED=true: telemetry is off');

@@ -11,9 +11,11 @@ afterEach(async () => {
 const QUIET = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', OTEL_TRACES_EXPORTER: 'none', OTEL_METRICS_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none' };
 
 /** Runs a fixture once bare and once under the preload; returns the last stdout line of each, parsed. */
-async function bareAndPreloaded<T>(script: string, env: Record<string, string> = {}): Promise<{ bare: T; preloaded: T; log: string }> {
+async function bareAndPreloaded<T>(script: string, env: Record<string, string> = {}, viaNodeOptions = false): Promise<{ bare: T; preloaded: T; log: string }> {
   const run = async (preload: string[]) => {
-    const p = spawnTracked(NODE24, [...preload, script], { cwd: ROOT, env: { ...QUIET, ...env } });
+    const args = viaNodeOptions ? [script] : [...preload, script];
+    const nodeOptions: Record<string, string> = viaNodeOptions && preload.length ? { NODE_OPTIONS: preload.join(' ') } : {};
+    const p = spawnTracked(NODE24, args, { cwd: ROOT, env: { ...QUIET, ...env, ...nodeOptions } });
     const code = await p.exited;
     const out = p.output();
     expect(code, out).toBe(0);
@@ -34,5 +36,25 @@ describe('Koa under the preload', () => {
     expect(preloaded.wrapped, log).toBe(true);
     expect(bare.null).toMatch(/^TypeError: middleware must be a function/);
     expect(preloaded).toEqual({ ...bare, wrapped: true });
+  });
+});
+
+describe('worker threads under the preload', () => {
+  type Out = { mainSdk: boolean; appWorkerSdk: boolean; transportSdk: boolean; logged: string };
+  const startedLines = (log: string) => log.split('\n').filter((l) => l.startsWith('[otel-monitor] info: started')).length;
+
+  it("starts no SDK in a pino transport's worker, and keeps it in the app's own worker", async () => {
+    // NODE_OPTIONS reaches every worker (pino only strips a preload from the transport's execArgv).
+    const { bare, preloaded, log } = await bareAndPreloaded<Out>('test/fixtures/pino-worker-app.mjs', {}, true);
+    expect(bare).toEqual({ mainSdk: false, appWorkerSdk: false, transportSdk: false, logged: 'hello from main' });
+    expect(preloaded, log).toEqual({ mainSdk: true, appWorkerSdk: true, transportSdk: false, logged: 'hello from main' });
+    // One start-up line for the main thread and one for the app's worker; none from the transport.
+    expect(startedLines(log), log).toBe(2);
+  });
+
+  it('starts no SDK in any worker thread with OTEL_MONITOR_WORKERS=false', async () => {
+    const { preloaded, log } = await bareAndPreloaded<Out>('test/fixtures/pino-worker-app.mjs', { OTEL_MONITOR_WORKERS: 'false' }, true);
+    expect(preloaded, log).toEqual({ mainSdk: true, appWorkerSdk: false, transportSdk: false, logged: 'hello from main' });
+    expect(startedLines(log), log).toBe(1);
   });
 });
