@@ -47,6 +47,8 @@ export interface Config {
   hostMetrics: boolean;
   runtimeMetrics: boolean;
   expressLayers: boolean;
+  /** @fastify/otel (a span per hook) instead of the Fastify handler channel. */
+  fastifyHooks: boolean;
   redactKeys: string[];
   lastSeenRoles: string[];
   shutdownTimeoutMs: number;
@@ -308,6 +310,7 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     hostMetrics: bool('OTEL_MONITOR_HOST_METRICS', true),
     runtimeMetrics: bool('OTEL_MONITOR_RUNTIME_METRICS', true),
     expressLayers: bool('OTEL_MONITOR_EXPRESS_LAYERS', false),
+    fastifyHooks: bool('OTEL_MONITOR_FASTIFY_HOOKS', false),
     redactKeys: [...DEFAULT_REDACT_KEYS, ...(list('OTEL_MONITOR_REDACT_KEYS') ?? []).map((k) => k.toLowerCase())],
     lastSeenRoles: list('OTEL_MONITOR_LAST_SEEN_ROLES') ?? [],
     shutdownTimeoutMs: int('OTEL_MONITOR_SHUTDOWN_TIMEOUT', 5000, 100),

@@ -13,6 +13,7 @@ import type { ReleaseInfo } from './resource.js';
 import { buildResource, DISTRO_VERSION } from './resource.js';
 import { traceIncomingHttp } from './instrumentation/http-server.js';
 import { traceExpressRouter } from './instrumentation/express-router.js';
+import { traceFastifyHandler } from './instrumentation/fastify-handler.js';
 import { requireCjs } from './require.js';
 import { log, describe, contained } from './log.js';
 import { EncodingSpanProcessor, lazyEncodedTraceExporter } from './exporters/encoding-span-processor.js';
@@ -206,6 +207,14 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       api,
       core,
       tracer: tracerProvider.getTracer('@org/otel-monitor/express', DISTRO_VERSION),
+      store: contextManager._asyncLocalStorage,
+    });
+  }
+  if (loaded.fastifyChannel) {
+    traceFastifyHandler({
+      api,
+      core,
+      tracer: tracerProvider.getTracer('@org/otel-monitor/fastify', DISTRO_VERSION),
       store: contextManager._asyncLocalStorage,
     });
   }

@@ -11,6 +11,7 @@ import { CATALOGUE, selectInstrumentations, type CatalogueEntry } from './catalo
 import { canActivateLazily, packageOf } from './lazy-activation.js';
 import { routerHasChannel } from './express-router.js';
 import { guardKoaUse } from './koa-use-guard.js';
+import { fastifyHasChannel } from './fastify-handler.js';
 
 export interface LoadedInstrumentations {
   /** Instrumentations to enable now: builtin-module and runtime-channel ones. */
@@ -22,6 +23,8 @@ export interface LoadedInstrumentations {
   modules: string[];
   /** Express routes are traced from the router's diagnostics channel (express-router.ts). */
   expressChannel: boolean;
+  /** Fastify route handlers are traced from Fastify's diagnostics channel (fastify-handler.ts). */
+  fastifyChannel: boolean;
 }
 
 function appPaths(): string[] {
@@ -93,12 +96,16 @@ export function loadInstrumentations(config: Config, enable: (i: Instrumentation
   const paths = appPaths();
   const present = resolverForApp(paths);
   const lazy = canActivateLazily();
-  const out: LoadedInstrumentations = { instrumentations: [], pending: new Map(), names: [], modules: [], expressChannel: false };
+  const out: LoadedInstrumentations = { instrumentations: [], pending: new Map(), names: [], modules: [], expressChannel: false, fastifyChannel: false };
   for (const entry of selected) {
     if (entry.modules.length && !entry.modules.some(present)) continue;
     out.names.push(entry.name);
     if (entry.name === 'express' && !config.expressLayers && routerHasChannel(paths)) {
       out.expressChannel = true;
+      continue;
+    }
+    if (entry.name === 'fastify' && !config.fastifyHooks && fastifyHasChannel(paths)) {
+      out.fastifyChannel = true;
       continue;
     }
     out.modules.push(...entry.modules);

@@ -58,3 +58,26 @@ describe('worker threads under the preload', () => {
     expect(startedLines(log), log).toBe(1);
   });
 });
+
+describe('Fastify 5 under the preload', () => {
+  type Out = { hooks: unknown; thrown: Record<string, string>; onRoute: unknown; sameShape: unknown; sameShapeMs: number };
+  let fastifyRuns: { bare: Out; preloaded: Out; log: string } | undefined;
+  const runs = async () => (fastifyRuns ??= await bareAndPreloaded<Out>('test/fixtures/fastify-checks.mjs'));
+
+  it('keeps hook validation, thrown null/undefined/symbol, onRoute options and the plugin list as they are', async () => {
+    const { bare, preloaded, log } = await runs();
+    expect(log).toMatch(/instrumentations=[^ ]*fastify/);
+    expect(bare.hooks).toMatchObject({ invalidHook: 'FST_ERR_HOOK_INVALID_HANDLER', asyncWithCallback: 'FST_ERR_HOOK_INVALID_ASYNC_HANDLER', plugins: false });
+    expect(bare.thrown['/null']).toBe('500 null');
+    expect(preloaded.hooks).toEqual(bare.hooks);
+    expect(preloaded.thrown).toEqual(bare.thrown);
+    expect(preloaded.onRoute).toEqual(bare.onRoute);
+  });
+
+  it('stores nothing on the request, so deepStrictEqual of two requests stays fast', async () => {
+    const { bare, preloaded } = await runs();
+    expect(preloaded.sameShape).toEqual(bare.sameShape);
+    // Generous: the comparison took 0.3 s bare and 6-50 s with a span and a context on each request.
+    expect(preloaded.sameShapeMs).toBeLessThan(Math.max(3000, bare.sameShapeMs * 4));
+  });
+});

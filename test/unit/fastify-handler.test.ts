@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as api from '@opentelemetry/api';
+import * as core from '@opentelemetry/core';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { fastifyHasChannel, traceFastifyHandler } from '../../src/instrumentation/fastify-handler.js';
+import { traceIncomingHttp } from '../../src/instrumentation/http-server.js';
+import { ROOT } from '../helpers/app.js';
+
+describe('fastifyHasChannel', () => {
+  it("finds the handler channel in this repository's Fastify 5", () => {
+    expect(fastifyHasChannel([ROOT])).toBe(true);
+    expect(fastifyHasChannel(['/nonexistent'])).toBe(false);
+  });
+});
+
+describe('Fastify handlers from the fastify.request.handler channel', () => {
+  const spans = new InMemorySpanExporter();
+  let app: FastifyInstance;
+  let base = '';
+
+  beforeAll(async () => {
+    const manager = new AsyncLocalStorageContextManager();
+    api.context.setGlobalContextManager(manager.enable());
+    const tp = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
+    const store = (manager as unknown as { _asyncLocalStorage: import('node:async_hooks').AsyncLocalStorage<api.Context> })._asyncLocalStorage;
+    traceIncomingHttp({ api, core, tracer: tp.getTracer('http'), meter: api.metrics.getMeter('t'), store });
+    traceFastifyHandler({ api, core, tracer: tp.getTracer('fastify'), store });
+
+    app = Fastify();
+    await app.register(
+      async (scope) => {
+        scope.get('/items/:id', async function getItem() {
+          return { active: api.trace.getActiveSpan()?.spanContext().spanId };
+        });
+        scope.get('/sync-boom', () => {
+          throw new Error('sync boom');
+        });
+        scope.get('/async-boom', async () => {
+          await new Promise((r) => setTimeout(r, 5));
+          throw new Error('async boom');
+        });
+        scope.get('/null-boom', () => {
+          throw null; // eslint-disable-line no-throw-literal
+        });
+        scope.get('/later', (_req, reply) => {
+          setTimeout(() => reply.send('late'), 30);
+        });
+      },
+      { prefix: '/api/:ver' },
+    );
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const addr = app.server.address();
+    base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  });
+
+  afterAll(() => app.close());
+
+  const request = async (path: string) => {
+    spans.reset();
+    const res = await fetch(base + path);
+    const body = await res.text();
+    for (let i = 0; i < 50 && spans.getFinishedSpans().filter((s) => s.instrumentationScope.name === 'http').length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const all = spans.getFinishedSpans();
+    return {
+      status: res.status,
+      body,
+      server: all.find((s) => s.instrumentationScope.name === 'http')!,
+      handlers: all.filter((s) => s.instrumentationScope.name === 'fastify'),
+    };
+  };
+
+  it('names the server span by the route template and makes the handler span current', async () => {
+    const r = await request('/api/v1/items/42');
+    expect(r.status).toBe(200);
+    expect(r.server.attributes['http.route']).toBe('/api/:ver/items/:id');
+    expect(r.server.name).toBe('GET /api/:ver/items/:id');
+    expect(r.handlers).toHaveLength(1);
+    const h = r.handlers[0]!;
+    expect(h.name).toBe('request handler - /api/:ver/items/:id');
+    expect(h.attributes).toMatchObject({ 'http.route': '/api/:ver/items/:id', 'fastify.type': 'request-handler', 'hook.callback.name': 'getItem' });
+    expect(h.parentSpanContext?.spanId).toBe(r.server.spanContext().spanId);
+    expect(JSON.parse(r.body).active).toBe(h.spanContext().spanId);
+  });
+
+  it('records thrown and rejected errors on the handler span, once', async () => {
+    for (const [path, message] of [
+      ['/api/v1/sync-boom', 'sync boom'],
+      ['/api/v1/async-boom', 'async boom'],
+      ['/api/v1/null-boom', 'null'],
+    ] as const) {
+      const r = await request(path);
+      expect(r.status).toBe(500);
+      const h = r.handlers[0]!;
+      expect(h.status).toEqual({ code: api.SpanStatusCode.ERROR, message });
+      expect(h.events.filter((e) => e.name === 'exception')).toHaveLength(1);
+      expect(r.server.attributes['error.type']).toBe('500');
+    }
+  });
+
+  it('keeps a callback-style handler span open until the reply is sent', async () => {
+    const r = await request('/api/v1/later');
+    expect(r.body).toBe('late');
+    const h = r.handlers[0]!;
+    const ms = (t: api.HrTime) => t[0] * 1e3 + t[1] / 1e6;
+    expect(ms(h.endTime) - ms(h.startTime)).toBeGreaterThanOrEqual(25);
+  });
+});
