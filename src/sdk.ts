@@ -14,6 +14,7 @@ import { buildResource, DISTRO_VERSION } from './resource.js';
 import { traceIncomingHttp } from './instrumentation/http-server.js';
 import { traceExpressRouter } from './instrumentation/express-router.js';
 import { traceFastifyHandler } from './instrumentation/fastify-handler.js';
+import { queueFull, sendPinoLogs } from './instrumentation/pino-logs.js';
 import { requireCjs } from './require.js';
 import { log, describe, contained } from './log.js';
 import { EncodingSpanProcessor, lazyEncodedTraceExporter } from './exporters/encoding-span-processor.js';
@@ -217,6 +218,10 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       tracer: tracerProvider.getTracer('@org/otel-monitor/fastify', DISTRO_VERSION),
       store: contextManager._asyncLocalStorage,
     });
+  }
+  if (loaded.pinoChannel && config.logs.exporter !== 'none') {
+    const batch = logProcessors.find((p) => p instanceof logs.BatchLogRecordProcessor);
+    sendPinoLogs(loggerProvider.getLogger('@org/otel-monitor/pino', DISTRO_VERSION), queueFull(batch));
   }
   startSystemMetrics(config, meter, register);
 

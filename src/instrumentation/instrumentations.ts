@@ -12,6 +12,7 @@ import { canActivateLazily, packageOf } from './lazy-activation.js';
 import { routerHasChannel } from './express-router.js';
 import { guardKoaUse } from './koa-use-guard.js';
 import { fastifyHasChannel } from './fastify-handler.js';
+import { pinoHasChannel } from './pino-logs.js';
 
 export interface LoadedInstrumentations {
   /** Instrumentations to enable now: builtin-module and runtime-channel ones. */
@@ -25,6 +26,8 @@ export interface LoadedInstrumentations {
   expressChannel: boolean;
   /** Fastify route handlers are traced from Fastify's diagnostics channel (fastify-handler.ts). */
   fastifyChannel: boolean;
+  /** pino lines are sent from pino's diagnostics channel (pino-logs.ts), not by instrumentation-pino. */
+  pinoChannel: boolean;
 }
 
 function appPaths(): string[] {
@@ -46,7 +49,7 @@ function resolverForApp(paths: string[]): (specifier: string) => boolean {
   };
 }
 
-function optionsFor(entry: CatalogueEntry, config: Config): Record<string, unknown> {
+function optionsFor(entry: CatalogueEntry, config: Config, pinoChannel: boolean): Record<string, unknown> {
   switch (entry.name) {
     case 'http':
       // The instrumentation blanks these query parameters' values in url.full and url.query itself.
@@ -64,18 +67,20 @@ function optionsFor(entry: CatalogueEntry, config: Config): Record<string, unkno
     case 'fastify':
       return { registerOnInitialization: true };
     case 'pino':
-      return { disableLogSending: config.logs.exporter === 'none' };
+      // Log correlation (trace_id in the lines) stays; lines are sent by pino-logs.ts where pino has
+      // its channel, as instrumentation-pino's sending swaps the app's destination for a multistream.
+      return { disableLogSending: config.logs.exporter === 'none' || pinoChannel };
     default:
       return {};
   }
 }
 
-function create(entry: CatalogueEntry, config: Config): Instrumentation | undefined {
+function create(entry: CatalogueEntry, config: Config, pinoChannel = false): Instrumentation | undefined {
   try {
     const Ctor = (requireCjs(entry.pkg) as Record<string, new (o: object) => Instrumentation>)[entry.exportName];
     if (!Ctor) throw new Error(`${entry.pkg} has no export ${entry.exportName}`);
     const Guarded = entry.name === 'koa' ? guardKoaUse(Ctor) : Ctor;
-    return new Guarded(optionsFor(entry, config));
+    return new Guarded(optionsFor(entry, config, pinoChannel));
   } catch (err) {
     log.warn(`instrumentation ${entry.name} could not be loaded and is off: ${describe(err)}`);
     return undefined;
@@ -96,7 +101,7 @@ export function loadInstrumentations(config: Config, enable: (i: Instrumentation
   const paths = appPaths();
   const present = resolverForApp(paths);
   const lazy = canActivateLazily();
-  const out: LoadedInstrumentations = { instrumentations: [], pending: new Map(), names: [], modules: [], expressChannel: false, fastifyChannel: false };
+  const out: LoadedInstrumentations = { instrumentations: [], pending: new Map(), names: [], modules: [], expressChannel: false, fastifyChannel: false, pinoChannel: false };
   for (const entry of selected) {
     if (entry.modules.length && !entry.modules.some(present)) continue;
     out.names.push(entry.name);
@@ -108,17 +113,18 @@ export function loadInstrumentations(config: Config, enable: (i: Instrumentation
       out.fastifyChannel = true;
       continue;
     }
+    if (entry.name === 'pino') out.pinoChannel = pinoHasChannel(paths);
     out.modules.push(...entry.modules);
     const packages = entry.modules.filter((m) => !isBuiltin(m)).map((m) => packageOf(m)!);
     if (lazy && packages.length === entry.modules.length && packages.length > 0) {
       const activate = () => {
         for (const p of packages) out.pending.delete(p);
-        const inst = create(entry, config);
+        const inst = create(entry, config, out.pinoChannel);
         if (inst) enable(inst);
       };
       for (const p of packages) out.pending.set(p, activate);
     } else {
-      const inst = create(entry, config);
+      const inst = create(entry, config, out.pinoChannel);
       if (inst) out.instrumentations.push(inst);
     }
   }

@@ -2,7 +2,8 @@
 // is distilled from a test of the library's own suite that failed under --import.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ROOT, NODE24 } from '../helpers/app.js';
-import { spawnTracked, stopAll } from '../helpers/process.js';
+import { spawnTracked, stopAll, waitFor } from '../helpers/process.js';
+import { startOtlpReceiver } from '../helpers/otlp-receiver.js';
 
 afterEach(async () => {
   await stopAll();
@@ -79,5 +80,35 @@ describe('Fastify 5 under the preload', () => {
     expect(preloaded.sameShape).toEqual(bare.sameShape);
     // Generous: the comparison took 0.3 s bare and 6-50 s with a span and a context on each request.
     expect(preloaded.sameShapeMs).toBeLessThan(Math.max(3000, bare.sameShapeMs * 4));
+  });
+});
+
+describe('pino under the preload', () => {
+  type Line = { msg: string; level: number; order?: number; password?: string; component?: string; correlated: boolean };
+  type Out = { sameStream: boolean; lines: Line[] };
+
+  it("keeps the app's destination, adds only trace_id/span_id/trace_flags inside a span, and still sends the lines", async () => {
+    const r = await startOtlpReceiver();
+    try {
+      const { bare, preloaded, log } = await bareAndPreloaded<Out>('test/fixtures/pino-destination.mjs', {
+        OTEL_LOGS_EXPORTER: 'otlp',
+        OTEL_EXPORTER_OTLP_ENDPOINT: r.url,
+      });
+      expect(bare.sameStream).toBe(true);
+      expect(preloaded.sameStream, log).toBe(true);
+      // Log correlation is the one intended change: the line inside the span carries the trace id.
+      expect(preloaded.lines).toEqual(bare.lines.map((l) => ({ ...l, correlated: l.msg === 'inside a span' })));
+      expect(bare.lines[0]).toMatchObject({ password: '[Redacted]', component: 'billing' });
+
+      const sent = await waitFor(() => r.logRecords().find((l) => l.body === 'inside a span'), { what: 'pino log record' });
+      expect(sent.severityText).toBe('warn');
+      expect(sent.attributes).toMatchObject({ order: 7, component: 'billing' });
+      expect(JSON.stringify(sent.attributes)).not.toContain('hunter2');
+      expect(sent.traceId).toMatch(/^[0-9a-f]{32}$/);
+      expect(Object.keys(sent.attributes)).not.toContain('trace_id');
+      expect(r.logRecords().find((l) => l.body === 'outside')?.severityText).toBe('info');
+    } finally {
+      await r.close();
+    }
   });
 });
