@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as api from '@opentelemetry/api';
 import * as core from '@opentelemetry/core';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { fastifyHasChannel, traceFastifyHandler } from '../../src/instrumentation/fastify-handler.js';
-import { traceIncomingHttp } from '../../src/instrumentation/http-server.js';
 import { ROOT } from '../helpers/app.js';
+import { expectRouteAndCurrentHandler, inMemoryTracing, requestSpans } from '../helpers/handler-spans.js';
 
 describe('fastifyHasChannel', () => {
   it("finds the handler channel in this repository's Fastify 5", () => {
@@ -16,17 +14,12 @@ describe('fastifyHasChannel', () => {
 });
 
 describe('Fastify handlers from the fastify.request.handler channel', () => {
-  const spans = new InMemorySpanExporter();
+  const { spans, tracer, store } = inMemoryTracing();
   let app: FastifyInstance;
   let base = '';
 
   beforeAll(async () => {
-    const manager = new AsyncLocalStorageContextManager();
-    api.context.setGlobalContextManager(manager.enable());
-    const tp = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
-    const store = (manager as unknown as { _asyncLocalStorage: import('node:async_hooks').AsyncLocalStorage<api.Context> })._asyncLocalStorage;
-    traceIncomingHttp({ api, core, tracer: tp.getTracer('http'), meter: api.metrics.getMeter('t'), store });
-    traceFastifyHandler({ api, core, tracer: tp.getTracer('fastify'), store });
+    traceFastifyHandler({ api, core, tracer: tracer('fastify'), store });
 
     app = Fastify();
     await app.register(
@@ -57,33 +50,10 @@ describe('Fastify handlers from the fastify.request.handler channel', () => {
 
   afterAll(() => app.close());
 
-  const request = async (path: string) => {
-    spans.reset();
-    const res = await fetch(base + path);
-    const body = await res.text();
-    for (let i = 0; i < 50 && spans.getFinishedSpans().filter((s) => s.instrumentationScope.name === 'http').length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const all = spans.getFinishedSpans();
-    return {
-      status: res.status,
-      body,
-      server: all.find((s) => s.instrumentationScope.name === 'http')!,
-      handlers: all.filter((s) => s.instrumentationScope.name === 'fastify'),
-    };
-  };
+  const request = (path: string) => requestSpans(spans, base + path, 'fastify');
 
   it('names the server span by the route template and makes the handler span current', async () => {
-    const r = await request('/api/v1/items/42');
-    expect(r.status).toBe(200);
-    expect(r.server.attributes['http.route']).toBe('/api/:ver/items/:id');
-    expect(r.server.name).toBe('GET /api/:ver/items/:id');
-    expect(r.handlers).toHaveLength(1);
-    const h = r.handlers[0]!;
-    expect(h.name).toBe('request handler - /api/:ver/items/:id');
-    expect(h.attributes).toMatchObject({ 'http.route': '/api/:ver/items/:id', 'fastify.type': 'request-handler', 'hook.callback.name': 'getItem' });
-    expect(h.parentSpanContext?.spanId).toBe(r.server.spanContext().spanId);
-    expect(JSON.parse(r.body).active).toBe(h.spanContext().spanId);
+    expectRouteAndCurrentHandler(await request('/api/v1/items/42'), '/api/:ver/items/:id', { 'fastify.type': 'request-handler', 'hook.callback.name': 'getItem' });
   });
 
   it('records thrown and rejected errors on the handler span, once', async () => {
