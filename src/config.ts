@@ -49,6 +49,8 @@ export interface Config {
   expressLayers: boolean;
   /** @fastify/otel (a span per hook) instead of the Fastify handler channel. */
   fastifyHooks: boolean;
+  /** trace_id/span_id/trace_flags written into the app's own log lines (pino, winston, bunyan). */
+  logCorrelation: boolean;
   redactKeys: string[];
   lastSeenRoles: string[];
   shutdownTimeoutMs: number;
@@ -311,6 +313,7 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     runtimeMetrics: bool('OTEL_MONITOR_RUNTIME_METRICS', true),
     expressLayers: bool('OTEL_MONITOR_EXPRESS_LAYERS', false),
     fastifyHooks: bool('OTEL_MONITOR_FASTIFY_HOOKS', false),
+    logCorrelation: bool('OTEL_MONITOR_LOG_CORRELATION', true),
     redactKeys: [...DEFAULT_REDACT_KEYS, ...(list('OTEL_MONITOR_REDACT_KEYS') ?? []).map((k) => k.toLowerCase())],
     lastSeenRoles: list('OTEL_MONITOR_LAST_SEEN_ROLES') ?? [],
     shutdownTimeoutMs: int('OTEL_MONITOR_SHUTDOWN_TIMEOUT', 5000, 100),

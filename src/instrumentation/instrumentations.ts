@@ -67,9 +67,13 @@ function optionsFor(entry: CatalogueEntry, config: Config, pinoChannel: boolean)
     case 'fastify':
       return { registerOnInitialization: true };
     case 'pino':
-      // Log correlation (trace_id in the lines) stays; lines are sent by pino-logs.ts where pino has
-      // its channel, as instrumentation-pino's sending swaps the app's destination for a multistream.
-      return { disableLogSending: config.logs.exporter === 'none' || pinoChannel };
+      // Lines are sent by pino-logs.ts where pino has its channel, as instrumentation-pino's sending
+      // swaps the app's destination for a multistream; the mixin (trace_id in the lines) stays.
+      return { disableLogSending: config.logs.exporter === 'none' || pinoChannel, disableLogCorrelation: !config.logCorrelation };
+    case 'winston':
+    case 'bunyan':
+      // Exported log records carry the trace context either way; this is only about the app's lines.
+      return { disableLogCorrelation: !config.logCorrelation };
     default:
       return {};
   }

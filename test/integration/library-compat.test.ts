@@ -111,4 +111,17 @@ describe('pino under the preload', () => {
       await r.close();
     }
   });
+
+  it('with OTEL_MONITOR_LOG_CORRELATION=false, writes the lines exactly as bare, and the records still carry the trace', async () => {
+    const r = await startOtlpReceiver();
+    try {
+      const env = { OTEL_LOGS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_ENDPOINT: r.url, OTEL_MONITOR_LOG_CORRELATION: 'false' };
+      const { bare, preloaded, log } = await bareAndPreloaded<Out>('test/fixtures/pino-destination.mjs', env);
+      expect(preloaded, log).toEqual(bare);
+      const sent = await waitFor(() => r.logRecords().find((l) => l.body === 'inside a span'), { what: 'pino log record' });
+      expect(sent.traceId).toMatch(/^[0-9a-f]{32}$/);
+    } finally {
+      await r.close();
+    }
+  });
 });
