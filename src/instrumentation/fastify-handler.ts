@@ -43,7 +43,7 @@ export interface FastifyHandlerOptions {
 /** Ends the span when the response is done; at once if there is no response to wait for. */
 function endWhenResponded(span: Api.Span, raw: RawReply | undefined): void {
   if (!raw || raw.writableEnded || typeof raw.once !== 'function') span.end();
-  else raw.once('close', () => span.end());
+  else raw.once('close', () => span.isRecording() && span.end());
 }
 
 function describeError(err: unknown): { exception: Error | string; message: string } {
@@ -86,15 +86,18 @@ export function traceFastifyHandler(o: FastifyHandlerOptions): void {
     end(msg) {
       contained('fastify handler end', () => {
         const span = spans.get(msg);
-        // An async handler's promise is still pending: asyncEnd finishes its span.
-        if (span && !msg.async) endWhenResponded(span, msg.reply?.raw);
+        if (!span) return;
+        if (!msg.async) endWhenResponded(span, msg.reply?.raw);
+        // An async handler's promise is still pending: asyncEnd finishes its span, except after
+        // reply.hijack(), when Fastify publishes no asyncEnd; the response's close does it then.
+        else msg.reply?.raw?.once?.('close', () => span.isRecording() && span.end());
       });
     },
     asyncStart() {},
     asyncEnd(msg) {
       contained('fastify handler asyncEnd', () => {
         const span = spans.get(msg);
-        if (span) endWhenResponded(span, msg.reply?.raw);
+        if (span?.isRecording()) endWhenResponded(span, msg.reply?.raw);
       });
     },
     error(msg) {

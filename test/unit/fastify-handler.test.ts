@@ -37,6 +37,10 @@ describe('Fastify handlers from the fastify.request.handler channel', () => {
         scope.get('/null-boom', () => {
           throw null; // eslint-disable-line no-throw-literal
         });
+        scope.get('/hijacked', async (_req, reply) => {
+          reply.hijack();
+          reply.raw.end('raw');
+        });
         scope.get('/later', (_req, reply) => {
           setTimeout(() => reply.send('late'), 30);
         });
@@ -77,5 +81,15 @@ describe('Fastify handlers from the fastify.request.handler channel', () => {
     const h = r.handlers[0]!;
     const ms = (t: api.HrTime) => t[0] * 1e3 + t[1] / 1e6;
     expect(ms(h.endTime) - ms(h.startTime)).toBeGreaterThanOrEqual(25);
+  });
+
+  it("ends an async handler's span when it hijacks the reply (Fastify publishes no asyncEnd then)", async () => {
+    const r = await request('/api/v1/hijacked');
+    expect(r.body).toBe('raw');
+    for (let i = 0; i < 50 && r.handlers.length === 0; i++) {
+      await new Promise((ok) => setTimeout(ok, 10));
+      r.handlers = spans.getFinishedSpans().filter((s) => s.instrumentationScope.name === 'fastify');
+    }
+    expect(r.handlers.map((s) => s.name)).toEqual(['request handler - /api/:ver/hijacked']);
   });
 });
