@@ -1,4 +1,5 @@
 import { formatProfile } from './profile.js';
+import { renderInstallSize } from './install-size.js';
 
 // Turns the raw results of run.js into the Markdown of docs/BENCHMARKS.md. Every figure is a
 // median over the interleaved runs, with min–max, and a ratio to bare Node from the same run.
@@ -157,6 +158,8 @@ export function render(results) {
     out.push('## Where the time goes', '', `Self time by package from \`node --cpu-prof\` over ${meta.mode.profileSeconds} s of load (idle excluded), and per request served in that time; compare each with bare Node.`, '');
     for (const p of results.profiles) out.push(`### ${label[p.config]}, ${p.app}`, '', formatProfile(p.rows, p.requests, 12), '');
   }
+
+  if (results.installSize) out.push(renderInstallSize(results.installSize));
 
   out.push('## Method', '');
   out.push('- The server runs with `taskset -c 0`; the load generator (`wrk -t1 -c50 --latency`, or autocannon `-c 50` when wrk is missing) and the runner with the sink run on CPU 1.');

@@ -3,6 +3,8 @@
 //   npm run bench -- --quick       short smoke run, writes a temp file (or --out FILE)
 //   npm run bench -- --profile     only CPU-profile the instrumented servers, print per package
 //   --configs bare,upstream        restrict the configurations (ids below)
+//   npm run bench -- --collectors  spans per second per core of an agent and a gateway Collector
+//                                  (bench/collector-sizing.js; figures in docs/SCALING.md)
 // The server runs on CPU 0; this process (sink, probes) and the load generator on CPU 1.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { startSink } from './sink.js';
 import { ensureLoadGen, loadGenVersion, runLoad } from './load.js';
 import { summariseProfile, formatProfile } from './profile.js';
 import { render } from './report.js';
+import { measureInstallSizes } from './install-size.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // The Node the users run (the `node` devDependency), not whatever is first on PATH.
@@ -25,8 +28,9 @@ const NODE = existsSync(NODE_BIN) ? realpathSync(NODE_BIN) : process.execPath;
 const APPS = ['http', 'express'];
 
 const { values: opts } = parseArgs({
-  options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, out: { type: 'string' }, configs: { type: 'string' } },
+  options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, out: { type: 'string' }, configs: { type: 'string' }, collectors: { type: 'boolean' } },
 });
+
 const MODE = opts.quick
   ? { reps: 1, seconds: 2, warmup: 1, startupRuns: 2, wireRequests: 300, settleMs: 500, profileSeconds: 3 }
   : { reps: 5, seconds: 10, warmup: 3, startupRuns: 9, wireRequests: 3000, settleMs: 1000, profileSeconds: 10 };
@@ -107,7 +111,10 @@ async function startServer(cfg, app, sinkUrl, { extraArgs = [], env = {} } = {})
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   let gone = false;
-  const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve((gone = true) && (code ?? sig))));
+  const exited = new Promise((resolve) => child.on('exit', (code, sig) => {
+    gone = true;
+    resolve(code ?? sig);
+  }));
   const kill = async () => {
     if (!gone) process.kill(child.pid, 'SIGKILL');
     await exited;
@@ -320,6 +327,7 @@ async function main() {
   }
   await sink.close();
   results.meta.machine.otherCpu = otherCpu(cpuAtStart);
+  if (!opts.quick && !opts.profile) results.installSize = await attempt('install size', errors, async () => measureInstallSizes());
 
   const raw = join(os.tmpdir(), `otel-monitor-bench-${Date.now()}.json`);
   writeFileSync(raw, JSON.stringify(results, null, 2));
@@ -351,7 +359,12 @@ function pinoRuns(configs, sinkUrl, errors) {
   return out;
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+if (opts.collectors) {
+  const { sizing } = await import('./collector-sizing.js');
+  await sizing();
+} else {
+  main().catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  });
+}

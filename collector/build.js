@@ -12,10 +12,10 @@
 // Environment: GO (the go binary to use), OTEL_MONITOR_COLLECTOR_FORCE_BUILD=1 (ignore the stamp).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { acquireBuildLock } from './build-lock.js';
 
 const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const MANIFEST = join(ROOT, 'collector', 'builder-config.yaml');
@@ -70,26 +70,7 @@ if (!m || Number(m[1]) < MIN_GO[0] || (Number(m[1]) === MIN_GO[0] && Number(m[2]
   fail(`${found.version} is too old; the Collector v${version} needs Go >= ${MIN_GO.join('.')} (https://go.dev/dl/).`);
 }
 
-// One build at a time (tests, demo and a developer may all ask for it); a lock older than
-// an hour is from a build that died, so it is taken over.
-mkdirSync(dirname(LOCK), { recursive: true });
-for (let waited = 0; ; waited++) {
-  try {
-    mkdirSync(LOCK);
-    break;
-  } catch (err) {
-    if (err.code !== 'EEXIST') throw err;
-    if (Date.now() - statSync(LOCK).mtimeMs > 3_600_000) {
-      rmSync(LOCK, { recursive: true, force: true });
-      continue;
-    }
-    if (waited % 15 === 0) log('another build is running, waiting for it...');
-    await sleep(2000);
-  }
-}
-const unlock = () => rmSync(LOCK, { recursive: true, force: true });
-process.on('exit', unlock);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
+await acquireBuildLock(LOCK, log);
 
 if (upToDate() && !force) {
   log('built by the other build meanwhile');

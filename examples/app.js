@@ -4,13 +4,19 @@ import express from 'express';
 import pino from 'pino';
 
 const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+// Demo knobs, so `npm run demo` can ship a release that is worse on purpose: the share of
+// /users/:id requests that fail, and extra latency on that route.
+const errorRate = Number(process.env.DEMO_ERROR_RATE ?? 0);
+const delayMs = Number(process.env.DEMO_DELAY_MS ?? 0);
 const app = express();
 
 app.get('/', (_req, res) => {
   res.json({ ok: true });
 });
 
-app.get('/users/:id', (req, res) => {
+app.get('/users/:id', async (req, res) => {
+  if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  if (Math.random() < errorRate) throw new Error('user lookup failed');
   logger.info({ userId: req.params.id, password: 'hunter2' }, 'user looked up');
   res.json({ id: req.params.id });
 });

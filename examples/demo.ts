@@ -9,8 +9,13 @@ import { startOtlpReceiver } from '../test/helpers/otlp-receiver.ts';
 import { ensureCollector } from '../test/helpers/collector-build.ts';
 import { ensureAptPackages, startCollector, startInstrumentedApp, startPrometheus } from '../test/helpers/stack.ts';
 import { stopAll, waitFor } from '../test/helpers/process.ts';
+import { NODE24, ROOT } from '../test/helpers/app.ts';
+import { spawnSync } from 'node:child_process';
 
 const RELEASES = ['demo-shop@1.0.0', 'demo-shop@1.1.0'];
+// 1.1.0 is built to regress: 8% of /users/:id requests fail and each takes 25 ms longer.
+const REGRESSION = { DEMO_ERROR_RATE: '0.08', DEMO_DELAY_MS: '25' };
+const REQUESTS = 1500;
 const SERVICE = 'demo-shop';
 const step = (msg: string) => console.log(`\n==> ${msg}`);
 const logDir = mkdtempSync(join(tmpdir(), 'otel-monitor-demo-'));
@@ -27,19 +32,16 @@ const prom = await startPrometheus({ collector });
 try {
   step(`stack up: Collector OTLP ${collector.otlpHttp}, Prometheus ${prom.url}, Loki stand-in ${loki.url}`);
   const apps = await Promise.all(
-    RELEASES.map((release) => startInstrumentedApp({ collector, service: SERVICE, release, environment: 'demo', env: { OTEL_SERVICE_NAME: SERVICE } })),
+    RELEASES.map((release, i) =>
+      startInstrumentedApp({ collector, service: SERVICE, release, environment: 'demo', env: { OTEL_SERVICE_NAME: SERVICE, ...(i === 1 ? REGRESSION : {}) } }),
+    ),
   );
-  step('sending traffic: 60 requests per release, some failing on purpose (/fail)');
-  const paths = ['/', '/users/1', '/users/2', '/upstream', '/fail', '/'];
-  await Promise.all(
-    apps.map(async (app, i) => {
-      // The newer release fails twice as often, so the comparison below has something to show.
-      for (let n = 0; n < 60; n++) await (await app.get(i === 1 && n % 5 === 0 ? '/fail' : paths[n % paths.length]!)).arrayBuffer();
-    }),
-  );
+  step(`sending traffic: ${REQUESTS} requests per release, 2% failing on purpose (/fail); 1.1.0 is built to regress`);
+  const paths = ['/', '/users/1', '/users/2', '/upstream', '/users/3'];
+  await Promise.all(apps.map((app) => sendTraffic((n) => app.get(n % 50 === 0 ? '/fail' : paths[n % paths.length]!))));
   step('waiting for Prometheus to scrape both releases');
   const q = (expr: string) => prom.query(expr);
-  await waitFor(async () => (await q(`count by (service_version) (http_server_request_duration_seconds_count{job="${SERVICE}"})`)).length === 2, {
+  await waitFor(async () => (await q(`sum by (service_version) (http_server_request_duration_seconds_count{job="${SERVICE}"}) >= ${REQUESTS}`)).length === 2, {
     timeoutMs: 90_000,
     what: 'both releases in Prometheus',
   });
@@ -71,6 +73,14 @@ try {
   await waitFor(() => loki.logRecords().length > 0, { timeoutMs: 30_000, what: 'log records at the Loki stand-in' });
   console.log(`    ${loki.logRecords().length} log records reached the Loki endpoint, trace ids on ${loki.logRecords().filter((l) => l.traceId).length}`);
 
+  step(`the verdict: is ${RELEASES[1]} worse than ${RELEASES[0]}?`);
+  const compare = ['releases', 'compare', RELEASES[0]!, RELEASES[1]!, '--service', SERVICE, '--window', '15m'];
+  const verdict = spawnSync(NODE24, [join(ROOT, 'dist', 'cli', 'main.js'), ...compare, '--prometheus-url', prom.url], { encoding: 'utf8' });
+  console.log(`$ otel-monitor ${compare.join(' ')}\n${verdict.stdout}${verdict.stderr}`);
+  console.log(`    exit status ${verdict.status} (0 ok or improved, 1 regressed, 2 error, 3 inconclusive)`);
+  console.log('    In CI, after the candidate has served traffic, this one line fails the job on a regression:');
+  console.log(`    npx otel-monitor releases compare "$PREVIOUS_RELEASE" "$RELEASE" --service ${SERVICE} --window 30m`);
+
   step('where to look');
   console.log(`    Prometheus            ${prom.url}/graph  (try: sum by (service_version) (rate(http_server_request_duration_seconds_count[1m])))`);
   console.log('    Grafana + Loki        docker compose up   (needs Docker; GF_ADMIN_PASSWORD must be set)');
@@ -85,4 +95,13 @@ try {
   step('stopping everything the demo started');
   await stopAll();
   await loki.close();
+}
+
+/** REQUESTS requests, 8 at a time, each body read so the connection is reused. */
+async function sendTraffic(get: (n: number) => Promise<Response>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < REQUESTS) await (await get(next++)).arrayBuffer();
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
 }

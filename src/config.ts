@@ -53,12 +53,78 @@ export interface Config {
   logCorrelation: boolean;
   redactKeys: string[];
   lastSeenRoles: string[];
+  /** Plugin modules to load at start (OTEL_MONITOR_PLUGINS): paths from the cwd, packages from the app's directory. */
+  plugins: string[];
   shutdownTimeoutMs: number;
   compileCache: boolean;
   /** Whether an app's own worker threads start the SDK (log-transport workers never do: worker-role.ts). */
   workers: boolean;
   fastHttpServer: boolean;
+  /** client.address / network.peer.address on server spans (OTEL_MONITOR_COLLECT_CLIENT_ADDRESS). */
+  collectClientAddress: boolean;
+  /** Test-only (OTEL_MONITOR_TEST_FAULT): guarded tracer handlers that throw, to prove the guard. */
+  testFaults?: string[];
   sentry?: { dsn: string; release?: string; environment?: string; sampleRate: number };
+  /** OTEL_MONITOR_PROFILING: `sentry` runs Sentry's Node profiler (needs SENTRY_DSN). */
+  profiling: 'sentry' | 'off';
+  /** What pino records become in Sentry (OTEL_MONITOR_SENTRY_LOGS). */
+  sentryLogs: SentryLogs;
+  /** Node's --unhandled-rejections mode, from the command line or NODE_OPTIONS (default throw). */
+  unhandledRejections: RejectionMode;
+  health: HealthConfig;
+  requestId: { enabled: boolean; header: string };
+  logger: LoggerConfig;
+  /** Add the redaction keys to the app's own pino instances' `redact` option (pino instrumentation). */
+  redactAppLogs: boolean;
+}
+
+export type LogDestination = 'stdout' | 'otlp' | 'file';
+
+/** The `logger` of @org/otel-monitor/api (docs/LOGS.md). */
+export interface LoggerConfig {
+  destinations: LogDestination[];
+  level: string;
+  /** Rotating file (pino-roll): base path, size per file (e.g. 10m), files kept besides the current one. */
+  file?: string;
+  fileSize: string;
+  fileCount: number;
+  /** Pretty stdout with pino-pretty: `auto` = when stdout is a TTY and pino-pretty is installed. */
+  pretty: 'auto' | 'true' | 'false';
+}
+
+/** A built-in health check from OTEL_MONITOR_HEALTH_CHECKS (`kind[:name]=url`). */
+export interface BuiltinCheckSpec {
+  kind: 'postgres' | 'redis' | 'http';
+  name: string;
+  /** May carry credentials: print only through the Redactor. */
+  url: string;
+}
+
+export interface HealthConfig {
+  checks: BuiltinCheckSpec[];
+  /** The /healthz + /readyz endpoint; off when undefined. */
+  port?: number;
+  host: string;
+  intervalMs: number;
+  timeoutMs: number;
+  degradedAfter: number;
+  unhealthyAfter: number;
+  /** Names of built-in checks that do not decide readiness. */
+  nonCritical: string[];
+}
+
+export type SentryLogs = 'errors' | 'breadcrumbs' | 'off';
+export type RejectionMode = 'throw' | 'strict' | 'warn' | 'warn-with-error-code' | 'none';
+const REJECTION_MODES: RejectionMode[] = ['throw', 'strict', 'warn', 'warn-with-error-code', 'none'];
+
+/** The last --unhandled-rejections in NODE_OPTIONS then the command line (the command line wins). */
+export function unhandledRejectionMode(execArgv: readonly string[], nodeOptions: string | undefined): RejectionMode {
+  let mode: RejectionMode = 'throw';
+  for (const arg of [...(nodeOptions ?? '').split(/\s+/), ...execArgv]) {
+    const m = /^--unhandled-rejections=(.+)$/.exec(arg);
+    if (m && (REJECTION_MODES as string[]).includes(m[1]!)) mode = m[1] as RejectionMode;
+  }
+  return mode;
 }
 
 export interface Sourced {
@@ -94,6 +160,7 @@ export const COMMIT_VARIABLES = [
 ];
 
 const DEFAULT_ENDPOINT = 'http://localhost:4318';
+const TIMER_MAX = 2 ** 31 - 1;
 const SAMPLERS: SamplerName[] = [
   'always_on',
   'always_off',
@@ -136,7 +203,7 @@ export const DEFAULT_REDACT_KEYS = [
 export function readConfig(env: Env = process.env): ParsedConfig {
   const warnings: string[] = [];
   const warn = (name: string, value: string, fallback: string, why: string) =>
-    warnings.push(`${name}=${JSON.stringify(value)} ${why}; using ${fallback}`);
+    warnings.push(`${name}=${quote(value)} ${why}; using ${fallback}`);
 
   const str = (name: string): string | undefined => {
     const v = env[name]?.trim();
@@ -151,12 +218,13 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     warn(name, v, String(fallback), 'is not a boolean');
     return fallback;
   };
-  const int = (name: string, fallback: number, min = 0): number => {
+  // Every number read is a count or milliseconds; Node turns a timer over 2^31-1 ms into 1 ms.
+  const int = (name: string, fallback: number, min = 0, max = TIMER_MAX): number => {
     const v = str(name);
     if (v === undefined) return fallback;
     const n = Number(v);
-    if (!Number.isFinite(n) || !Number.isInteger(n) || n < min) {
-      warn(name, v, String(fallback), `is not a whole number >= ${min}`);
+    if (!Number.isFinite(n) || !Number.isInteger(n) || n < min || n > max) {
+      warn(name, v, String(fallback), Number.isInteger(n) && n > max ? `is more than ${max}` : `is not a whole number >= ${min}`);
       return fallback;
     }
     return n;
@@ -168,6 +236,13 @@ export function readConfig(env: Env = process.env): ParsedConfig {
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const v = str(name)?.toLowerCase();
+    if (v === undefined) return fallback;
+    if ((allowed as readonly string[]).includes(v)) return v as T;
+    warn(name, v, fallback, `is not one of ${allowed.join(', ')}`);
+    return fallback;
   };
   const firstOf = (...names: string[]): Sourced | undefined => {
     for (const n of names) {
@@ -255,7 +330,7 @@ export function readConfig(env: Env = process.env): ParsedConfig {
   const dsn = str('SENTRY_DSN');
   let sentry: Config['sentry'];
   if (dsn) {
-    if (/^https?:\/\/[^@/]+@[^/]+\/.+/.test(dsn)) {
+    if (isDsn(dsn)) {
       sentry = {
         dsn,
         release: str('SENTRY_RELEASE'),
@@ -316,19 +391,59 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     logCorrelation: bool('OTEL_MONITOR_LOG_CORRELATION', true),
     redactKeys: [...DEFAULT_REDACT_KEYS, ...(list('OTEL_MONITOR_REDACT_KEYS') ?? []).map((k) => k.toLowerCase())],
     lastSeenRoles: list('OTEL_MONITOR_LAST_SEEN_ROLES') ?? [],
+    plugins: list('OTEL_MONITOR_PLUGINS') ?? [],
     shutdownTimeoutMs: int('OTEL_MONITOR_SHUTDOWN_TIMEOUT', 5000, 100),
     compileCache: bool('OTEL_MONITOR_COMPILE_CACHE', true),
     workers: bool('OTEL_MONITOR_WORKERS', true),
     fastHttpServer: bool('OTEL_MONITOR_FAST_HTTP_SERVER', true),
+    collectClientAddress: bool('OTEL_MONITOR_COLLECT_CLIENT_ADDRESS', true),
+    testFaults: list('OTEL_MONITOR_TEST_FAULT'),
     sentry,
+    sentryLogs: oneOf('OTEL_MONITOR_SENTRY_LOGS', ['errors', 'breadcrumbs', 'off'] as const, 'errors'),
+    profiling: oneOf('OTEL_MONITOR_PROFILING', ['sentry', 'off'] as const, 'off'),
+    unhandledRejections: unhandledRejectionMode(process.execArgv, env.NODE_OPTIONS),
+    health: {
+      checks: parseHealthChecks(str('OTEL_MONITOR_HEALTH_CHECKS'), warnings),
+      port: str('OTEL_MONITOR_HEALTH_PORT') === undefined ? undefined : int('OTEL_MONITOR_HEALTH_PORT', 0, 1) || undefined,
+      host: str('OTEL_MONITOR_HEALTH_HOST') ?? '127.0.0.1',
+      intervalMs: int('OTEL_MONITOR_HEALTH_INTERVAL', 30_000, 100),
+      timeoutMs: int('OTEL_MONITOR_HEALTH_TIMEOUT', 5000, 1),
+      degradedAfter: int('OTEL_MONITOR_HEALTH_DEGRADED_AFTER', 1, 1),
+      unhealthyAfter: int('OTEL_MONITOR_HEALTH_UNHEALTHY_AFTER', 3, 1),
+      nonCritical: list('OTEL_MONITOR_HEALTH_NON_CRITICAL') ?? [],
+    },
+    requestId: {
+      enabled: bool('OTEL_MONITOR_REQUEST_ID', true),
+      header: parseHeaderName('OTEL_MONITOR_REQUEST_ID_HEADER', str('OTEL_MONITOR_REQUEST_ID_HEADER'), 'x-request-id', warn),
+    },
+    logger: { destinations: [], level: 'info', fileSize: '10m', fileCount: 5, pretty: 'auto' },
+    redactAppLogs: bool('OTEL_MONITOR_REDACT_APP_LOGS', true),
   };
-  if (config.batch.maxExportBatchSize > config.batch.maxQueueSize) {
-    warnings.push(
-      `OTEL_BSP_MAX_EXPORT_BATCH_SIZE=${config.batch.maxExportBatchSize} is larger than OTEL_BSP_MAX_QUEUE_SIZE; using ${config.batch.maxQueueSize}`,
-    );
-    config.batch.maxExportBatchSize = config.batch.maxQueueSize;
+  if (config.profiling === 'sentry' && !config.sentry) {
+    warnings.push('OTEL_MONITOR_PROFILING=sentry needs SENTRY_DSN; using off');
+    config.profiling = 'off';
+  }
+  config.logger = parseLogger(str, int, warn, config.logs.exporter !== 'none');
+  if (config.health.port !== undefined && config.health.port > 65_535) {
+    warnings.push(`OTEL_MONITOR_HEALTH_PORT=${config.health.port} is not a TCP port; using the endpoint off`);
+    config.health.port = undefined;
+  }
+  // A batch never exceeds the queue. Said only when the batch size is the user's own valid value:
+  // the default, or a fallback already warned about, is capped silently.
+  for (const [b, prefix] of [[config.batch, 'OTEL_BSP'], [config.logBatch, 'OTEL_BLRP']] as const) {
+    if (b.maxExportBatchSize <= b.maxQueueSize) continue;
+    const name = `${prefix}_MAX_EXPORT_BATCH_SIZE`;
+    if (String(b.maxExportBatchSize) === str(name)) {
+      warnings.push(`${name}=${b.maxExportBatchSize} is larger than ${prefix}_MAX_QUEUE_SIZE; using ${b.maxQueueSize}`);
+    }
+    b.maxExportBatchSize = b.maxQueueSize;
   }
   return { config, warnings };
+}
+
+/** A value as a warning quotes it: one line (JSON escapes), and short, so a huge value cannot flood stderr. */
+function quote(value: string): string {
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
 }
 
 /** `k1=v1,k2=v2` with percent-encoded values (W3C baggage octets), as the SDK spec defines it. */
@@ -350,9 +465,12 @@ export function parseResourceAttributes(raw: string | undefined, onBad: (why: st
       bad.push(part.trim());
     }
   }
-  if (bad.length) onBad(`has malformed entries (${bad.map((b) => JSON.stringify(b)).join(', ')})`);
+  if (bad.length) onBad(`has malformed entries (${bad.slice(0, 3).map(quote).join(', ')}${bad.length > 3 ? `, … ${bad.length} in all` : ''})`);
   return out;
 }
+
+const HTTP_TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
 function parseHeaders(name: string, raw: string | undefined, warnings: string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -365,7 +483,11 @@ function parseHeaders(name: string, raw: string | undefined, warnings: string[])
       continue;
     }
     try {
-      out[part.slice(0, eq).trim().toLowerCase()] = decodeURIComponent(part.slice(eq + 1).trim());
+      const key = part.slice(0, eq).trim().toLowerCase();
+      const value = decodeURIComponent(part.slice(eq + 1).trim());
+      // What Node's http.request would reject at every export is dropped here, once.
+      if (HTTP_TOKEN.test(key) && !INVALID_HEADER_VALUE.test(value)) out[key] = value;
+      else bad++;
     } catch {
       bad++;
     }
@@ -373,6 +495,98 @@ function parseHeaders(name: string, raw: string | undefined, warnings: string[])
   // Header values are usually credentials, so the warning counts entries rather than quoting them.
   if (bad) warnings.push(`${name} has ${bad} malformed entr${bad === 1 ? 'y' : 'ies'}; using the well-formed headers only`);
   return out;
+}
+
+const HEALTH_KINDS: Record<string, BuiltinCheckSpec['kind']> = {
+  postgres: 'postgres',
+  postgresql: 'postgres',
+  redis: 'redis',
+  http: 'http',
+  https: 'http',
+};
+
+/**
+ * `postgres=URL,redis=URL,http:payments=URL`. Entries are split at commas that start a new
+ * `kind[:name]=`, so a URL may itself contain commas (multi-host PostgreSQL URLs). The URLs carry
+ * credentials, so warnings name the entry's kind and name, never its value.
+ */
+export function parseHealthChecks(raw: string | undefined, warnings: string[]): BuiltinCheckSpec[] {
+  if (!raw) return [];
+  const out: BuiltinCheckSpec[] = [];
+  const bad: string[] = [];
+  for (const part of raw.split(/,(?=\s*[A-Za-z]+(?::[\w.-]+)?=)/)) {
+    const entry = part.trim();
+    if (!entry) continue;
+    const m = /^([A-Za-z]+)(?::([\w.-]+))?=(.+)$/s.exec(entry);
+    const kind = m ? HEALTH_KINDS[m[1]!.toLowerCase()] : undefined;
+    if (!m || !kind) {
+      bad.push(m ? `${m[1]}${m[2] ? `:${m[2]}` : ''}`.slice(0, 40) : `entry ${out.length + bad.length + 1}`);
+      continue;
+    }
+    const name = m[2] ?? kind;
+    if (out.some((c) => c.name === name)) bad.push(`a second "${name.slice(0, 40)}"`);
+    else out.push({ kind, name, url: m[3]!.trim() });
+  }
+  // One warning for the variable, naming entries by kind and name only: the URLs carry credentials.
+  if (bad.length) {
+    const listed = bad.length > 5 ? [...bad.slice(0, 5), `${bad.length - 5} more`] : bad;
+    warnings.push(`OTEL_MONITOR_HEALTH_CHECKS has entries that are not postgres|redis|http[:name]=URL or repeat a name (${listed.join(', ')}); ignoring them`);
+  }
+  return out;
+}
+
+const LOGGER_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function parseLogger(
+  str: (name: string) => string | undefined,
+  int: (name: string, fallback: number, min?: number) => number,
+  warn: Warn,
+  otlp: boolean,
+): LoggerConfig {
+  const file = str('OTEL_MONITOR_LOGGER_FILE');
+  const fallback: LogDestination[] = ['stdout', ...(otlp ? (['otlp'] as const) : []), ...(file ? (['file'] as const) : [])];
+  const raw = str('OTEL_MONITOR_LOGGER_DESTINATIONS');
+  let destinations = fallback;
+  if (raw !== undefined) {
+    const wanted = raw.split(',').map((d) => d.trim().toLowerCase()).filter(Boolean);
+    const bad = wanted.filter((d) => d !== 'stdout' && d !== 'otlp' && d !== 'file' && d !== 'none');
+    destinations = [...new Set(wanted.filter((d): d is LogDestination => d === 'stdout' || d === 'otlp' || d === 'file'))];
+  }
+  // One warning for the variable, whatever is wrong with it.
+  const noFile = destinations.includes('file') && !file;
+  if (noFile) destinations = destinations.filter((d) => d !== 'file');
+  const unknown = raw !== undefined && raw.split(',').some((d) => !['stdout', 'otlp', 'file', 'none', ''].includes(d.trim().toLowerCase()));
+  if (unknown || noFile) {
+    const why = [unknown ? 'names unknown destinations (stdout, otlp, file, none)' : '', noFile ? 'asks for a file but OTEL_MONITOR_LOGGER_FILE is not set' : ''];
+    warn('OTEL_MONITOR_LOGGER_DESTINATIONS', raw ?? 'file', destinations.join(',') || 'none', why.filter(Boolean).join(' and '));
+  }
+  const levelRaw = str('OTEL_MONITOR_LOGGER_LEVEL')?.toLowerCase();
+  let level = 'info';
+  if (levelRaw !== undefined) {
+    if (LOGGER_LEVELS.includes(levelRaw)) level = levelRaw;
+    else warn('OTEL_MONITOR_LOGGER_LEVEL', levelRaw, 'info', `is not one of ${LOGGER_LEVELS.join(', ')}`);
+  }
+  const sizeRaw = str('OTEL_MONITOR_LOGGER_FILE_SIZE');
+  let fileSize = '10m';
+  if (sizeRaw !== undefined) {
+    if (/^\d+[kmg]?$/i.test(sizeRaw)) fileSize = sizeRaw.toLowerCase();
+    else warn('OTEL_MONITOR_LOGGER_FILE_SIZE', sizeRaw, '10m', 'is not a size such as 500k, 10m or 1g');
+  }
+  const prettyRaw = str('OTEL_MONITOR_LOGGER_PRETTY')?.toLowerCase();
+  let pretty: LoggerConfig['pretty'] = 'auto';
+  if (prettyRaw !== undefined) {
+    if (prettyRaw === 'auto' || prettyRaw === 'true' || prettyRaw === 'false') pretty = prettyRaw;
+    else warn('OTEL_MONITOR_LOGGER_PRETTY', prettyRaw, 'auto', 'is not auto, true or false');
+  }
+  return { destinations, level, file, fileSize, fileCount: int('OTEL_MONITOR_LOGGER_FILE_COUNT', 5, 1), pretty };
+}
+
+/** An HTTP header name (RFC 9110 token), lower-cased. */
+function parseHeaderName(name: string, raw: string | undefined, fallback: string, warn: Warn): string {
+  if (raw === undefined) return fallback;
+  if (/^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$/.test(raw)) return raw.toLowerCase();
+  warn(name, raw, fallback, 'is not an HTTP header name');
+  return fallback;
 }
 
 type Warn = (name: string, value: string, fallback: string, why: string) => void;
@@ -403,6 +617,16 @@ function parseUrl(name: string, raw: string | undefined, fallback: string, warn:
   }
   warn(name, redactUrl(raw), fallback, 'is not an http(s) URL');
   return fallback;
+}
+
+/** `https://<key>@<host>/<project>`, as the URL parser (and so the Sentry SDK) reads it. */
+function isDsn(dsn: string): boolean {
+  try {
+    const u = new URL(dsn);
+    return (u.protocol === 'https:' || u.protocol === 'http:') && u.username !== '' && u.hostname !== '' && /^\/.*[^/]/.test(u.pathname);
+  } catch {
+    return false;
+  }
 }
 
 export function isLoopback(url: string): boolean {

@@ -1,18 +1,26 @@
 // Flush and shutdown, on demand (the ./api exports) and around process exit. The distribution only
 // ends the process where Node itself would have: a signal with no app handler is re-raised after the
-// flush, so the exit code and signal are what the app would have had without us.
+// flush, so the exit code and signal are what the app would have had without us. Every exit path
+// ends within the shutdown timeout, whatever the exporters' retry settings, and says in one line
+// what could not be delivered (exporters/exit-mode.ts).
 import type { Sdk } from './sdk.js';
 import { log, describe } from './log.js';
+import { beginExit, dropSummary } from './exporters/exit-mode.js';
 
 let sdk: Sdk | undefined;
 let timeoutMs = 5000;
 let shutdownPromise: Promise<void> | undefined;
+/** Node's process.exit while an app's own exit is being held for the flush. */
+let realExit: typeof process.exit | undefined;
+/** beforeExit listeners installed before the app ran: ours and the Sentry SDK's. */
+let ownBeforeExit = new Set<unknown>();
 
 export function attachSdk(started: Sdk, shutdownTimeoutMs: number): void {
   sdk = started;
   timeoutMs = shutdownTimeoutMs;
   for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, onSignal);
   process.on('beforeExit', onBeforeExit);
+  ownBeforeExit = new Set(process.listeners('beforeExit'));
 }
 
 /** Exports everything buffered so far. Resolves within the shutdown timeout; never rejects. */
@@ -28,17 +36,29 @@ export async function flush(): Promise<void> {
 /** Flushes and stops every signal. Idempotent; resolves within the shutdown timeout; never rejects. */
 export function shutdown(): Promise<void> {
   if (!sdk) return Promise.resolve();
-  shutdownPromise ??= sdk.shutdown(timeoutMs).catch((err: unknown) => {
-    log.once('warn', 'shutdown', `shutdown failed: ${describe(err)}`);
-  });
+  shutdownPromise ??= runShutdown(sdk);
   return shutdownPromise;
+}
+
+async function runShutdown(started: Sdk): Promise<void> {
+  beginExit();
+  let inTime = true;
+  try {
+    inTime = await started.shutdown(timeoutMs);
+  } catch (err) {
+    log.once('warn', 'shutdown', `shutdown failed: ${describe(err)}`);
+  }
+  const summary = dropSummary(inTime ? undefined : timeoutMs);
+  if (summary) log.warn(summary);
 }
 
 function onSignal(signal: NodeJS.Signals): void {
   // Another listener means the app owns its exit (graceful drain): flush what we have and let it
-  // decide. Otherwise our listener is what stops Node's default exit, so finish and re-raise.
+  // decide; if it decides to call process.exit, that exit waits for the flush. Otherwise our
+  // listener is what stops Node's default exit, so finish and re-raise.
   const appHandlesIt = process.listeners(signal).some((l) => l !== onSignal);
   if (appHandlesIt) {
+    holdExit();
     void flush();
     return;
   }
@@ -48,8 +68,32 @@ function onSignal(signal: NodeJS.Signals): void {
   });
 }
 
+/**
+ * After a termination signal the app handles itself, its `process.exit(code)` (typically in
+ * `server.close()`'s callback) would cut off the spans of the requests it just drained. The first
+ * such call starts the shutdown and exits with the app's code when it ends (within the shutdown
+ * timeout); a second call exits at once, so an app that insists is never held.
+ */
+function holdExit(): void {
+  if (realExit) return;
+  const exit = (realExit = process.exit);
+  const exitAfterFlush = ((code?: number | string | null) => {
+    if (process.exit === exitAfterFlush) process.exit = exit;
+    if (code !== undefined && code !== null) process.exitCode = code;
+    void shutdown().finally(() => exit.call(process, code ?? undefined));
+    return undefined as never;
+  }) as typeof process.exit;
+  process.exit = exitAfterFlush;
+}
+
 function onBeforeExit(): void {
-  // The loop is empty: exporting schedules more work, after which beforeExit fires again and
-  // the process ends normally with the app's exit code.
-  if (!shutdownPromise) void shutdown();
+  // The loop is empty: exporting schedules more work, after which beforeExit fires again and the
+  // process ends with the app's exit code. What keeps the loop alive after the shutdown is ours
+  // alone (an exporter's retry timer, a socket to a Collector that does not answer), unless the app
+  // listens for beforeExit too and may have started work of its own: then Node decides, as before.
+  if (shutdownPromise) return;
+  void shutdown().then(() => {
+    const appListens = process.listeners('beforeExit').some((l) => !ownBeforeExit.has(l));
+    if (!appListens) (realExit ?? process.exit).call(process);
+  });
 }

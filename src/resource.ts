@@ -91,7 +91,9 @@ export function buildResource(config: Config, info: ReleaseInfo): Resources.Reso
       const mod = requireCjs(pkg) as Record<string, Resources.ResourceDetector>;
       for (const e of exports) if (mod[e]) detectors.push(mod[e]);
     } catch (err) {
-      log.warn(`resource detector ${name} could not be loaded: ${describe(err)}`);
+      // The GCP detector is an optional peer (it brings an HTTP client stack of its own, ~15 MB).
+      const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && describe(err).includes(pkg);
+      log.warn(missing ? `resource detector ${name} is off: run \`npm install ${pkg}\` to add its attributes` : `resource detector ${name} could not be loaded: ${describe(err)}`);
     }
   }
   if (detectors.length) {

@@ -15,10 +15,12 @@ import { traceIncomingHttp } from './instrumentation/http-server.js';
 import { traceExpressRouter } from './instrumentation/express-router.js';
 import { traceFastifyHandler } from './instrumentation/fastify-handler.js';
 import { queueFull, sendPinoLogs } from './instrumentation/pino-logs.js';
+import { injectFaults } from './instrumentation/channel-guard.js';
 import { requireCjs } from './require.js';
 import { log, describe, contained } from './log.js';
 import { EncodingSpanProcessor, lazyEncodedTraceExporter } from './exporters/encoding-span-processor.js';
 import { createLogExporter, createMetricExporter, createSpanExporter } from './exporters/otlp.js';
+import { isExiting } from './exporters/exit-mode.js';
 import { ReleaseTagLogProcessor, ReleaseTagSpanProcessor } from './processors/release-tags.js';
 import { Redactor, RedactionLogProcessor, RedactionSpanProcessor } from './processors/redaction.js';
 import { loadInstrumentations } from './instrumentation/instrumentations.js';
@@ -26,14 +28,22 @@ import { registerEsmHooks, type HookMode } from './instrumentation/esm-hooks.js'
 import { startSystemMetrics } from './instrumentation/system-metrics.js';
 import { armLazyActivation } from './instrumentation/lazy-activation.js';
 import { TaskStatusSpanProcessor, recordTaskSpans } from './processors/task-status.js';
-import { startSentry, SentryErrorSpanProcessor } from './instrumentation/sentry.js';
+import { startSentry } from './instrumentation/sentry.js';
+import type { CrashOrigin } from './crash.js';
+import { startPlugins } from './plugins/index.js';
+import { startHealth } from './health/start.js';
+import { RequestIdLogProcessor, RequestIdPropagator, RequestIds } from './instrumentation/request-id.js';
+import { publishLoggerSetup } from './logs/logger.js';
 
 export interface Sdk {
   instrumentations: string[];
   hookMode: HookMode;
   sentry: boolean;
-  flush(timeoutMs: number): Promise<void>;
-  shutdown(timeoutMs: number): Promise<void>;
+  /** An uncaught exception or unhandled rejection: on the active span and to Sentry (crash.ts). */
+  reportCrash(error: unknown, origin: CrashOrigin, fatal: boolean): void;
+  flush(timeoutMs: number): Promise<boolean>;
+  /** Resolves false when the timeout cut it short. */
+  shutdown(timeoutMs: number): Promise<boolean>;
 }
 
 /** Attribute keys that never become metric dimensions: unbounded values (full URLs, peers, agents). */
@@ -62,8 +72,12 @@ function installDiagLogger(api: typeof Api, level: Config['logLevel']): void {
     all: api.DiagLogLevel.ALL,
   };
   // SDK internals repeat the same failure on every export; say each distinct one once.
-  const once = (lvl: 'error' | 'warn' | 'info') => (msg: string, ...args: unknown[]) =>
-    log.once(lvl, `diag:${msg.slice(0, 80)}`, [msg, ...args.map((a) => (a instanceof Error ? describe(a) : typeof a === 'string' ? a : ''))].join(' ').trim());
+  // At exit every export failure is counted and said in one line (exit-mode.ts), not per signal.
+  const once = (lvl: 'error' | 'warn' | 'info') => (raw: string, ...args: unknown[]) => {
+    const msg = readable(raw);
+    if (isExiting()) log.debug(msg);
+    else log.once(lvl, `diag:${msg.slice(0, 80)}`, [msg, ...args.map((a) => (a instanceof Error ? describe(a) : typeof a === 'string' ? a : ''))].join(' ').trim());
+  };
   api.diag.setLogger(
     {
       error: once('error'),
@@ -74,6 +88,17 @@ function installDiagLogger(api: typeof Api, level: Config['logLevel']): void {
     },
     { logLevel: levels[level], suppressOverrideMessage: true },
   );
+}
+
+/** The SDK's global error handler hands diag a JSON-serialized exception: its message is the news. */
+function readable(msg: string): string {
+  if (!msg.startsWith('{"')) return msg;
+  try {
+    const parsed = JSON.parse(msg) as { message?: unknown };
+    return typeof parsed.message === 'string' ? parsed.message : msg;
+  } catch {
+    return msg;
+  }
 }
 
 function createSampler(trace: typeof Trace, c: Config['sampler']): Trace.Sampler {
@@ -108,17 +133,25 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   };
 
   installDiagLogger(api, config.logLevel);
+  injectFaults(config.testFaults);
   const contextManager = new AsyncLocalStorageContextManager();
   api.context.setGlobalContextManager(contextManager.enable());
   api.propagation.setGlobalPropagator(
-    new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] }),
+    new core.CompositePropagator({
+      propagators: [
+        new core.W3CTraceContextPropagator(),
+        new core.W3CBaggagePropagator(),
+        ...(config.requestId.enabled ? [new RequestIdPropagator(config.requestId.header)] : []),
+      ],
+    }),
   );
 
   const resource = buildResource(config, info);
   const tags = { release: info.release, environment: info.environment };
   const redactor = new Redactor(config.redactKeys);
 
-  const readers: Metrics.IMetricReader[] = [];
+  const plugins = startPlugins(config, { resource, info, trace, logs, metrics });
+  const readers: Metrics.IMetricReader[] = [...plugins.metricReaders];
   if (config.metrics.exporter !== 'none') {
     readers.push(
       new metrics.PeriodicExportingMetricReader({
@@ -137,14 +170,19 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   api.metrics.setGlobalMeterProvider(meterProvider);
   const meter = meterProvider.getMeter('@org/otel-monitor');
 
-  const sentry = config.sentry ? startSentry(config.sentry, info, redactor) : undefined;
+  const activeTraceId = () => {
+    const ctx = api.trace.getActiveSpan()?.spanContext();
+    return ctx && api.isSpanContextValid(ctx) ? ctx.traceId : undefined;
+  };
+  const sentry = config.sentry ? startSentry(config, info, redactor, activeTraceId) : undefined;
 
   const spanProcessors: Trace.SpanProcessor[] = [
     new ReleaseTagSpanProcessor(tags),
-    new TaskStatusSpanProcessor({ meter, lastSeenRoles: config.lastSeenRoles, sentry }),
-    new RedactionSpanProcessor(redactor),
+    new TaskStatusSpanProcessor({ meter, lastSeenRoles: config.lastSeenRoles, sentry: sentry?.Sentry }),
+    new RedactionSpanProcessor(redactor, config.collectClientAddress),
   ];
-  if (sentry) spanProcessors.push(new SentryErrorSpanProcessor(sentry));
+  if (plugins.spanProcessor) spanProcessors.push(plugins.spanProcessor);
+  if (sentry) spanProcessors.push(...sentry.spanProcessors);
   if (config.traces.exporter === 'otlp' && config.traces.protocol === 'http/protobuf') {
     spanProcessors.push(
       new EncodingSpanProcessor(api, core.suppressTracing, lazyEncodedTraceExporter(config.traces), {
@@ -173,6 +211,8 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   api.trace.setGlobalTracerProvider(tracerProvider);
 
   const logProcessors: Logs.LogRecordProcessor[] = [new ReleaseTagLogProcessor(tags), new RedactionLogProcessor(redactor)];
+  if (plugins.logProcessor) logProcessors.push(plugins.logProcessor);
+  if (config.requestId.enabled) logProcessors.unshift(new RequestIdLogProcessor());
   if (config.logs.exporter !== 'none') {
     logProcessors.push(
       new logs.BatchLogRecordProcessor({
@@ -186,6 +226,13 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   }
   const loggerProvider = new logs.LoggerProvider({ resource, processors: logProcessors });
   api.logs.setGlobalLoggerProvider(loggerProvider);
+  publishLoggerSetup({
+    config: config.logger,
+    redactor,
+    base: { service: info.serviceName, release: info.release, environment: info.environment },
+    api,
+    version: DISTRO_VERSION,
+  });
 
   const instrumentation = requireCjs('@opentelemetry/instrumentation') as typeof Instr;
   const register = (list: Instr.Instrumentation[]) =>
@@ -201,6 +248,8 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       tracer: tracerProvider.getTracer('@org/otel-monitor/http-server', DISTRO_VERSION),
       meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
       store: contextManager._asyncLocalStorage,
+      collectClientAddress: config.collectClientAddress,
+      requestIds: config.requestId.enabled ? new RequestIds(config.requestId.header) : undefined,
     });
   }
   if (loaded.expressChannel) {
@@ -223,31 +272,51 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
     const batch = logProcessors.find((p) => p instanceof logs.BatchLogRecordProcessor);
     sendPinoLogs(loggerProvider.getLogger('@org/otel-monitor/pino', DISTRO_VERSION), queueFull(batch));
   }
+  plugins.setRegister((list) => contained('plugin instrumentations', () => register(list)));
   startSystemMetrics(config, meter, register);
+  const health = startHealth(config.health, api, core, meterProvider.getMeter('@org/otel-monitor/health', DISTRO_VERSION), redactor);
 
-  const each = async (what: 'forceFlush' | 'shutdown', timeoutMs: number) => {
+  /** Resolves true when every signal finished within the timeout. */
+  const each = async (what: 'forceFlush' | 'shutdown', timeoutMs: number): Promise<boolean> => {
+    if (what === 'shutdown') health.stop();
     const work = Promise.allSettled([
       tracerProvider[what](),
       meterProvider[what]({ timeoutMillis: timeoutMs }),
       loggerProvider[what](),
       sentry ? (what === 'shutdown' ? sentry.close(timeoutMs) : sentry.flush(timeoutMs)) : undefined,
-    ]);
+      // Plugins flush or close after their processors and exporters have (inside the same timeout).
+    ])
+      .then(() => (what === 'shutdown' ? plugins.close() : plugins.flush()))
+      .then(() => true);
     let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
+    const timeout = new Promise<boolean>((resolve) => {
       timer = setTimeout(() => {
-        log.warn(`${what === 'shutdown' ? 'shutdown' : 'flush'} did not finish within ${timeoutMs} ms; some telemetry may be lost`);
-        resolve();
+        // A shutdown that runs out of time is reported by lifecycle.ts, with what was dropped.
+        if (what === 'forceFlush') log.warn(`flush did not finish within ${timeoutMs} ms; some telemetry may be lost`);
+        resolve(false);
       }, timeoutMs);
-      timer.unref();
+      // Referenced: the export sockets and retry timers are not (exit-mode.ts), so at a natural
+      // exit this timer is what keeps the process alive for the flush, up to the timeout.
     });
-    await Promise.race([work, timeout]);
+    const inTime = await Promise.race([work, timeout]);
     clearTimeout(timer);
+    return inTime;
   };
 
   return {
     instrumentations: loaded.names,
     hookMode,
     sentry: !!sentry,
+    reportCrash(error, origin, fatal) {
+      // The span the error was raised in ends now with it, so the crashing request's trace is exported.
+      const span = api.trace.getActiveSpan();
+      if (fatal && span?.isRecording()) {
+        span.recordException(error instanceof Error ? error : String(error));
+        span.setStatus({ code: api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      }
+      sentry?.captureCrash(error, origin, fatal, activeTraceId());
+      if (fatal) span?.end();
+    },
     flush: (ms) => each('forceFlush', ms),
     shutdown: (ms) => each('shutdown', ms),
   };

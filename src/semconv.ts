@@ -70,3 +70,33 @@ export const LABEL_USER_ACCOUNT_ROLES = 'otel_monitor_user_account_roles';
  * `admin,bot`. Role names must therefore not contain commas.
  */
 export const ROLE_SEPARATOR = ',';
+
+// ---- Health checks (docs/HEALTH.md) ----------------------------------------------------------
+// One series per check: the status as a number, so that `min` is "the worst" and alerts compare
+// against thresholds. 1 healthy, 0.5 degraded, 0 unhealthy; a check that has not run yet has none.
+
+export const METRIC_HEALTH_STATUS = 'otel_monitor.health.status';
+/** The worst status among the critical checks (1 when all checks are non-critical): what /readyz answers from. */
+export const METRIC_HEALTH_OVERALL = 'otel_monitor.health.overall_status';
+/** Seconds each run of a check took, failures and timeouts included. */
+export const METRIC_HEALTH_DURATION = 'otel_monitor.health.check.duration';
+/** The check's name, as registered or as named in OTEL_MONITOR_HEALTH_CHECKS. */
+export const ATTR_HEALTH_CHECK = 'otel_monitor.health.check';
+/** "true" when the check decides readiness, "false" otherwise (a string: it is a label). */
+export const ATTR_HEALTH_CRITICAL = 'otel_monitor.health.critical';
+export const HEALTH_HEALTHY = 1;
+export const HEALTH_DEGRADED = 0.5;
+export const HEALTH_UNHEALTHY = 0;
+
+export const PROM_HEALTH_STATUS = 'otel_monitor_health_status';
+export const PROM_HEALTH_OVERALL = 'otel_monitor_health_overall_status';
+export const PROM_HEALTH_DURATION = 'otel_monitor_health_check_duration_seconds';
+export const LABEL_HEALTH_CHECK = 'otel_monitor_health_check';
+export const LABEL_HEALTH_CRITICAL = 'otel_monitor_health_critical';
+
+// ---- Request ids (docs/LOGS.md) --------------------------------------------------------------
+
+/** No semconv name exists for a request id; on the server span and on log records. */
+export const ATTR_REQUEST_ID = 'otel_monitor.request.id';
+/** The field name in JSON log lines (pino records): snake_case like pino's trace_id and span_id. */
+export const LOG_FIELD_REQUEST_ID = 'request_id';

@@ -5,8 +5,9 @@ import { readConfig, describeConfig } from './config.js';
 import { log, setLogLevel, describe } from './log.js';
 import { resolveRelease } from './resource.js';
 import { startSdk } from './sdk.js';
-import { attachSdk } from './lifecycle.js';
-import { requireCjs } from './require.js';
+import { attachSdk, shutdown } from './lifecycle.js';
+import { installCrashHandlers } from './crash.js';
+import { Guard } from './instrumentation/channel-guard.js';
 import { threadRole } from './worker-role.js';
 
 const STARTED = Symbol.for('@org/otel-monitor.started');
@@ -36,6 +37,7 @@ export function start(): void {
     const info = resolveRelease(config);
     const sdk = startSdk(config, info);
     attachSdk(sdk, config.shutdownTimeoutMs);
+    installCrashHandlers({ mode: config.unhandledRejections, report: sdk.reportCrash, shutdown });
     log.info(
       `started ${describeConfig(config, {
         service: info.serviceName,
@@ -58,13 +60,14 @@ export function start(): void {
  * exporting no server spans.
  */
 function checkHttpPatched(): void {
-  const dc = requireCjs('node:diagnostics_channel') as typeof import('node:diagnostics_channel');
-  const onFirstRequest = (message: unknown) => {
-    dc.unsubscribe('http.server.request.start', onFirstRequest);
+  const guard = new Guard('http-patch-check');
+  let checked = false;
+  guard.subscribe('http.server.request.start', 'request.start', (message) => {
+    if (checked) return;
+    checked = true;
     const emit = (message as { server?: { emit?: { __wrapped?: boolean } } }).server?.emit;
     if (emit && !emit.__wrapped) {
       log.warn('http was not patched for this server: incoming requests get no spans or metrics (is the app bundled, or is another tool replacing the server\'s emit?)');
     }
-  };
-  dc.subscribe('http.server.request.start', onFirstRequest);
+  });
 }

@@ -18,9 +18,15 @@ while IFS= read -r line || [ -n "$line" ]; do
       eval "val=\${$name:-}"
       if [ -n "$val" ]; then
         key=${line%%:*}
-        # Double-quoted YAML scalar: escape backslashes and quotes.
-        esc=$(printf '%s' "$val" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')
-        printf '%s: "%s"  # from $%s\n' "$key" "$esc" "$name" >>"$tmp"
+        # true/false stay YAML booleans (smtp_require_tls); anything else is a double-quoted
+        # YAML scalar with backslashes and quotes escaped.
+        case $val in
+          true | false) printf '%s: %s  # from $%s\n' "$key" "$val" "$name" >>"$tmp" ;;
+          *)
+            esc=$(printf '%s' "$val" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g')
+            printf '%s: "%s"  # from $%s\n' "$key" "$esc" "$name" >>"$tmp"
+            ;;
+        esac
         continue
       fi
       ;;

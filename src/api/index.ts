@@ -3,3 +3,6 @@
 export { flush, shutdown } from '../lifecycle.js';
 export { monitorTask, taskWithStatusReport } from './tasks.js';
 export { setUser } from './user.js';
+export { registerHealthCheck, type HealthCheck, type HealthCheckOptions, type HealthStatus } from './health.js';
+export { getRequestId } from './request-id.js';
+export { logger, type Logger } from './logger.js';

@@ -92,7 +92,10 @@ export function checkDsn(dsn: string): void {
 async function sendToSentry(dsn: string, alerts: readonly Alert[], env: Targets['env'], timeoutMs: number) {
   checkDsn(dsn);
   // Loaded only when needed: it is the heaviest import of the CLI.
-  const Sentry = await import('@sentry/node');
+  // An optional peer dependency: only users who send to Sentry install it.
+  const Sentry = await import('@sentry/node').catch((err: unknown) => {
+    throw new CliError(`sending alerts to Sentry needs @sentry/node: run \`npm install @sentry/node\` (${reason(err)})`);
+  });
   Sentry.init({
     dsn,
     environment: env.SENTRY_ENVIRONMENT,

@@ -46,17 +46,27 @@ export interface Common {
   timeoutMs: number;
 }
 
-export function commonOptions(parsed: Parsed, io: Io): Common {
+/** `--timeout SECONDS` (default 10) in milliseconds. */
+export function timeoutOption(parsed: Parsed): number {
   const timeoutText = parsed.values.get('timeout') ?? '10';
   const timeoutSeconds = Number(timeoutText);
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
     throw new UsageError(`--timeout must be a positive number of seconds, got "${timeoutText}"`);
   }
-  const timeoutMs = timeoutSeconds * 1000;
+  return timeoutSeconds * 1000;
+}
+
+/** The Prometheus of `--prometheus-url`, OTEL_MONITOR_PROMETHEUS_URL or the default. */
+export function prometheusOption(parsed: Parsed, io: Io, timeoutMs: number): PrometheusClient {
   const promUrl = parsed.values.get('prometheus-url') ?? (io.env.OTEL_MONITOR_PROMETHEUS_URL || DEFAULT_PROMETHEUS_URL);
+  return new PrometheusClient(parseUrl(promUrl, '--prometheus-url'), timeoutMs);
+}
+
+export function commonOptions(parsed: Parsed, io: Io): Common {
+  const timeoutMs = timeoutOption(parsed);
   const amUrl = parsed.values.get('alertmanager-url') ?? (io.env.OTEL_MONITOR_ALERTMANAGER_URL || undefined);
   return {
-    prometheus: new PrometheusClient(parseUrl(promUrl, '--prometheus-url'), timeoutMs),
+    prometheus: prometheusOption(parsed, io, timeoutMs),
     alertmanagerUrl: amUrl === undefined ? undefined : parseUrl(amUrl, '--alertmanager-url'),
     json: parsed.flags.has('json'),
     lookback: parseDuration(parsed.values.get('lookback') ?? DEFAULT_LOOKBACK, '--lookback'),

@@ -2,20 +2,31 @@
 // commands in-process with a fake Io.
 import { readFileSync } from 'node:fs';
 import { CliError, UsageError } from './errors.js';
+import { doctor } from './doctor.js';
+import { health } from './health.js';
 import { lastSeen } from './monitor-last-seen.js';
 import { latestRun } from './monitor-latest-run.js';
 import type { Io } from './output.js';
+import { releasesCompare, COMPARE_HELP } from './releases-compare.js';
+import { releasesList, LIST_HELP } from './releases-list.js';
 import { rules } from './rules.js';
+import { summary } from './summary.js';
 
 export const HELP = `Usage: otel-monitor <command> [options]
 
 Commands:
   monitor latest-run   Alert when tasks have not succeeded recently enough (reads Prometheus).
   monitor last-seen    Alert when users with given roles (bots) have not been seen recently enough.
-  rules                Print Prometheus alerting rules for the same thresholds.
+  rules                Print Prometheus alerting rules (--thresholds FILE for the full set).
+  summary              Requests by status class, yield, task runs, health and open alerts per service and release.
+  releases list        The releases Prometheus has seen per service.
+  releases compare     Is release B worse than release A? A verdict per metric and overall.
+  doctor               Show the effective configuration and prove each leg (Collector, Prometheus, Sentry, Loki).
+  health               Print each health check's status per service instance (reads Prometheus).
 
 Run "otel-monitor <command> --help" for the options of a command.
-Exit status: 0 OK, 1 alert, 2 usage or connection error.`;
+Exit status: 0 OK, 1 alert (or regressed, or a critical check unhealthy), 2 usage or connection error,
+3 inconclusive (or no health check reported).`;
 
 const MONITOR_HELP = `Usage: otel-monitor monitor <latest-run|last-seen> [options]
 
@@ -52,6 +63,14 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     case 'rules':
       return rules(argv.slice(1), io);
+    case 'summary':
+      return summary(argv.slice(1), io);
+    case 'releases':
+      return releases(sub, rest, io);
+    case 'doctor':
+      return doctor(argv.slice(1), io);
+    case 'health':
+      return health(argv.slice(1), io);
     case 'monitor':
       if (sub === 'latest-run') return latestRun(rest, io);
       if (sub === 'last-seen') return lastSeen(rest, io);
@@ -65,6 +84,17 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       io.err(`otel-monitor: unknown command "${command}" (see otel-monitor --help)`);
       return 2;
   }
+}
+
+function releases(sub: string | undefined, rest: string[], io: Io): Promise<number> | number {
+  if (sub === 'list') return releasesList(rest, io);
+  if (sub === 'compare') return releasesCompare(rest, io);
+  if (sub === undefined || sub === '-h' || sub === '--help') {
+    io.out(`${LIST_HELP}\n\n${COMPARE_HELP}`);
+    return sub === undefined ? 2 : 0;
+  }
+  io.err(`otel-monitor: unknown releases command "${sub}" (expected list or compare)`);
+  return 2;
 }
 
 function version(): string {

@@ -17,6 +17,8 @@ import { requireCjs } from '../require.js';
 import { log, describe } from '../log.js';
 import { ProtobufWriter } from './protobuf-writer.js';
 import { LazyExporter } from './otlp.js';
+import { exitAwareAgent, isExiting } from './exit-mode.js';
+import { useExitAwareRetries } from './retrying-transport.js';
 import {
   encodeResource,
   encodeScope,
@@ -176,7 +178,8 @@ export class EncodingSpanProcessor implements SpanProcessor {
       const exportNow = (batch: EncodedBatch) =>
         this.api.context.with(this.suppress(this.api.context.active()), () =>
           this.exporter.export(batch, (result) => {
-            if (result.code !== SUCCESS) {
+            // At exit the loss is counted (exit-mode.ts) and said once, for every signal together.
+            if (result.code !== SUCCESS && !isExiting()) {
               log.once('warn', `span-export:${result.error?.message ?? ''}`.slice(0, 120), `span export failed, ${spans} spans lost: ${describe(result.error)}`);
             }
             resolve();
@@ -237,7 +240,14 @@ export function createEncodedTraceExporter(s: SignalConfig): BatchExporter {
     ProtobufTraceSerializer: { deserializeResponse(data: Uint8Array): unknown };
   };
   const options = http.convertLegacyHttpOptions(
-    { url: s.endpoint, headers: s.headers, timeoutMillis: s.timeoutMs, compression: s.compression, concurrencyLimit: CONCURRENCY },
+    {
+      url: s.endpoint,
+      headers: s.headers,
+      timeoutMillis: s.timeoutMs,
+      compression: s.compression,
+      concurrencyLimit: CONCURRENCY,
+      httpAgentOptions: exitAwareAgent,
+    },
     'TRACES',
     'v1/traces',
     { 'Content-Type': 'application/x-protobuf' },
@@ -247,7 +257,7 @@ export function createEncodedTraceExporter(s: SignalConfig): BatchExporter {
     deserializeResponse: (data: Uint8Array) => ProtobufTraceSerializer.deserializeResponse(data),
   };
   const helper = { name: 'span', countItems: (batch: EncodedBatch) => batch.spans };
-  return new base.OTLPExporterBase(http.createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', helper));
+  return useExitAwareRetries(new base.OTLPExporterBase(http.createOtlpHttpExportDelegate(options, serializer, 'otlp_http_span_exporter', helper)));
 }
 
 /** Builds the transport at the first export, so that start-up does not load it. */

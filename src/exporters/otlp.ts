@@ -10,6 +10,8 @@ import type { ExportResult } from '@opentelemetry/core';
 import type { SignalConfig } from '../config.js';
 import { requireCjs } from '../require.js';
 import { log, describe } from '../log.js';
+import { countDropped, exitAwareAgent, type Signal } from './exit-mode.js';
+import { useExitAwareRetries } from './retrying-transport.js';
 
 const CONCURRENCY_LIMIT = 4;
 const FAILED = 1; // ExportResultCode.FAILED
@@ -20,6 +22,18 @@ interface AnyExporter {
   forceFlush?(): Promise<void>;
 }
 
+const SIGNALS: Record<string, Signal> = { trace: 'spans', metrics: 'metric points', logs: 'log records' };
+
+/** How many spans, metric points or log records an export carries (an encoded batch says it). */
+export function itemCount(items: unknown): number {
+  if (Array.isArray(items)) return items.length;
+  const o = items as { spans?: number; scopeMetrics?: Array<{ metrics?: Array<{ dataPoints?: unknown[] }> }> };
+  if (typeof o?.spans === 'number') return o.spans;
+  let points = 0;
+  for (const sm of o?.scopeMetrics ?? []) for (const m of sm.metrics ?? []) points += m.dataPoints?.length ?? 0;
+  return points;
+}
+
 /** Builds the real exporter on first use; until then flush and shutdown have nothing to do. */
 export class LazyExporter {
   private real?: AnyExporter;
@@ -28,14 +42,18 @@ export class LazyExporter {
     private readonly make: () => AnyExporter,
   ) {}
   export(items: unknown, done: (r: ExportResult) => void): void {
+    const counted = (r: ExportResult) => {
+      if (r.code === FAILED) countDropped(SIGNALS[this.what] ?? 'spans', itemCount(items), r.error?.message.slice(0, 120));
+      done(r);
+    };
     try {
       this.real ??= this.make();
     } catch (err) {
       log.once('error', `exporter:${this.what}`, `the ${this.what} exporter could not be created: ${describe(err)}`);
-      done({ code: FAILED, error: err instanceof Error ? err : new Error(String(err)) });
+      counted({ code: FAILED, error: err instanceof Error ? err : new Error(String(err)) });
       return;
     }
-    this.real.export(items as never, done);
+    this.real.export(items as never, counted);
   }
   forceFlush(): Promise<void> {
     return this.real?.forceFlush?.() ?? Promise.resolve();
@@ -52,6 +70,7 @@ function options(s: SignalConfig): object {
     timeoutMillis: s.timeoutMs,
     compression: s.compression,
     concurrencyLimit: CONCURRENCY_LIMIT,
+    httpAgentOptions: exitAwareAgent,
   };
 }
 
@@ -62,7 +81,7 @@ function lazy(kind: 'trace' | 'metrics' | 'logs', s: SignalConfig, exportName: s
     }
     const flavour = s.protocol === 'http/json' ? 'http' : 'proto';
     const Ctor = (requireCjs(`@opentelemetry/exporter-${kind}-otlp-${flavour}`) as Record<string, new (o: object) => AnyExporter>)[exportName]!;
-    return new Ctor(options(s));
+    return useExitAwareRetries(new Ctor(options(s)));
   });
 }
 

@@ -15,7 +15,11 @@ export function registerEsmHooks(modules: string[]): HookMode {
     const { supportsSyncHooks } = requireCjs('import-in-the-middle/supports-sync-hooks.mjs') as {
       supportsSyncHooks: () => boolean;
     };
-    if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks === 'function' && supportsSyncHooks()) {
+    // Code run with -e/-p requires through import-in-the-middle's synchronous hook with no parent,
+    // which (iitm 3.6, Node 24) makes `node --require …/register -e` die with ENOENT 'module': the
+    // off-thread hook is used there instead.
+    const evaluating = (process as { _eval?: string })._eval !== undefined;
+    if (typeof (nodeModule as { registerHooks?: unknown }).registerHooks === 'function' && supportsSyncHooks() && !evaluating) {
       // require() of this ESM file keeps the preload synchronous, which the CJS --require entry needs.
       const { register } = requireCjs('import-in-the-middle/register-hooks.mjs') as {
         register: (o: { include: string[] }) => void;

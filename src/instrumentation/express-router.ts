@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
 import { setOwnAttributes } from './own-attributes.js';
+import { Guard } from './channel-guard.js';
 
 const CHANNEL = 'express.router.request';
 const ERROR = 2; // SpanStatusCode.ERROR
@@ -27,14 +28,15 @@ interface Request {
   [kMounts]?: Map<string, string>;
 }
 
+/** Usually a ServerResponse, but router's own tests (and some apps) drive it with plain objects. */
 interface Response {
-  writableEnded: boolean;
-  once(event: 'close', listener: () => void): unknown;
+  writableEnded?: boolean;
+  once?(event: 'close', listener: () => void): unknown;
 }
 
 interface RouterContext {
-  req: Request;
-  res: Response;
+  req?: Request;
+  res?: Response;
   layer: Layer;
   route?: unknown;
   errorHandler?: boolean;
@@ -83,26 +85,32 @@ function rememberMount(req: Request, route: string): void {
 }
 
 const template = (route: unknown): string => (route === undefined ? '/' : String(route));
+const endSpan = (span: Api.Span): void => span.end();
 
 export function traceExpressRouter(o: ExpressRouterOptions): void {
   const { api, core, tracer, store } = o;
   const channel = tracingChannel<unknown, RouterContext>(CHANNEL);
+  const guard = new Guard('express');
 
-  const endWhenResponded = (span: Api.Span, res: Response) => {
-    if (res.writableEnded) span.end();
-    else res.once('close', () => span.end());
+  // A response that cannot say when it is sent (a plain object, not an emitter) ends the span as
+  // the handler returns: that is all that can be known about it.
+  const endWhenResponded = (span: Api.Span, res: Response | undefined) => {
+    if (!res || res.writableEnded || typeof res.once !== 'function') span.end();
+    else res.once('close', () => guard.run('response.close', endSpan, span));
   };
 
   // The transform runs as the layer starts; what it returns is the active context inside it.
-  channel.start.bindStore(store, (ctx) => {
+  guard.bindStore(channel.start, store, 'start', (ctx) => {
     const active = store.getStore() ?? api.ROOT_CONTEXT;
     if (ctx.errorHandler || ctx.param !== undefined) return active;
+    // Router hands over whatever the app called it with; without an object there is nothing to trace.
+    const req = ctx.req !== null && typeof ctx.req === 'object' ? ctx.req : {};
     const route = template(ctx.route);
-    if (!('method' in ctx.layer)) {
-      if (route !== '/') rememberMount(ctx.req, route);
+    if (!ctx.layer || !('method' in ctx.layer)) {
+      if (route !== '/') rememberMount(req, route);
       return active;
     }
-    const full = joinRoute(prefixOf(ctx.req), route);
+    const full = joinRoute(prefixOf(req), route);
     const rpc = core.getRPCMetadata(active);
     if (rpc?.type === core.RPCType.HTTP) rpc.route = full;
     // Attributes after the start, as in http-server.ts (own-attributes.ts).
@@ -112,14 +120,12 @@ export function traceExpressRouter(o: ExpressRouterOptions): void {
     return api.trace.setSpan(active, span);
   });
 
-  channel.subscribe({
-    start() {},
+  guard.subscribeTracing(channel, {
     end(ctx) {
       const span = ctx[kSpan];
       // Neither set means the handler returned a promise: asyncEnd finishes it.
       if (span && ('result' in ctx || 'error' in ctx)) endWhenResponded(span, ctx.res);
     },
-    asyncStart() {},
     asyncEnd(ctx) {
       const span = ctx[kSpan];
       if (span) endWhenResponded(span, ctx.res);
@@ -144,6 +150,9 @@ export function routerHasChannel(paths: string[]): boolean {
   try {
     const appRequire = createRequire(join(paths[0] ?? process.cwd(), 'noop.js'));
     const expressPkg = appRequire.resolve('express/package.json', { paths });
+    // Express 4 has its own router; a `router` found further up (a parent's Express 5) is not its.
+    const expressMajor = Number(((createRequire(expressPkg)('./package.json') as { version?: string }).version ?? '0').split('.')[0]);
+    if (expressMajor < 5) return false;
     const routerPkg = createRequire(expressPkg).resolve('router/package.json');
     const version = (createRequire(routerPkg)('./package.json') as { version?: string }).version ?? '0';
     const [major = 0, minor = 0] = version.split('.').map(Number);

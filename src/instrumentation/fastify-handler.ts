@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
 import { setOwnAttributes } from './own-attributes.js';
-import { contained } from '../log.js';
+import { Guard } from './channel-guard.js';
 
 const CHANNEL = 'fastify.request.handler';
 const ERROR = 2; // SpanStatusCode.ERROR
@@ -40,12 +40,6 @@ export interface FastifyHandlerOptions {
   store: AsyncLocalStorage<Api.Context>;
 }
 
-/** Ends the span when the response is done; at once if there is no response to wait for. */
-function endWhenResponded(span: Api.Span, raw: RawReply | undefined): void {
-  if (!raw || raw.writableEnded || typeof raw.once !== 'function') span.end();
-  else raw.once('close', () => span.isRecording() && span.end());
-}
-
 function describeError(err: unknown): { exception: Error | string; message: string } {
   if (err instanceof Error) return { exception: err, message: err.message };
   // null, undefined and symbols are thrown too; String() handles them all (a template would not).
@@ -53,61 +47,56 @@ function describeError(err: unknown): { exception: Error | string; message: stri
   return { exception: text, message: text };
 }
 
+const endSpan = (span: Api.Span) => {
+  if (span.isRecording()) span.end();
+};
+
 export function traceFastifyHandler(o: FastifyHandlerOptions): void {
   const { api, core, tracer, store } = o;
   const channel = tracingChannel<unknown, HandlerMessage>(CHANNEL);
+  const guard = new Guard('fastify');
   // Kept beside Fastify's message rather than on it: nothing of ours is reachable from the app's objects.
   const spans = new WeakMap<HandlerMessage, Api.Span>();
 
+  /** Ends the span when the response is done; at once if there is no response to wait for. */
+  const endWhenResponded = (span: Api.Span, raw: RawReply | undefined) => {
+    if (!raw || raw.writableEnded || typeof raw.once !== 'function') endSpan(span);
+    else raw.once('close', () => guard.run('response.close', endSpan, span));
+  };
+
   // The transform runs as the handler starts; what it returns is the active context inside it.
-  channel.start.bindStore(store, (msg) => {
+  guard.bindStore(channel.start, store, 'start', (msg) => {
     const active = store.getStore() ?? api.ROOT_CONTEXT;
-    return (
-      contained('fastify handler start', () => {
-        const route = msg.route?.url ?? '/';
-        const rpc = core.getRPCMetadata(active);
-        if (rpc?.type === core.RPCType.HTTP) rpc.route = route;
-        const span = tracer.startSpan(`request handler - ${route}`, undefined, active);
-        // Fastify binds the handler to its instance: 'bound getItem'.
-        const name = msg.request?.routeOptions?.handler?.name?.replace(/^bound /, '');
-        setOwnAttributes(span, {
-          'http.route': route,
-          'fastify.type': 'request-handler',
-          'hook.callback.name': name || 'anonymous',
-        });
-        spans.set(msg, span);
-        return api.trace.setSpan(active, span);
-      }) ?? active
-    );
+    const route = msg.route?.url ?? '/';
+    const rpc = core.getRPCMetadata(active);
+    if (rpc?.type === core.RPCType.HTTP) rpc.route = route;
+    const span = tracer.startSpan(`request handler - ${route}`, undefined, active);
+    // Fastify binds the handler to its instance: 'bound getItem'.
+    const name = msg.request?.routeOptions?.handler?.name?.replace(/^bound /, '');
+    setOwnAttributes(span, { 'http.route': route, 'fastify.type': 'request-handler', 'hook.callback.name': name || 'anonymous' });
+    spans.set(msg, span);
+    return api.trace.setSpan(active, span);
   });
 
-  channel.subscribe({
-    start() {},
+  guard.subscribeTracing(channel, {
     end(msg) {
-      contained('fastify handler end', () => {
-        const span = spans.get(msg);
-        if (!span) return;
-        if (!msg.async) endWhenResponded(span, msg.reply?.raw);
-        // An async handler's promise is still pending: asyncEnd finishes its span, except after
-        // reply.hijack(), when Fastify publishes no asyncEnd; the response's close does it then.
-        else msg.reply?.raw?.once?.('close', () => span.isRecording() && span.end());
-      });
+      const span = spans.get(msg);
+      if (!span) return;
+      if (!msg.async) endWhenResponded(span, msg.reply?.raw);
+      // An async handler's promise is still pending: asyncEnd finishes its span, except after
+      // reply.hijack(), when Fastify publishes no asyncEnd; the response's close does it then.
+      else msg.reply?.raw?.once?.('close', () => guard.run('response.close', endSpan, span));
     },
-    asyncStart() {},
     asyncEnd(msg) {
-      contained('fastify handler asyncEnd', () => {
-        const span = spans.get(msg);
-        if (span?.isRecording()) endWhenResponded(span, msg.reply?.raw);
-      });
+      const span = spans.get(msg);
+      if (span?.isRecording()) endWhenResponded(span, msg.reply?.raw);
     },
     error(msg) {
-      contained('fastify handler error', () => {
-        const span = spans.get(msg) ?? api.trace.getSpan(store.getStore() ?? api.ROOT_CONTEXT);
-        if (!span?.isRecording()) return;
-        const { exception, message } = describeError(msg.error);
-        span.recordException(exception);
-        span.setStatus({ code: ERROR, message });
-      });
+      const span = spans.get(msg) ?? api.trace.getSpan(store.getStore() ?? api.ROOT_CONTEXT);
+      if (!span?.isRecording()) return;
+      const { exception, message } = describeError(msg.error);
+      span.recordException(exception);
+      span.setStatus({ code: ERROR, message });
     },
   });
 }

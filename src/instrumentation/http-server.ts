@@ -4,12 +4,14 @@
 // instrumentation alone halves an Express app's throughput even with sampling off).
 // It records the same stable-semconv span and `http.server.request.duration` metric, and leaves
 // outgoing requests to instrumentation-http. OTEL_MONITOR_FAST_HTTP_SERVER=false switches back.
-import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
 import { setOwnAttribute, setOwnAttributes } from './own-attributes.js';
+import { Guard } from './channel-guard.js';
+import { isUntracedServer } from './untraced-servers.js';
+import type { RequestIds } from './request-id.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -38,6 +40,10 @@ export interface FastHttpServerOptions {
   meter: Api.Meter;
   /** The AsyncLocalStorage behind the global context manager. */
   store: ContextStore;
+  /** false: the client's IP is not recorded (OTEL_MONITOR_COLLECT_CLIENT_ADDRESS). */
+  collectClientAddress?: boolean;
+  /** Request ids (request-id.ts); undefined with OTEL_MONITOR_REQUEST_ID=off. */
+  requestIds?: RequestIds;
 }
 
 /** `example.com:8080` → `example.com`, `[::1]:8080` → `::1`. */
@@ -58,8 +64,11 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
     advice: { explicitBucketBoundaries: DURATION_BUCKETS },
   });
 
-  subscribe('http.server.request.start', (message) => {
-    const { request, response, socket } = message as { request: IncomingMessage; response: ServerResponse; socket: Socket };
+  const guard = new Guard('http-server');
+  const guardedClose = guard.wrap('response.close', onClose);
+  guard.subscribe('http.server.request.start', 'request.start', (message) => {
+    const { request, response, socket, server } = message as { request: IncomingMessage; response: ServerResponse; socket: Socket; server: unknown };
+    if (isUntracedServer(server)) return;
     const rawMethod = request.method ?? 'GET';
     const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
     const url = request.url ?? '/';
@@ -76,7 +85,7 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
     const host = headers.host;
     if (host) attributes['server.address'] = hostName(host);
     if (socket.localPort !== undefined) attributes['server.port'] = socket.localPort;
-    if (socket.remoteAddress !== undefined) {
+    if (socket.remoteAddress !== undefined && o.collectClientAddress !== false) {
       attributes['client.address'] = socket.remoteAddress;
       attributes['network.peer.address'] = socket.remoteAddress;
     }
@@ -95,7 +104,8 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
     const rpc = { type: core.RPCType.HTTP, span };
     // The channel fires synchronously just before the server emits 'request', so entering the
     // context here makes it the active one for the app's handlers and everything they start.
-    store.enterWith(core.setRPCMetadata(api.trace.setSpan(parent, span), rpc));
+    const ctx = core.setRPCMetadata(api.trace.setSpan(parent, span), rpc);
+    store.enterWith(o.requestIds ? o.requestIds.assign(ctx, span, request, response) : ctx);
     (response as ServerResponse & { [kRequest]?: RequestState })[kRequest] = {
       span,
       rpc,
@@ -104,7 +114,7 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
       scheme,
       protocol: request.httpVersion,
     };
-    response.once('close', onClose);
+    response.once('close', guardedClose);
   });
 
   // Node creates the socket's keep-alive timer right after this channel fires, inside its own
@@ -114,7 +124,7 @@ export function traceIncomingHttp(o: FastHttpServerOptions): void {
   // from 8 to 67 MB. So the timer gets the root context, unless the app listens for 'finish' too
   // (request loggers run after Node's listener): then it gets a context that keeps the trace
   // identity and baggage for their log correlation, but not the span objects or the RPC metadata.
-  subscribe('http.server.response.finish', (message) => {
+  guard.subscribe('http.server.response.finish', 'response.finish', (message) => {
     const ctx = store.getStore();
     if (!ctx || ctx === api.ROOT_CONTEXT) return;
     if ((message as { response: ServerResponse }).response.listenerCount('finish') <= 1) {

@@ -13,6 +13,11 @@ import { routerHasChannel } from './express-router.js';
 import { guardKoaUse } from './koa-use-guard.js';
 import { fastifyHasChannel } from './fastify-handler.js';
 import { pinoHasChannel } from './pino-logs.js';
+import { traceFastifyRoutes } from './fastify-route.js';
+import { isUntracedRequest } from './untraced-servers.js';
+import { requestIdOf } from './request-id.js';
+import { redactAppPino } from '../logs/pino-redaction.js';
+import { LOG_FIELD_REQUEST_ID } from '../semconv.js';
 
 export interface LoadedInstrumentations {
   /** Instrumentations to enable now: builtin-module and runtime-channel ones. */
@@ -30,7 +35,8 @@ export interface LoadedInstrumentations {
   pinoChannel: boolean;
 }
 
-function appPaths(): string[] {
+/** Where the app's own packages resolve from: its entry script's directory, then the working directory. */
+export function appPaths(): string[] {
   const main = process.argv[1];
   return [main ? dirname(main) : process.cwd(), process.cwd()];
 }
@@ -49,6 +55,13 @@ function resolverForApp(paths: string[]): (specifier: string) => boolean {
   };
 }
 
+/** pino instrumentation logHook: the request id next to trace_id and span_id in the app's log lines. */
+function addRequestId(_span: unknown, record: Record<string, unknown>): void {
+  const api = requireCjs('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  const id = requestIdOf(api.context.active());
+  if (id !== undefined) record[LOG_FIELD_REQUEST_ID] = id;
+}
+
 function optionsFor(entry: CatalogueEntry, config: Config, pinoChannel: boolean): Record<string, unknown> {
   switch (entry.name) {
     case 'http':
@@ -58,6 +71,7 @@ function optionsFor(entry: CatalogueEntry, config: Config, pinoChannel: boolean)
         redactedQueryParamsServer: config.redactKeys,
         // http-server.ts traces incoming requests far more cheaply; this one keeps outgoing ones.
         disableIncomingRequestInstrumentation: config.fastHttpServer,
+        ignoreIncomingRequestHook: isUntracedRequest,
       };
     case 'express':
       // Only for Express 4 or OTEL_MONITOR_EXPRESS_LAYERS=true (otherwise express-router.ts traces
@@ -69,7 +83,11 @@ function optionsFor(entry: CatalogueEntry, config: Config, pinoChannel: boolean)
     case 'pino':
       // Lines are sent by pino-logs.ts where pino has its channel, as instrumentation-pino's sending
       // swaps the app's destination for a multistream; the mixin (trace_id in the lines) stays.
-      return { disableLogSending: config.logs.exporter === 'none' || pinoChannel, disableLogCorrelation: !config.logCorrelation };
+      return {
+        disableLogSending: config.logs.exporter === 'none' || pinoChannel,
+        disableLogCorrelation: !config.logCorrelation,
+        ...(config.requestId.enabled ? { logHook: addRequestId } : {}),
+      };
     case 'winston':
     case 'bunyan':
       // Exported log records carry the trace context either way; this is only about the app's lines.
@@ -84,8 +102,18 @@ function create(entry: CatalogueEntry, config: Config, pinoChannel = false): Ins
     const Ctor = (requireCjs(entry.pkg) as Record<string, new (o: object) => Instrumentation>)[entry.exportName];
     if (!Ctor) throw new Error(`${entry.pkg} has no export ${entry.exportName}`);
     const Guarded = entry.name === 'koa' ? guardKoaUse(Ctor) : Ctor;
-    return new Guarded(optionsFor(entry, config, pinoChannel));
+    const instance = new Guarded(optionsFor(entry, config, pinoChannel));
+    if (entry.name === 'pino' && config.redactAppLogs) redactAppPino(instance, config.redactKeys);
+    return instance;
   } catch (err) {
+    // @fastify/otel is an optional peer dependency (it brings its own copies of two OTel packages).
+    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && describe(err).includes(entry.pkg)) {
+      if (entry.name === 'fastify') {
+        traceFastifyRoutes();
+        log.info('fastify: http.route from Fastify\'s own channel; `npm install @fastify/otel` adds handler and hook spans');
+      } else log.warn(`instrumentation ${entry.name} is off: run \`npm install ${entry.pkg}\` to enable it`);
+      return undefined;
+    }
     log.warn(`instrumentation ${entry.name} could not be loaded and is off: ${describe(err)}`);
     return undefined;
   }

@@ -25,6 +25,7 @@ export function armLazyActivation(pending: Map<string, () => void>): void {
   if (pending.size === 0) return;
   const registerHooks = (nodeModule as unknown as { registerHooks: RegisterHooks }).registerHooks;
   let handle: { deregister?: () => void } | undefined;
+  // eslint-disable-next-line prefer-const -- declared first so the hook never meets it uninitialised
   handle = registerHooks({
     resolve(specifier, context, next) {
       if (pending.size !== 0) {

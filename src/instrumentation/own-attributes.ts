@@ -46,3 +46,11 @@ export function setOwnAttribute(span: Span, key: string, value: string | number)
   if (!(key in s.attributes!)) s._attributesCount!++;
   s.attributes![key] = value;
 }
+
+/** Removes an attribute before export (redaction), keeping the SDK's attribute count in step. */
+export function deleteOwnAttribute(span: Span, key: string): void {
+  const s = span as unknown as SdkSpan;
+  if (typeof s.attributes !== 'object' || s.attributes === null || !(key in s.attributes)) return;
+  delete s.attributes[key];
+  if (typeof s._attributesCount === 'number') s._attributesCount--;
+}

@@ -11,7 +11,8 @@ import { tracingChannel } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Logger, LogRecord } from '@opentelemetry/api';
-import { contained, log } from '../log.js';
+import { log } from '../log.js';
+import { Guard } from './channel-guard.js';
 
 const CHANNEL = 'pino_asJson';
 
@@ -44,6 +45,8 @@ function severityOf(level: number): number {
   const i = Math.floor(((level - 10) / 60) * EXTRA.length);
   return EXTRA[Math.min(EXTRA.length - 1, Math.max(0, i))]!;
 }
+
+const OMITTED = ['hostname', 'pid', 'trace_id', 'span_id', 'trace_flags', 'event.name'];
 
 const keysByProto = new WeakMap<object, PinoKeys>();
 
@@ -85,9 +88,10 @@ function toLogRecord(msg: AsJsonMessage): LogRecord | undefined {
   const messageKey = (keys.messageKey && (instance[keys.messageKey] as string)) || 'msg';
   const errorKey = (keys.errorKey && (instance[keys.errorKey] as string)) || 'err';
   const record = parsed as Record<string, unknown>;
-  const { time, level, hostname, pid, trace_id, span_id, trace_flags, [messageKey]: body, [errorKey]: exception, ...attributes } = record;
-  const eventName = attributes['event.name'];
-  delete attributes['event.name'];
+  const { time, level, [messageKey]: body, [errorKey]: exception, ...attributes } = record;
+  // As upstream: pino's own fields and the correlation ids (the record has its context) are not attributes.
+  for (const key of OMITTED) delete attributes[key];
+  const eventName = record['event.name'];
   const num = Number(msg.arguments?.[2] ?? level);
   let ms = millisOf(time, keys.time && instance[keys.time]);
   if (ms === undefined) {
@@ -127,22 +131,22 @@ export function queueFull(processor: unknown): () => boolean {
  */
 export function sendPinoLogs(logger: Logger, full: () => boolean = () => false): void {
   const channel = tracingChannel<unknown, AsJsonMessage>(CHANNEL);
-  channel.subscribe({
-    start() {},
-    // The end runs synchronously inside the log call: the active context is the caller's.
+  // The end runs synchronously inside the log call: the active context is the caller's.
+  new Guard('pino-logs').subscribeTracing(channel, {
     end(msg) {
-      contained('pino log sending', () => {
-        if (full()) {
-          log.once('warn', 'pino-queue-full', 'pino lines are logged faster than they can be exported: lines beyond the log queue (OTEL_BLRP_MAX_QUEUE_SIZE) are not sent');
-          return;
-        }
-        const record = toLogRecord(msg);
-        if (record) logger.emit(record);
-      });
+      if (full()) {
+        log.once('warn', 'pino-queue-full', 'pino lines are logged faster than they can be exported: lines beyond the log queue (OTEL_BLRP_MAX_QUEUE_SIZE) are not sent');
+        return;
+      }
+      // A line that is not JSON (a custom serializer's output) is not sent; the app's line is unaffected.
+      let record: LogRecord | undefined;
+      try {
+        record = toLogRecord(msg);
+      } catch {
+        return;
+      }
+      if (record) logger.emit(record);
     },
-    asyncStart() {},
-    asyncEnd() {},
-    error() {},
   });
 }
 

@@ -1,17 +1,42 @@
 // Sentry takes errors, release-health sessions and cron check-ins; OpenTelemetry owns tracing.
 // openTelemetryIntegration() attaches Sentry events to the active OpenTelemetry span so an error in
-// Sentry links to the same trace the Collector forwards.
+// Sentry links to the same trace the Collector forwards. Sentry never creates spans or
+// transactions here (no tracesSampleRate), so nothing is traced twice.
+//
+// @sentry/node is an optional peer dependency: it is loaded only when SENTRY_DSN is set.
+import { createRequire } from 'node:module';
 import type * as SentryNode from '@sentry/node';
-import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace';
+import type { SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { Config } from '../config.js';
 import type { ReleaseInfo } from '../resource.js';
 import type { Redactor } from '../processors/redaction.js';
+import type { CrashOrigin } from '../crash.js';
 import { REDACTED } from '../processors/redaction.js';
 import { requireCjs } from '../require.js';
 import { log, describe } from '../log.js';
-import { InPlaceProcessor } from '../processors/in-place.js';
+import { RequestSessions } from './sentry-sessions.js';
+import { SentryErrorSpanProcessor } from './sentry-errors.js';
+import { pinoBreadcrumbs, pinoIntegrations } from './sentry-logs.js';
+import { loadProfiling, profilingOptions } from './sentry-profiling.js';
 
 export type SentryModule = typeof SentryNode;
+
+export interface SentryLink {
+  Sentry: SentryModule;
+  /** Request sessions, then span errors: add them to the tracer provider. */
+  spanProcessors: SpanProcessor[];
+  /** An uncaught exception or unhandled rejection, raised while `traceId` was active. */
+  captureCrash(error: unknown, origin: CrashOrigin, fatal: boolean, traceId: string | undefined): void;
+  flush(timeoutMs: number): Promise<boolean>;
+  /** Flushes and stops Sentry; the profiler's last chunk goes out first. */
+  close(timeoutMs: number): Promise<boolean>;
+}
+
+/**
+ * Default integrations we replace: crash.ts owns the process handlers, sessions follow our spans,
+ * and errors of the frameworks we trace come from their spans (one event each, handled: true).
+ */
+const REPLACED = new Set(['OnUncaughtException', 'OnUnhandledRejection', 'Http', 'Express', 'Fastify', 'Koa', 'Hapi']);
 
 function scrubEvent<T extends SentryNode.Event>(event: T, redactor: Redactor): T {
   const req = event.request;
@@ -30,73 +55,92 @@ function scrubEvent<T extends SentryNode.Event>(event: T, redactor: Redactor): T
   return event;
 }
 
-export function startSentry(c: NonNullable<Config['sentry']>, info: ReleaseInfo, redactor: Redactor): SentryModule | undefined {
+/**
+ * Sentry names the transaction after the URL (`GET /orders/7`); the route template
+ * (`GET /orders/:id`) groups one endpoint's errors together, as the OTel metrics do.
+ */
+function routeAsTransaction<T extends SentryNode.Event>(event: T): T {
+  const route = event.tags?.['http.route'];
+  const method = event.tags?.['http.request.method'];
+  if (typeof route === 'string') event.transaction = typeof method === 'string' ? `${method} ${route}` : route;
+  return event;
+}
+
+function loadSentry(): SentryModule | undefined {
   try {
-    const Sentry = requireCjs('@sentry/node') as SentryModule;
-    Sentry.init({
+    return requireCjs('@sentry/node') as SentryModule;
+  } catch (err) {
+    const missing = (err as { code?: string }).code === 'MODULE_NOT_FOUND' && String((err as Error).message).includes("'@sentry/node'");
+    log.warn(
+      missing
+        ? 'SENTRY_DSN is set but @sentry/node is not installed: Sentry is off (npm install @sentry/node to turn it on)'
+        : `Sentry could not be loaded and is off: ${describe(err)}`,
+    );
+    return undefined;
+  }
+}
+
+export function startSentry(
+  config: Config,
+  info: ReleaseInfo,
+  redactor: Redactor,
+  activeTraceId: () => string | undefined,
+): SentryLink | undefined {
+  const c = config.sentry;
+  const Sentry = c && loadSentry();
+  if (!c || !Sentry) return undefined;
+  const profiling = config.profiling === 'sentry' ? loadProfiling() : undefined;
+  const { integrations: profiler = [], ...profilerOptions } = profiling ? profilingOptions(profiling) : {};
+  try {
+    const client = Sentry.init({
+      ...profilerOptions,
       dsn: c.dsn,
-      release: c.release ?? info.release,
-      environment: c.environment ?? info.environment,
+      // Byte for byte the service.version and deployment.environment.name of every OTel signal.
+      release: info.release,
+      environment: info.environment,
       sampleRate: c.sampleRate,
       // Headers and cookies are left out at the source; beforeSend still scrubs whatever slips through.
       dataCollection: { userInfo: false, cookies: false, httpHeaders: { request: { deny: redactor.keys }, response: false }, urlQueryParams: { deny: redactor.keys } },
       // The distribution's own instrumentations produce the spans; Sentry must not transform modules too.
       enableRuntimeChannelInjection: false,
-      integrations: [Sentry.openTelemetryIntegration()],
-      beforeSend: (event) => scrubEvent(event, redactor),
+      integrations: (defaults) => [
+        ...defaults.filter((i) => !REPLACED.has(i.name)),
+        // Request isolation (request data and breadcrumbs per request) without Sentry's own
+        // sessions, and no sentry-trace/baggage on outgoing requests: OTel's propagator does that.
+        Sentry.httpIntegration({ sessions: false, tracePropagation: false } as Parameters<typeof Sentry.httpIntegration>[0]),
+        Sentry.openTelemetryIntegration(),
+        ...pinoIntegrations(Sentry, config.sentryLogs),
+        ...profiler,
+      ],
+      beforeSend: (event) => scrubEvent(routeAsTransaction(event), redactor),
       beforeBreadcrumb: (b) => (b.data ? { ...b, data: redactor.redactValue(b.data) as Record<string, unknown> } : b),
     });
-    return Sentry;
+    if (!client) return undefined;
+    if (profiling) Sentry.profiler.startProfiler();
+    pinoBreadcrumbs(Sentry, config.sentryLogs, redactor);
+    const sessions = new RequestSessions(Sentry, client, loadStartRequestSession(), activeTraceId);
+    const errors = new SentryErrorSpanProcessor(Sentry, sessions);
+    return {
+      Sentry,
+      spanProcessors: [errors, sessions],
+      captureCrash(error, origin, fatal, traceId) {
+        errors.captureCrash(error, origin, fatal, traceId);
+        if (fatal) sessions.crash(traceId);
+      },
+      flush: (ms) => Sentry.flush(ms),
+      close(ms) {
+        if (profiling) Sentry.profiler.stopProfiler();
+        return Sentry.close(ms);
+      },
+    };
   } catch (err) {
     log.warn(`Sentry could not be started and is off: ${describe(err)}`);
     return undefined;
   }
 }
 
-/**
- * Sends errors that instrumentations recorded on spans (an Express handler that threw, a failed
- * query) to Sentry, which never sees them otherwise because the framework turned them into a 500.
- * Each exception is sent once per trace, however many spans it was recorded on.
- */
-export class SentryErrorSpanProcessor extends InPlaceProcessor implements SpanProcessor {
-  private readonly seen = new Map<string, number>();
-  constructor(private readonly sentry: SentryModule) {
-    super();
-  }
-
-  onStart(): void {}
-
-  onEnd(span: ReadableSpan): void {
-    if (span.events.length === 0) return;
-    for (const ev of span.events) {
-      if (ev.name !== 'exception' || !ev.attributes) continue;
-      const type = String(ev.attributes['exception.type'] ?? 'Error');
-      const value = String(ev.attributes['exception.message'] ?? '');
-      const { traceId, spanId } = span.spanContext();
-      const key = `${traceId}:${type}:${value}`;
-      if (this.seen.has(key)) continue;
-      if (this.seen.size > 1000) this.seen.clear(); // bounded: a few duplicates beat unbounded memory
-      this.seen.set(key, 1);
-      const stack = ev.attributes['exception.stacktrace'];
-      this.sentry.captureEvent({
-        level: 'error',
-        exception: {
-          values: [
-            {
-              type,
-              value,
-              stacktrace: typeof stack === 'string' ? { frames: this.sentry.defaultStackParser(stack) } : undefined,
-              mechanism: { type: 'otel-monitor.span', handled: false },
-            },
-          ],
-        },
-        contexts: { trace: { trace_id: traceId, span_id: spanId } },
-        tags: {
-          'span.name': span.name,
-          ...(span.attributes['http.route'] ? { 'http.route': String(span.attributes['http.route']) } : {}),
-        },
-      });
-    }
-  }
-
+/** Sentry's per-minute request-session aggregation, from the @sentry/core that @sentry/node uses. */
+function loadStartRequestSession(): ConstructorParameters<typeof RequestSessions>[2] {
+  const fromSentryNode = createRequire(requireCjs.resolve('@sentry/node'));
+  return (fromSentryNode('@sentry/core/server') as { startRequestSession: ConstructorParameters<typeof RequestSessions>[2] }).startRequestSession;
 }

@@ -4,19 +4,57 @@ import type { AnyValue, Attributes, AttributeValue } from '@opentelemetry/api';
 import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { InPlaceProcessor } from './in-place.js';
+import { deleteOwnAttribute } from '../instrumentation/own-attributes.js';
 
 export const REDACTED = '[REDACTED]';
-const URL_KEYS = new Set(['url.full', 'url.query', 'http.url', 'http.target', 'url.original', 'db.connection_string', 'server.address']);
+const URL_KEYS = new Set(['url.full', 'url.path', 'url.query', 'http.url', 'http.target', 'url.original', 'db.connection_string', 'server.address']);
+/** Where a server span keeps the client's IP address (OTEL_MONITOR_COLLECT_CLIENT_ADDRESS=false drops them). */
+export const CLIENT_ADDRESS_KEYS = [
+  'client.address',
+  'network.peer.address',
+  'http.client_ip',
+  'net.peer.ip',
+  'net.sock.peer.addr',
+  'http.request.header.x-forwarded-for',
+  'http.request.header.x-real-ip',
+  'http.request.header.forwarded',
+];
+const SERVER = 1; // SpanKind.SERVER
+
+// PII a server sees in URLs and logs without anyone meaning to send it: e-mail addresses (also
+// percent-encoded, as forms submit them; not the user@ of scheme://user@host) and card numbers (13-19
+// digits, optionally grouped, starting as the card networks' numbers do (2-6, so millisecond
+// timestamps are never taken for one), that pass the Luhn check).
+const EMAIL = /(?<!\/\/)(?<![\w.%+-])[\w.%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
+const CARD = /(?<![\d-])[2-6](?:[ -]?\d){12,18}(?![\d-])/g;
+const MAYBE_CARD = /\d{4}[ -]?\d{4}[ -]?\d{4}/;
+
+function luhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = digits.length - 1, double = false; i >= 0; i--, double = !double) {
+    let d = digits.charCodeAt(i) - 48;
+    if (double && (d *= 2) > 9) d -= 9;
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/** Whether a string may hold something redactString removes; most strings fail every test at once. */
+function mayHoldSecret(s: string): boolean {
+  return s.includes('//') || s.includes('=') || s.includes('@') || s.includes('%40') || MAYBE_CARD.test(s);
+}
 
 export class Redactor {
   private readonly keySet: Set<string>;
   private readonly queryParam: RegExp;
+  private readonly queryParamInJson: RegExp;
 
   constructor(readonly keys: string[]) {
     this.keySet = new Set(keys.map((k) => k.toLowerCase()));
     const alternatives = [...this.keySet].map((k) => k.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')).join('|');
     // A bare query string (url.query) starts with its first parameter, so the start counts too.
     this.queryParam = new RegExp(`((?:^|[?&;])(?:${alternatives})=)[^&#;]*`, 'gi');
+    this.queryParamInJson = new RegExp(`((?:[?&;"\\s])(?:${alternatives})=)[^&#;"\\\\\\s]*`, 'gi');
   }
 
   // Attribute keys repeat on every span, so each key's verdict is computed once (bounded cache).
@@ -33,23 +71,53 @@ export class Redactor {
     return secret;
   }
 
-  /** Blanks secret query parameter values and the password part of user:password@ in URLs and DSNs. */
+  /**
+   * Blanks secret query parameter values, the password part of user:password@ in URLs and DSNs,
+   * e-mail addresses and card numbers.
+   */
   redactString(value: string): string {
     let out = value;
     if (out.includes('@')) out = out.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, `$1${REDACTED}@`);
     if (out.includes('=')) out = out.replace(this.queryParam, `$1${REDACTED}`);
     if (/password=|pwd=/i.test(out)) out = out.replace(/((?:password|pwd)=)[^;\s&]*/gi, `$1${REDACTED}`);
+    if (out.includes('@') || out.includes('%40')) out = out.replace(EMAIL, REDACTED);
+    if (MAYBE_CARD.test(out)) out = out.replace(CARD, (m) => (luhn(m.replace(/[ -]/g, '')) ? REDACTED : m));
+    return out;
+  }
+
+  /**
+   * `redactString` for serialized JSON (a log line): the same credentials, but a match never runs
+   * past a closing quote or backslash, so the line stays valid JSON.
+   */
+  redactSerialized(line: string): string {
+    let out = line;
+    if (out.includes('@')) out = out.replace(/(\/\/[^/:@\s"\\]*:)[^@/\s"\\]*@/g, `$1${REDACTED}@`);
+    if (out.includes('=')) {
+      out = out.replace(this.queryParamInJson, `$1${REDACTED}`);
+      if (/password=|pwd=/i.test(out)) out = out.replace(/((?:password|pwd)=)[^;\s&"\\]*/gi, `$1${REDACTED}`);
+    }
     return out;
   }
 
   /** Returns a redacted copy of a nested value, or the same value when nothing needed changing. */
   redactValue(value: unknown, depth = 0): unknown {
-    if (typeof value === 'string') return value.includes('//') || value.includes('=') ? this.redactString(value) : value;
+    if (typeof value === 'string') return mayHoldSecret(value) ? this.redactString(value) : value;
     if (depth > 8 || value === null || typeof value !== 'object') return value;
-    if (Array.isArray(value)) return value.map((v) => this.redactValue(v, depth + 1));
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = this.isSecretKey(k) ? REDACTED : this.redactValue(v, depth + 1);
-    return out;
+    // Copy on write: objects are copied only on the path to a change (log records are mostly clean).
+    if (Array.isArray(value)) {
+      let copy: unknown[] | undefined;
+      value.forEach((v, i) => {
+        const clean = this.redactValue(v, depth + 1);
+        if (clean !== v) (copy ??= value.slice())[i] = clean;
+      });
+      return copy ?? value;
+    }
+    let out: Record<string, unknown> | undefined;
+    for (const [k, v] of Object.entries(value)) {
+      const clean = this.isSecretKey(k) ? REDACTED : this.redactValue(v, depth + 1);
+      if (clean !== v) (out ??= { ...value })[k] = clean;
+    }
+    return out ?? value;
   }
 
   /** Redacts attributes in place through `set`, touching only the keys that change. */
@@ -58,7 +126,7 @@ export class Redactor {
       const value = attrs[key];
       if (this.isSecretKey(key)) {
         if (value !== REDACTED) set(key, REDACTED);
-      } else if (typeof value === 'string' && (URL_KEYS.has(key) || value.includes('://'))) {
+      } else if (typeof value === 'string' && (URL_KEYS.has(key) || value.includes('://')) && mayHoldSecret(value)) {
         const clean = this.redactString(value);
         if (clean !== value) set(key, clean);
       }
@@ -67,12 +135,18 @@ export class Redactor {
 }
 
 export class RedactionSpanProcessor extends InPlaceProcessor implements SpanProcessor {
-  constructor(private readonly redactor: Redactor) {
+  constructor(
+    private readonly redactor: Redactor,
+    private readonly collectClientAddress = true,
+  ) {
     super();
   }
   onStart(): void {}
   // onEnding runs while the span is still writable, so exporters only ever see the clean values.
   onEnding(span: Span): void {
+    if (!this.collectClientAddress && span.kind === SERVER) {
+      for (const key of CLIENT_ADDRESS_KEYS) if (key in span.attributes) deleteOwnAttribute(span, key);
+    }
     this.redactor.redactAttributes(span.attributes, (k, v) => span.setAttribute(k, v));
     for (const event of span.events) {
       if (event.attributes) this.redactor.redactAttributes(event.attributes, (k, v) => (event.attributes![k] = v));

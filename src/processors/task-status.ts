@@ -6,6 +6,8 @@
 import { SpanStatusCode, type Attributes, type Context, type HrTime, type Meter } from '@opentelemetry/api';
 import type { ReadableSpan, Sampler, SamplingDecision, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { InPlaceProcessor } from './in-place.js';
+import { log, describe } from '../log.js';
+import { redactUrl } from '../config.js';
 import {
   ATTR_ENDUSER_ID,
   ATTR_TASK_CHECKIN_MARGIN,
@@ -169,7 +171,7 @@ export class TaskStatusSpanProcessor extends InPlaceProcessor implements SpanPro
       if (this.users.size >= this.maxUsers) {
         if (!this.warnedUserCap) {
           this.warnedUserCap = true;
-          process.emitWarning(`otel-monitor: more than ${this.maxUsers} users with a last-seen role; new ones are not recorded`);
+          log.warn(`more than ${this.maxUsers} users with a last-seen role; new ones are not recorded`);
         }
         return;
       }
@@ -182,15 +184,22 @@ export class TaskStatusSpanProcessor extends InPlaceProcessor implements SpanPro
     state.lastSeen = Math.max(state.lastSeen, hrSeconds(span.endTime));
   }
 
-  // Sentry failures must never reach the tracer (and so the application): swallow them.
+  // Sentry failures must never reach the tracer (and so the application): each distinct one is
+  // said once, and the check-in is skipped.
+  private checkInFailed(task: string, err: unknown): void {
+    // The error may quote the DSN it was sent to; its key is kept out.
+    const why = redactUrl(describe(err));
+    log.once('warn', `task-status:check-in:${why.slice(0, 120)}`, `a Sentry check-in failed and was skipped (first for task ${JSON.stringify(task)}): ${why}`);
+  }
+
   private checkInStarted(span: Span, task: string): void {
     try {
       const attrs = span.attributes;
       const slug = typeof attrs[ATTR_TASK_MONITOR_SLUG] === 'string' ? attrs[ATTR_TASK_MONITOR_SLUG] : monitorSlug(task);
       const id = this.sentry!.captureCheckIn({ monitorSlug: slug, status: 'in_progress' }, monitorConfig(attrs));
       this.checkIns.set(span, id);
-    } catch {
-      /* see above */
+    } catch (err) {
+      this.checkInFailed(task, err);
     }
   }
 
@@ -205,8 +214,8 @@ export class TaskStatusSpanProcessor extends InPlaceProcessor implements SpanPro
         { checkInId, monitorSlug: slug, status: failed ? 'error' : 'ok', duration: seconds },
         monitorConfig(attrs),
       );
-    } catch {
-      /* see checkInStarted */
+    } catch (err) {
+      this.checkInFailed(task, err);
     }
   }
 }

@@ -54,6 +54,8 @@ export interface ReceivedRequest {
   headers: IncomingHttpHeaders;
   contentType: string;
   bytes: number;
+  /** The request body as sent, uncompressed: what a leak check must search, whatever the encoding. */
+  payload: Buffer;
   body: any;
 }
 
@@ -201,7 +203,8 @@ export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<Otl
       try {
         const raw = Buffer.concat(chunks);
         const body = decodeOtlp(signal, raw, contentType, req.headers['content-encoding'] as string | undefined);
-        requests.push({ signal, path, headers: req.headers, contentType, bytes: raw.length, body });
+        const payload = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+        requests.push({ signal, path, headers: req.headers, contentType, bytes: raw.length, payload, body });
         const flat = flatten(signal, body);
         spans.push(...flat.spans);
         logs.push(...flat.logs);
@@ -231,4 +234,14 @@ export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<Otl
         server.close(() => resolve());
       }),
   };
+}
+
+/** A receiver of its own for one test, so assertions only see that test's app; closed afterwards. */
+export async function withReceiver<T>(fn: (r: OtlpReceiver) => Promise<T>): Promise<T> {
+  const r = await startOtlpReceiver();
+  try {
+    return await fn(r);
+  } finally {
+    await r.close();
+  }
 }

@@ -177,7 +177,14 @@ function keyFromDsn(dsn: unknown): string | undefined {
   }
 }
 
-/** Parses an envelope body; exported for unit tests of other envelope producers. */
+const HEX32 = /^[0-9a-f]{32}$/;
+
+/**
+ * Parses an envelope body strictly, as Sentry documents it (develop.sentry.dev/sdk/data-model/envelopes/):
+ * a JSON header line; per item a JSON item header with a string `type` and, when `length` is given,
+ * exactly that many payload bytes followed by a newline or the end; an `event_id` (envelope header,
+ * event payload) is 32 lowercase hex digits. Anything else throws, and the receiver answers 400.
+ */
 export function parseEnvelope(body: Buffer): { headers: Record<string, unknown>; items: EnvelopeItem[] } {
   let offset = 0;
   const readLine = (): Buffer | undefined => {
@@ -188,20 +195,31 @@ export function parseEnvelope(body: Buffer): { headers: Record<string, unknown>;
     offset = end + 1;
     return line;
   };
+  const json = (line: Buffer, what: string): Record<string, unknown> => {
+    const v = JSON.parse(line.toString('utf8')) as unknown;
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${what} is not a JSON object`);
+    return v as Record<string, unknown>;
+  };
   const headerLine = readLine();
   if (!headerLine) throw new Error('empty envelope');
-  const headers = JSON.parse(headerLine.toString('utf8')) as Record<string, unknown>;
+  const headers = json(headerLine, 'envelope header');
+  if (headers.event_id !== undefined && !HEX32.test(String(headers.event_id))) throw new Error(`envelope event_id ${String(headers.event_id)} is not 32 hex digits`);
   const items: EnvelopeItem[] = [];
   for (;;) {
     const itemHeaderLine = readLine();
     if (itemHeaderLine === undefined) break;
-    if (itemHeaderLine.length === 0) continue; // tolerate a trailing newline
-    const itemHeaders = JSON.parse(itemHeaderLine.toString('utf8')) as Record<string, unknown>;
+    if (itemHeaderLine.length === 0 && offset >= body.length) break; // a trailing newline
+    const itemHeaders = json(itemHeaderLine, 'item header');
+    if (typeof itemHeaders.type !== 'string' || !itemHeaders.type) throw new Error('item header without a type');
     let payload: Buffer;
-    if (typeof itemHeaders.length === 'number') {
-      payload = body.subarray(offset, offset + itemHeaders.length);
-      offset += itemHeaders.length;
-      if (body[offset] === 0x0a) offset++;
+    if (itemHeaders.length !== undefined) {
+      const length = itemHeaders.length;
+      if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) throw new Error(`item length ${String(length)} is not a byte count`);
+      if (offset + length > body.length) throw new Error(`${itemHeaders.type} item says ${length} bytes, ${body.length - offset} left`);
+      payload = body.subarray(offset, offset + length);
+      offset += length;
+      if (offset < body.length && body[offset] !== 0x0a) throw new Error(`${itemHeaders.type} item payload is not followed by a newline`);
+      offset++;
     } else {
       payload = readLine() ?? Buffer.alloc(0);
     }
@@ -210,9 +228,12 @@ export function parseEnvelope(body: Buffer): { headers: Record<string, unknown>;
     try {
       parsed = JSON.parse(text);
     } catch {
-      /* keep the raw text (attachments, non-JSON items) */
+      if (['event', 'transaction', 'session', 'sessions', 'check_in', 'client_report', 'profile_chunk'].includes(itemHeaders.type)) {
+        throw new Error(`${itemHeaders.type} item payload is not JSON`);
+      }
     }
-    items.push({ type: String(itemHeaders.type), headers: itemHeaders, payload: parsed });
+    if (itemHeaders.type === 'event' && !HEX32.test(String((parsed as { event_id?: unknown }).event_id))) throw new Error('event payload without a 32-hex event_id');
+    items.push({ type: itemHeaders.type, headers: itemHeaders, payload: parsed });
   }
   return { headers, items };
 }

@@ -51,7 +51,11 @@ export function ensureAptPackages(): void {
     [BIN.alertmanager]: 'prometheus-alertmanager',
     [BIN.amtool]: 'prometheus-alertmanager',
   };
-  const missing = [...new Set(Object.entries(wanted).filter(([bin]) => !existsSync(bin)).map(([, pkg]) => pkg))];
+  aptInstall([...new Set(Object.entries(wanted).filter(([bin]) => !existsSync(bin)).map(([, pkg]) => pkg))]);
+}
+
+/** apt-get installs `missing` (as root, or through sudo -n); throws with apt's output on failure. */
+export function aptInstall(missing: string[]): void {
   if (missing.length === 0) return;
   const asRoot = process.getuid?.() === 0;
   const run = (args: string[]) => {
@@ -100,6 +104,8 @@ export interface CollectorOptions {
   sentryDsn?: string;
   /** Reuse a storage dir, e.g. to restart with the same persistent queues. */
   storageDir?: string;
+  /** Config files, merged in order (default: the one compose mounts); e.g. the gateway overlay. */
+  configs?: string[];
   env?: Record<string, string>;
 }
 
@@ -142,7 +148,8 @@ export async function startCollector(opts: CollectorOptions = {}): Promise<Runni
   };
   const healthUrl = `http://127.0.0.1:${health}/`;
   const launch = async () => {
-    const proc = spawnTracked(bin, ['--config', abs(PATHS.collectorConfig)], { cwd: ROOT, env });
+    const configs = (opts.configs ?? [PATHS.collectorConfig]).flatMap((c) => ['--config', abs(c)]);
+    const proc = spawnTracked(bin, configs, { cwd: ROOT, env });
     await Promise.race([
       waitFor(async () => (await fetch(healthUrl)).status === 200, { timeoutMs: 60_000, what: 'Collector health_check' }),
       proc.exited.then((code) => {
@@ -191,13 +198,13 @@ export function parsePromText(text: string): Map<string, number> {
  * glob pointed at the repo's rules directory. Nothing else changes (collector-config.test.ts
  * checks that).
  */
-export function renderPrometheusConfig(targets: Partial<Record<keyof typeof COMPOSE_TARGETS, string>>): any {
+export function renderPrometheusConfig(targets: Partial<Record<keyof typeof COMPOSE_TARGETS, string>>, rulesDir = abs(PATHS.prometheusRules)): any {
   const doc = YAML.parse(readFileSync(abs(PATHS.prometheusConfig), 'utf8'));
   const swap = new Map<string, string | undefined>(Object.entries(targets).map(([k, v]) => [COMPOSE_TARGETS[k as keyof typeof COMPOSE_TARGETS], v]));
   const fix = (list: string[]) => list.map((t) => swap.get(t) ?? t);
   for (const sc of doc.scrape_configs ?? []) for (const s of sc.static_configs ?? []) s.targets = fix(s.targets);
   for (const am of doc.alerting?.alertmanagers ?? []) for (const s of am.static_configs ?? []) s.targets = fix(s.targets);
-  doc.rule_files = (doc.rule_files ?? []).map((f: string) => f.replace(/^\/etc\/prometheus\/rules/, abs(PATHS.prometheusRules)));
+  doc.rule_files = (doc.rule_files ?? []).map((f: string) => f.replace(/^\/etc\/prometheus\/rules/, rulesDir));
   return doc;
 }
 
@@ -209,7 +216,7 @@ export interface RunningPrometheus {
   stop(): Promise<number | string>;
 }
 
-export async function startPrometheus(opts: { collector: RunningCollector; alertmanagerUrl?: string }): Promise<RunningPrometheus> {
+export async function startPrometheus(opts: { collector: RunningCollector; alertmanagerUrl?: string; rulesDir?: string }): Promise<RunningPrometheus> {
   ensureAptPackages();
   const dir = tempDir('prometheus');
   const port = await freePort();
@@ -219,7 +226,7 @@ export async function startPrometheus(opts: { collector: RunningCollector; alert
     prometheus: `127.0.0.1:${port}`,
     // Without an Alertmanager, a closed port: Prometheus only logs that it cannot notify.
     alertmanager: opts.alertmanagerUrl ? new URL(opts.alertmanagerUrl).host : `127.0.0.1:${await freePort()}`,
-  });
+  }, opts.rulesDir);
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, YAML.stringify(config));
   const proc = spawnTracked(BIN.prometheus, [

@@ -65,7 +65,9 @@ describe('collector build and config', () => {
       expect.arrayContaining(['memory_limiter', 'batch', 'resource', 'attributes', 'transform', 'filter', 'redaction']),
     );
     expect(names('connectors')).toEqual(expect.arrayContaining(['span_metrics']));
-    expect(names('exporters')).toEqual(expect.arrayContaining(['otlp_http', 'debug', 'file', 'prometheus', 'prometheus_remote_write']));
+    expect(names('exporters')).toEqual(
+      expect.arrayContaining(['otlp_http', 'debug', 'file', 'prometheus', 'prometheus_remote_write', 'load_balancing', 'otlp_grpc']),
+    );
     expect(names('extensions')).toEqual(expect.arrayContaining(['health_check', 'file_storage', 'zpages']));
     // One version for the whole build.
     const manifest = YAML.parse(read('collector/builder-config.yaml'));
@@ -98,6 +100,16 @@ describe('collector build and config', () => {
       const r = run(bin, ['validate', '--config', abs(PATHS.collectorConfig)], env);
       expect(r.code, r.out).toBe(0);
       // No component used under a deprecated name.
+      expect(r.out).not.toMatch(/deprecat/i);
+    }
+  });
+
+  it('`otelcol validate` passes on the two-tier configs: the agent, and the gateway overlay on our config', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otelcol-validate-tiers-'));
+    const env = { OTELCOL_STORAGE_DIR: dir, OTELCOL_GATEWAY_ENDPOINTS: '[gw-1:4317, gw-2:4317]', OTELCOL_GATEWAY_ID: 'gw-1' };
+    for (const configs of [['collector/otel-agent.yaml'], [PATHS.collectorConfig, 'collector/otel-gateway.yaml']]) {
+      const r = run(bin, ['validate', ...configs.flatMap((c) => ['--config', abs(c)])], env);
+      expect(r.code, r.out).toBe(0);
       expect(r.out).not.toMatch(/deprecat/i);
     }
   });

@@ -1,16 +1,13 @@
 // End to end: the example app under our distribution → our Collector build → the real
 // Prometheus, plus local OTLP receivers standing in for Loki and Sentry. Assertions are on what
 // actually landed: PromQL results and decoded records.
-import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningApp } from '../helpers/app.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { stopAll, waitFor } from '../helpers/process.js';
 import {
-  abs,
   ensureAptPackages,
-  PATHS,
   startCollector,
   startInstrumentedApp,
   startPrometheus,
@@ -152,35 +149,7 @@ describe('metrics in the real Prometheus', () => {
       expect(r.length, q).toBeGreaterThan(0);
     }
   });
-
-  it('every Prometheus query of the Service overview dashboard returns data', async () => {
-    const dash = JSON.parse(readFileSync(abs(`${PATHS.grafanaDashboards}/service-overview.json`), 'utf8'));
-    const vars: Record<string, string> = { job: SERVICE, version: '.*', env: '.*', __rate_interval: '1m', __interval: '10s', __range: '5m' };
-    const subst = (expr: string) =>
-      expr.replace(/\$\{(\w+)(?::\w+)?\}|\$(\w+)/g, (_m, a: string, b: string) => {
-        const v = vars[a ?? b];
-        if (v === undefined) throw new Error(`dashboard uses an unknown variable in ${expr}`);
-        return v;
-      });
-    const panels = (dash.panels as any[]).flatMap((p) => [p, ...(p.panels ?? [])]);
-    const queries = panels.flatMap((p) =>
-      (p.targets ?? []).filter((t: any) => (t.datasource?.type ?? p.datasource?.type) === 'prometheus').map((t: any) => ({ panel: p.title, expr: t.expr })),
-    );
-    expect(queries.length).toBeGreaterThanOrEqual(8);
-    // Template variable queries: label_values(metric, label) needs the metric with that label.
-    for (const v of dash.templating.list.filter((x: any) => x.type === 'query')) {
-      const m = /label_values\((.+),\s*(\w+)\)/.exec(v.definition ?? v.query?.query ?? v.query)!;
-      queries.push({ panel: `variable ${v.name}`, expr: `count by (${m[2]}) (${m[1]})` });
-    }
-    const empty: string[] = [];
-    for (const q of queries) {
-      const r = await prom.query(subst(q.expr));
-      if (r.length === 0) empty.push(`${q.panel}: ${q.expr}`);
-    }
-    expect(empty).toEqual([]);
-    // And the logs panel reads Loki.
-    expect(panels.some((p) => p.type === 'logs' && p.datasource?.type === 'loki')).toBe(true);
-  });
+  // Every dashboard's queries (this overview's included) run in test/integration/dashboards.test.ts.
 });
 
 describe('the Loki and Sentry legs', () => {

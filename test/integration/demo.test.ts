@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { NODE24, ROOT } from '../helpers/app.js';
 
 describe('npm run demo', () => {
-  it('runs two releases through the real Collector and Prometheus and reports both', () => {
+  it('runs two releases through the real Collector and Prometheus, reports both, and ends on the verdict', () => {
     const out = execFileSync(NODE24, ['--import', './examples/ts-paths.mjs', 'examples/demo.ts'], { cwd: ROOT, timeout: 400_000 }).toString();
     for (const release of ['demo-shop@1.0.0', 'demo-shop@1.1.0']) {
       const row = out.split('\n').find((l) => l.includes(`'${release}'`));
@@ -15,6 +15,13 @@ describe('npm run demo', () => {
       expect(Number(cells[7]), `span_metrics calls: ${row}`).toBeGreaterThan(0);
     }
     expect(out).toMatch(/\d+ log records reached the Loki endpoint/);
+    // It ends on the answer: 1.1.0 was built to regress, and the verdict says so and how.
+    const verdict = out.slice(out.indexOf('==> the verdict'));
+    expect(verdict).toMatch(/Verdict: REGRESSED/);
+    expect(verdict).toMatch(/^error ratio\s+service\s.*REGRESSED/m);
+    expect(verdict).toMatch(/^latency p95\s+service\s.*REGRESSED/m);
+    expect(verdict).toContain('exit status 1');
+    expect(verdict).toContain('npx otel-monitor releases compare "$PREVIOUS_RELEASE" "$RELEASE"');
     expect(out).toContain('stopping everything the demo started');
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
+import { startOtlpReceiver, withReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { startApp, ROOT, NODE24 } from '../helpers/app.js';
 import { freePort, spawnTracked, stopAll, waitFor } from '../helpers/process.js';
 
@@ -17,15 +17,6 @@ afterAll(async () => {
   await receiver.close();
 });
 
-/** A receiver of its own per test, so assertions only see that test's app. */
-async function withReceiver<T>(fn: (r: OtlpReceiver) => Promise<T>): Promise<T> {
-  const r = await startOtlpReceiver();
-  try {
-    return await fn(r);
-  } finally {
-    await r.close();
-  }
-}
 
 function expectReleaseOnResource(resource: Record<string, unknown>, release: string, env: string) {
   expect(resource['service.version']).toBe(release);
@@ -208,13 +199,15 @@ describe('natural exit', () => {
 });
 
 describe('redaction', () => {
-  it('lets no header, query secret, log secret or connection-string password out of the process', async () => {
+  // protobuf is the default path (encoded at span end by EncodingSpanProcessor); JSON is the SDK's.
+  for (const protocol of ['http/protobuf', 'http/json'] as const)
+  it(`lets no header, query secret, log secret, connection-string password, e-mail or card number out of the process (${protocol})`, async () => {
     await withReceiver(async (r) => {
       const app = await startApp({
         script: 'test/fixtures/leaky-app.mjs',
         env: {
           OTEL_EXPORTER_OTLP_ENDPOINT: r.url,
-          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
           OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant-auth=hdr-S3CRET-0',
           OTEL_MONITOR_REDACT_KEYS: 'ssn',
         },
@@ -228,9 +221,23 @@ describe('redaction', () => {
       expect((await app.get('/health?access_token=qry-S3CRET-0&page=2')).status).toBe(200);
       await waitFor(() => r.spans().some((s) => s.kind === SERVER && s.attributes['url.query'] === 'access_token=[REDACTED]&page=2'));
       await waitFor(() => r.logRecords().some((l) => l.body === 'login attempt'));
+      expect((await app.get('/users/ann.lee@example.com/profile')).status).toBe(200);
+      expect((await app.get('/checkout?email=bob%40example.com&card=4242424242424242&page=4')).status).toBe(200);
       await waitFor(() => r.spans().some((s) => s.kind === CLIENT));
+      await waitFor(() => r.logRecords().some((l) => l.body === 'checkout'));
+      await waitFor(() => r.spans().some((s) => s.kind === SERVER && s.attributes['url.path'] === '/users/[REDACTED]/profile'));
+      await waitFor(() => r.spans().some((s) => s.kind === CLIENT && String(s.attributes['url.full']).includes('page=3')));
       const exported = JSON.stringify(r.requests.map((q) => q.body));
       expect(exported).not.toMatch(/S3CRET/);
+      // The bytes as sent, whatever the encoding: no secret, no e-mail address, no card number.
+      const sent = Buffer.concat(r.requests.map((q) => q.payload)).toString('latin1');
+      for (const pii of ['S3CRET', 'example.com', '4111 1111 1111 1111', '4242424242424242']) expect(sent, pii).not.toContain(pii);
+      expect(r.spans().find((s) => s.kind === SERVER && s.attributes['url.path'] === '/checkout')!.attributes['url.query']).toBe(
+        'email=[REDACTED]&card=[REDACTED]&page=4',
+      );
+      const profile = r.logRecords().find((l) => String(l.body).startsWith('profile viewed by'))!;
+      expect(profile.body).toBe('profile viewed by [REDACTED]');
+      expect(profile.attributes).toMatchObject({ email: '[REDACTED]', card: '[REDACTED]', plan: 'pro' });
       // The non-secret parts are still there, so redaction did not just drop everything.
       expect(exported).toContain('page=2');
       expect(exported).toContain('[REDACTED]');
@@ -241,6 +248,19 @@ describe('redaction', () => {
       expect(String(log.attributes.db)).toBe('postgres://app:[REDACTED]@db.internal:5432/shop');
       // Nor does the distribution print them.
       expect(app.output()).not.toMatch(/hdr-S3CRET-0/);
+    });
+  });
+
+  it("OTEL_MONITOR_COLLECT_CLIENT_ADDRESS=false: no server span carries the client's address", async () => {
+    await withReceiver(async (r) => {
+      const app = await startApp({
+        script: 'test/fixtures/leaky-app.mjs',
+        env: { OTEL_EXPORTER_OTLP_ENDPOINT: r.url, OTEL_MONITOR_COLLECT_CLIENT_ADDRESS: 'false' },
+      });
+      expect((await app.get('/health', { 'x-forwarded-for': '203.0.113.9' })).status).toBe(200);
+      const server = await waitFor(() => r.spans().find((s) => s.kind === SERVER && s.attributes['url.path'] === '/health'));
+      for (const key of ['client.address', 'network.peer.address', 'http.request.header.x-forwarded-for']) expect(server.attributes).not.toHaveProperty(key);
+      expect(server.attributes['server.port']).toBe(app.port);
     });
   });
 });

@@ -11,7 +11,7 @@ import { run } from '../../src/cli/run.js';
 
 const exec = promisify(execFile);
 const PROMTOOL = process.env.PROMTOOL ?? 'promtool';
-const EXAMPLE = 'deploy/prometheus/rules/otel-monitor-tasks.rules.yml';
+const EXAMPLE = 'deploy/prometheus/rules/otel-monitor.yml';
 
 const dir = mkdtempSync(join(tmpdir(), 'otel-monitor-rules-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -29,7 +29,7 @@ async function promtool(...args: string[]): Promise<string> {
     return stdout + stderr;
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`promtool ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? e.message}`);
+    throw new Error(`promtool ${args.join(' ')} failed:\n${e.stdout ?? ''}${e.stderr ?? e.message}`, { cause: err });
   }
 }
 

@@ -144,6 +144,17 @@ describe('run()', () => {
     expect(lines).toEqual(['ERR otel-monitor: --task a must be a positive number of minutes, got "x" (see --help)']);
   });
 
+  it('health: --help, usage errors (2), an unreachable Prometheus (2)', async () => {
+    const lines: string[] = [];
+    const io = { out: (t: string) => lines.push(t), err: (t: string) => lines.push(`ERR ${t}`), env: {}, now: () => 0 };
+    expect(await run(['health', '--help'], io)).toBe(0);
+    expect(lines[0]).toMatch(/^Usage: otel-monitor health/);
+    expect(await run(['health', '--bogus'], io)).toBe(2);
+    expect(lines.at(-1)).toBe('ERR otel-monitor: unknown option --bogus (see --help)');
+    expect(await run(['health', '--prometheus-url', 'http://127.0.0.1:1', '--timeout', '2'], io)).toBe(2);
+    expect(lines.at(-1)).toMatch(/^ERR otel-monitor: cannot reach Prometheus at http:\/\/127\.0\.0\.1:1/);
+  });
+
   it('prints the package version', async () => {
     let out = '';
     await run(['--version'], { out: (t) => (out += t), err: () => undefined, env: {}, now: () => 0 });

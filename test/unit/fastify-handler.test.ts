@@ -35,7 +35,7 @@ describe('Fastify handlers from the fastify.request.handler channel', () => {
           throw new Error('async boom');
         });
         scope.get('/null-boom', () => {
-          throw null; // eslint-disable-line no-throw-literal
+          throw null;
         });
         scope.get('/hijacked', async (_req, reply) => {
           reply.hijack();

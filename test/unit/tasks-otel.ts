@@ -23,7 +23,7 @@ export interface TestOtel {
   shutdown: () => Promise<void>;
 }
 
-export function startTestOtel(opts: { lastSeenRoles?: string[]; sentry?: SentryCheckIns; sampler?: Sampler } = {}): TestOtel {
+export function startTestOtel(opts: { lastSeenRoles?: string[]; sentry?: SentryCheckIns; sampler?: Sampler; maxUsers?: number } = {}): TestOtel {
   const reader = new TestReader();
   const meterProvider = new MeterProvider({ readers: [reader] });
   const spans = new InMemorySpanExporter();
@@ -31,6 +31,7 @@ export function startTestOtel(opts: { lastSeenRoles?: string[]; sentry?: SentryC
     meter: meterProvider.getMeter('@org/otel-monitor'),
     lastSeenRoles: opts.lastSeenRoles ?? [],
     ...(opts.sentry ? { sentry: opts.sentry } : {}),
+    ...(opts.maxUsers ? { maxUsers: opts.maxUsers } : {}),
   });
   const tracerProvider = new TracerProvider({
     spanProcessors: [processor, new SimpleSpanProcessor({ exporter: spans })],

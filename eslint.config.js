@@ -1,0 +1,70 @@
+// Guard rails for the next engineer: the TypeScript rules, short functions, and the folder
+// boundaries that docs/ARCHITECTURE.md draws. `npm run lint`; `npm test` runs it too.
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+// The CLI reads Prometheus and Alertmanager: it never loads the SDK or the preload's machinery. It may
+// read what the preload would be configured with (config.ts, resource.ts, the instrumentation
+// catalogue), as `otel-monitor doctor` does.
+const CLI_MUST_NOT_IMPORT = {
+  regex: String.raw`^\.\./(processors|exporters|api)(/|$)|^\.\./instrumentation/(?!catalogue\.js$)|^\.\./(sdk|start|lifecycle|index)\.js$`,
+  message: 'src/cli is a standalone tool: it must not import the preload (SDK, instrumentations, processors, exporters, api).',
+};
+// One file per CLI command, dispatched from run.ts; what two commands share lives in a shared module.
+const CLI_COMMANDS = ['doctor', 'health', 'monitor-last-seen', 'monitor-latest-run', 'releases-compare', 'releases-list', 'rules', 'summary'];
+const NO_OTHER_COMMAND = {
+  regex: String.raw`^\./(${CLI_COMMANDS.join('|')})\.js$`,
+  message: 'CLI command files must not import one another: move what they share to a shared module in src/cli/.',
+};
+// The public API works through @opentelemetry/api's globals; it never reaches into the CLI or the SDK's wiring.
+const API_MUST_NOT_IMPORT = {
+  regex: String.raw`^\.\./(cli|exporters)(/|$)|^\.\./(sdk|start)\.js$`,
+  message: 'src/api must not import the CLI, exporters or the SDK wiring.',
+};
+
+const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', '.cache/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      // warn, not error, until issue #10's refactor splits readConfig, startSdk and the other long
+      // functions listed by `npm run lint`; then make it an error.
+      'max-lines-per-function': ['warn', { max: 60, skipBlankLines: true, skipComments: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  { files: ['src/cli/**/*.ts'], rules: restrict(CLI_MUST_NOT_IMPORT) },
+  { files: CLI_COMMANDS.map((c) => `src/cli/${c}.ts`), rules: restrict(CLI_MUST_NOT_IMPORT, NO_OTHER_COMMAND) },
+  // Known violations, recorded rather than hidden: rules.ts takes the alert names from the two
+  // monitor commands, releases-list.ts takes prometheusFrom from releases-compare.ts. Issue #10's
+  // refactor moves them to shared modules; then delete this block.
+  { files: ['src/cli/rules.ts', 'src/cli/releases-list.ts'], rules: restrict(CLI_MUST_NOT_IMPORT) },
+  { files: ['src/api/**/*.ts'], rules: restrict(API_MUST_NOT_IMPORT) },
+  // Known findings in code merged before the linter, recorded as warnings so they stay visible
+  // (`npm run lint` lists them) until their owners fix them; then delete this block.
+  {
+    files: ['src/cli/doctor-legs.ts', 'src/health/builtin-checks.ts', 'src/logs/pino-redaction.ts', 'src/plugins/index.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'warn' },
+  },
+  // config.ts: `bad` (OTEL_MONITOR_LOGGER_DESTINATIONS) is computed and never used; summary.ts:
+  // CLASSES only feeds a type.
+  { files: ['src/config.ts', 'src/cli/summary.ts'], rules: { '@typescript-eslint/no-unused-vars': 'warn' } },
+  // The CommonJS entry and fixtures are CommonJS on purpose.
+  { files: ['**/*.cts', '**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  {
+    files: ['test/**'],
+    rules: {
+      // describe() bodies group a feature's tests; their length says nothing about a function's.
+      'max-lines-per-function': 'off',
+      // Decoded OTLP, Sentry and Prometheus payloads are walked loosely on purpose.
+      '@typescript-eslint/no-explicit-any': 'off',
+      // A test's rethrown error carries the tool output it needs in its message.
+      'preserve-caught-error': 'off',
+    },
+  },
+);

@@ -1,0 +1,82 @@
+// What exporting does once the process is on its way out. The OTLP transport retries a refused
+// connection with backoff for up to the export timeout (10 s by default): right for a long-running
+// service whose Collector restarts, wrong for a process that is exiting, which would wait for every
+// retry of every signal. So from the start of shutdown:
+// - nothing is retried and batches waiting for a retry go at once (retrying-transport.ts), so a
+//   dead Collector costs one connection attempt per export, not a backoff schedule;
+// - exporters count what they could not deliver instead of printing an error per signal, and
+//   lifecycle.ts prints the total in one line.
+// Before that, neither the retry timers nor the export sockets keep the event loop alive.
+import type { Agent } from 'node:http';
+import type { Socket } from 'node:net';
+
+export type Signal = 'spans' | 'metric points' | 'log records';
+
+let closing = false;
+const dropped: Record<Signal, number> = { spans: 0, 'metric points': 0, 'log records': 0 };
+let lastReason: string | undefined;
+const exitListeners: Array<() => void> = [];
+
+export function beginExit(): void {
+  if (closing) return;
+  closing = true;
+  for (const fn of exitListeners) fn();
+}
+
+/** Runs `fn` when the process starts exiting. */
+export function onExit(fn: () => void): void {
+  exitListeners.push(fn);
+}
+
+export function isExiting(): boolean {
+  return closing;
+}
+
+/** Counts telemetry an export failed to deliver during shutdown. */
+export function countDropped(signal: Signal, n: number, reason: string | undefined): void {
+  if (!closing || n <= 0) return;
+  dropped[signal] += n;
+  lastReason = reason ?? lastReason;
+}
+
+/** The one line that says what shutdown could not deliver, or undefined if nothing was lost. */
+export function dropSummary(timedOutAfterMs?: number): string | undefined {
+  const parts = (Object.entries(dropped) as Array<[Signal, number]>).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${s}`);
+  if (parts.length === 0 && timedOutAfterMs === undefined) return undefined;
+  const what = parts.length ? `dropped ${parts.join(', ')}` : 'nothing counted as dropped';
+  const why = lastReason ? ` (${lastReason})` : '';
+  const cut = timedOutAfterMs === undefined ? '' : `; stopped waiting after the ${timedOutAfterMs} ms shutdown timeout, exports still in flight were lost`;
+  return `telemetry not delivered at exit: ${what}${why}${cut}`;
+}
+
+/** Test seam: forget the exit state. */
+export function resetExitMode(): void {
+  closing = false;
+  lastReason = undefined;
+  for (const k of Object.keys(dropped) as Signal[]) dropped[k] = 0;
+}
+
+/**
+ * The exporters' HTTP agent factory (the `httpAgentOptions` function form of otlp-exporter-base):
+ * the keep-alive agent the exporters use by default, with sockets that do not keep the event loop
+ * alive. A request to a Collector that does not answer must not hold a process that has finished
+ * its work; at exit, lifecycle.ts keeps the process alive for the flush, up to its timeout.
+ */
+export async function exitAwareAgent(protocol: string): Promise<Agent> {
+  // Loaded here, not at the top: instrumentation-http must have patched the module first.
+  const mod = protocol === 'http:' ? await import('node:http') : await import('node:https');
+  const agent = new mod.Agent({ keepAlive: true });
+  const hooks = agent as unknown as {
+    createConnection(...args: unknown[]): Socket;
+    reuseSocket(socket: Socket, req: unknown): void;
+  };
+  const create = hooks.createConnection.bind(agent);
+  hooks.createConnection = (...args: unknown[]) => create(...args).unref();
+  // Node's agent refs a kept-alive socket again when it reuses it.
+  const reuse = hooks.reuseSocket.bind(agent);
+  hooks.reuseSocket = (socket, req) => {
+    reuse(socket, req);
+    socket.unref();
+  };
+  return agent;
+}

@@ -1,0 +1,36 @@
+// OTEL_MONITOR_PROFILING=sentry: Sentry's Node profiler (@sentry/profiling-node, a native module
+// with prebuilt binaries), run continuously from start-up. It sends `profile_chunk` items, never
+// transactions: profiles are not tied to Sentry spans, since OpenTelemetry owns tracing here.
+// The package is the app's to install (it is not a dependency of ours): looked up from the app's
+// directory first, then from ours.
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import type * as SentryNode from '@sentry/node';
+import { requireCjs } from '../require.js';
+import { log, describe } from '../log.js';
+
+type Integration = Parameters<typeof SentryNode.addIntegration>[0];
+interface ProfilingModule {
+  nodeProfilingIntegration: () => Integration;
+}
+
+export function loadProfiling(): ProfilingModule | undefined {
+  const appDir = process.argv[1] ? dirname(resolve(process.argv[1])) : process.cwd();
+  for (const req of [createRequire(join(appDir, 'noop.js')), requireCjs]) {
+    try {
+      return req('@sentry/profiling-node') as ProfilingModule;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'MODULE_NOT_FOUND') {
+        log.warn(`OTEL_MONITOR_PROFILING=sentry: @sentry/profiling-node could not be loaded, profiling is off: ${describe(err)}`);
+        return undefined;
+      }
+    }
+  }
+  log.warn('OTEL_MONITOR_PROFILING=sentry but @sentry/profiling-node is not installed: profiling is off (npm install @sentry/profiling-node)');
+  return undefined;
+}
+
+/** Sentry.init options for continuous profiling, started with Sentry.profiler.startProfiler() once the client exists. */
+export function profilingOptions(mod: ProfilingModule): { integrations: Integration[]; profileSessionSampleRate: number; profileLifecycle: 'manual' } {
+  return { integrations: [mod.nodeProfilingIntegration()], profileSessionSampleRate: 1, profileLifecycle: 'manual' };
+}

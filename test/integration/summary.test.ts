@@ -1,0 +1,139 @@
+// `otel-monitor summary` against the real stack: two instrumented apps (an Express service with
+// 200/404/500 responses, a worker with task runs and health checks) -> our Collector -> Prometheus,
+// and open alerts from a real Alertmanager.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/run.js';
+import { ROOT, NODE24, type RunningApp } from '../helpers/app.js';
+import { freePort, spawnTracked, stopAll, waitFor } from '../helpers/process.js';
+import {
+  startAlertmanager,
+  startCollector,
+  startInstrumentedApp,
+  startPrometheus,
+  type RunningAlertmanager,
+  type RunningPrometheus,
+} from '../helpers/stack.js';
+import { startApp } from '../helpers/app.js';
+
+let prometheus: RunningPrometheus;
+let alertmanager: RunningAlertmanager;
+let shop: RunningApp;
+
+beforeAll(async () => {
+  const collector = await startCollector();
+  alertmanager = await startAlertmanager();
+  prometheus = await startPrometheus({ collector, alertmanagerUrl: alertmanager.url });
+  shop = await startInstrumentedApp({ collector, service: 'shop', release: '1.0.0' });
+  await startApp({
+    script: 'test/fixtures/summary-worker.mjs',
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttp,
+      OTEL_SERVICE_NAME: 'worker',
+      OTEL_RESOURCE_ATTRIBUTES: 'service.version=2.1.0,deployment.environment.name=test',
+      OTEL_MONITOR_HOST_METRICS: 'false',
+    },
+  });
+  // 6 x 200, 2 x 404, 2 x 500: 10 requests, yield 80 %.
+  for (let i = 0; i < 6; i++) expect((await shop.get(`/users/${i}`)).status).toBe(200);
+  for (let i = 0; i < 2; i++) expect((await shop.get('/nowhere')).status).toBe(404);
+  for (let i = 0; i < 2; i++) expect((await shop.get('/fail')).status).toBe(500);
+  await waitFor(
+    async () => {
+      const [req] = await prometheus.query('sum(http_server_request_duration_seconds_count{job="shop"})');
+      const [runs] = await prometheus.query('sum(otel_monitor_task_runs_total{job="worker"})');
+      const health = await prometheus.query('otel_monitor_health_status');
+      return Number(req?.value[1]) === 10 && Number(runs?.value[1]) === 4 && health.length === 2;
+    },
+    { timeoutMs: 90_000, what: 'the requests, task runs and health checks in Prometheus' },
+  );
+  // Open alerts, posted the way Prometheus does (API v2): one for shop 1.0.0, one for the Collector.
+  const post = await fetch(`${alertmanager.url}/api/v2/alerts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify([
+      { labels: { alertname: 'HttpErrorRatioHigh', severity: 'critical', job: 'shop', service_version: '1.0.0', http_route: '/fail' }, annotations: { summary: 's' } },
+      { labels: { alertname: 'OtelCollectorQueueFilling', severity: 'warning', exporter: 'otlp_http/loki' }, annotations: { summary: 'q' } },
+    ]),
+  });
+  expect(post.status).toBe(200);
+}, 300_000);
+
+afterAll(() => stopAll());
+
+async function summary(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io = { out: (t: string) => (out += t), err: (t: string) => (err += t), env: { OTEL_MONITOR_PROMETHEUS_URL: prometheus.url }, now: () => Date.now() };
+  const code = await run(['summary', ...args], io);
+  return { code, out, err };
+}
+
+describe('otel-monitor summary', () => {
+  it('--json: requests by status class, yield, task runs and yield, health, open alerts per service and release', async () => {
+    const r = await summary(['--json', '--alertmanager-url', alertmanager.url]);
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc).toMatchObject({ command: 'summary', status: 'OK', window: '1h', minYield: null });
+    expect(doc.services).toEqual([
+      {
+        service: 'shop', release: '1.0.0',
+        requests: { total: 10, '1xx': 0, '2xx': 6, '3xx': 0, '4xx': 2, '5xx': 2, other: 0 }, yield: 0.8,
+        tasks: { ok: 0, error: 0, total: 0 }, taskYield: null,
+        health: { status: null, failing: [] }, alerts: ['HttpErrorRatioHigh'], belowMinYield: false,
+      },
+      {
+        service: 'worker', release: '2.1.0',
+        requests: { total: 0, '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, other: 0 }, yield: null,
+        tasks: { ok: 3, error: 1, total: 4 }, taskYield: 0.75,
+        health: { status: 'degraded', failing: ['postgres'] }, alerts: [], belowMinYield: false,
+      },
+    ]);
+    expect(doc.otherAlerts).toEqual([
+      { alertname: 'OtelCollectorQueueFilling', severity: 'warning', labels: { alertname: 'OtelCollectorQueueFilling', severity: 'warning', exporter: 'otlp_http/loki' } },
+    ]);
+  });
+
+  it('prints a compact table by default', async () => {
+    const r = await summary(['--alertmanager-url', alertmanager.url]);
+    expect(r.code, r.err).toBe(0);
+    const lines = r.out.split('\n');
+    expect(lines[0]).toMatch(/^Summary over the last 1h at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(http:\/\/127\.0\.0\.1:\d+\)$/);
+    expect(lines[1]).toMatch(/^SERVICE\s+RELEASE\s+REQUESTS\s+2XX\s+3XX\s+4XX\s+5XX\s+YIELD\s+TASK RUNS\s+TASK YIELD\s+HEALTH\s+ALERTS$/);
+    expect(lines[2]).toMatch(/^shop\s+1\.0\.0\s+10\s+6\s+0\s+2\s+2\s+80\.00%\s+-\s+-\s+-\s+1 \(HttpErrorRatioHigh\)$/);
+    expect(lines[3]).toMatch(/^worker\s+2\.1\.0\s+0\s+0\s+0\s+0\s+0\s+-\s+3 ok \/ 1 failed\s+75\.00%\s+degraded \(postgres\)\s+0$/);
+    expect(r.out).toContain('Other open alerts: OtelCollectorQueueFilling (warning)');
+  });
+
+  it('--min-yield: exit 1 when a yield is below it, 0 when all are above, 3 when nothing had traffic', async () => {
+    let r = await summary(['--min-yield', '0.78']);
+    expect(r.code, r.out).toBe(1); // task yield 75 % < 78 %
+    expect(r.out).toMatch(/^worker .*75\.00% </m);
+    expect(r.out).toContain('Minimum yield 78.00%: BELOW (marked <).');
+    r = await summary(['--min-yield', '75%', '--json']);
+    expect(r.code, r.out).toBe(0);
+    expect(JSON.parse(r.out).status).toBe('OK');
+    r = await summary(['--min-yield', '81%', '--json', '--label', 'job=shop']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).services.map((s: any) => [s.service, s.belowMinYield])).toEqual([['shop', true]]);
+    r = await summary(['--min-yield', '0.5', '--label', 'deployment_environment_name=production']);
+    expect([r.code, r.out.split('\n')[1]]).toEqual([3, 'No requests, task runs or health checks in the window.']);
+  });
+
+  it('bad arguments and an unreachable server are exit 2 with one line', async () => {
+    for (const args of [['--min-yield', '1.5'], ['--window', 'an hour'], ['--watch', '0'], ['--bogus']]) {
+      const r = await summary(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.err.trim().split('\n')).toHaveLength(1);
+    }
+    const closed = await freePort();
+    const r = await summary(['--prometheus-url', `http://127.0.0.1:${closed}`]);
+    expect([r.code, r.err]).toEqual([2, `otel-monitor: cannot reach Prometheus at http://127.0.0.1:${closed}: ECONNREFUSED`]);
+  });
+
+  it('--watch N prints the summary again every N seconds (the built CLI)', async () => {
+    const cli = spawnTracked(NODE24, [`${ROOT}dist/cli/main.js`, 'summary', '--watch', '1', '--prometheus-url', prometheus.url], { cwd: ROOT });
+    await waitFor(() => (cli.output().match(/^Summary over the last 1h/gm) ?? []).length >= 2, { timeoutMs: 20_000, what: 'two refreshes' });
+    expect(cli.output()).toMatch(/^shop\s+1\.0\.0\s+10\s/m);
+    await cli.stop('SIGINT');
+  });
+});
