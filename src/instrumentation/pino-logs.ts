@@ -33,7 +33,11 @@ interface PinoKeys {
   messageKey?: symbol;
   errorKey?: symbol;
   time?: symbol;
+  hooks?: symbol;
 }
+
+/** Set on a logger that sends its own records (the API's logger, src/logs/logger.ts): not sent twice. */
+export const OWN_LOGGER = Symbol.for('@org/otel-monitor.own-logger');
 
 // SeverityNumber for pino's default levels; in-between custom levels map as upstream does.
 const SEVERITY: Record<number, number> = { 10: 1, 20: 5, 30: 9, 40: 13, 50: 17, 60: 21 };
@@ -63,6 +67,7 @@ function keysOf(instance: PinoLogger): PinoKeys {
       if (s.description === 'pino.messageKey') keys.messageKey = s;
       else if (s.description === 'pino.errorKey') keys.errorKey = s;
       else if (s.description === 'pino.time') keys.time = s;
+      else if (s.description === 'pino.hooks') keys.hooks = s;
     }
   }
   keysByProto.set(cacheKey, keys);
@@ -81,10 +86,12 @@ function millisOf(time: unknown, timeFn: unknown): number | undefined {
 
 function toLogRecord(msg: AsJsonMessage): LogRecord | undefined {
   const instance = msg.instance;
-  if (typeof msg.result !== 'string' || !instance) return undefined;
-  const parsed: unknown = JSON.parse(msg.result);
-  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  if (typeof msg.result !== 'string' || !instance || instance[OWN_LOGGER]) return undefined;
   const keys = keysOf(instance);
+  // The line as the destination gets it: after the app's streamWrite hook (redaction, often).
+  const streamWrite = keys.hooks && (instance[keys.hooks] as { streamWrite?: (s: string) => string } | undefined)?.streamWrite;
+  const parsed: unknown = JSON.parse(typeof streamWrite === 'function' ? streamWrite(msg.result) : msg.result);
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
   const messageKey = (keys.messageKey && (instance[keys.messageKey] as string)) || 'msg';
   const errorKey = (keys.errorKey && (instance[keys.errorKey] as string)) || 'err';
   const record = parsed as Record<string, unknown>;

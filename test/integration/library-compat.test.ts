@@ -84,7 +84,7 @@ describe('Fastify 5 under the preload', () => {
 });
 
 describe('pino under the preload', () => {
-  type Line = { msg: string; level: number; order?: number; component?: string; correlated: boolean };
+  type Line = { msg: string; level: number; order?: number; note?: string; component?: string; correlated: boolean };
   type Out = { sameStream: boolean; lines: Line[] };
 
   it("keeps the app's destination, adds only trace_id/span_id/trace_flags inside a span, and still sends the lines", async () => {
@@ -98,11 +98,11 @@ describe('pino under the preload', () => {
       expect(preloaded.sameStream, log).toBe(true);
       // Log correlation is the one intended change: the line inside the span carries the trace id.
       expect(preloaded.lines).toEqual(bare.lines.map((l) => ({ ...l, correlated: l.msg === 'inside a span' })));
-      expect(bare.lines[0]).toMatchObject({ order: 7, component: 'billing' });
+      expect(bare.lines[0]).toMatchObject({ order: 7, note: '***', component: 'billing' });
 
       const sent = await waitFor(() => r.logRecords().find((l) => l.body === 'inside a span'), { what: 'pino log record' });
       expect(sent.severityText).toBe('warn');
-      expect(sent.attributes).toMatchObject({ order: 7, component: 'billing' });
+      expect(sent.attributes).toMatchObject({ order: 7, note: '***', component: 'billing' });
       expect(sent.traceId).toMatch(/^[0-9a-f]{32}$/);
       expect(Object.keys(sent.attributes)).not.toContain('trace_id');
       expect(r.logRecords().find((l) => l.body === 'outside')?.severityText).toBe('info');
