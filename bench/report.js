@@ -146,6 +146,14 @@ export function render(results) {
     })), '');
   }
 
+  if (results.pino?.length) {
+    out.push('## pino log lines', '', 'CPU time (user + system, this process only) per `logger.info()` line to /dev/null, best of 3 rounds (`bench/pino-lines.mjs`). *burst*: one synchronous loop, so the log export queue fills and the rest is not sent; *paced*: 200 lines then a 20 ms pause, so every line is exported.', '');
+    out.push(table(['configuration', 'mode', 'lines', 'µs/line', 'over bare'], results.pino.map((p) => {
+      const bare = results.pino.find((b) => b.config === 'bare' && b.mode === p.mode);
+      return [label[p.config], p.mode, fmt(p.lines), fmt(p.nsPerLine / 1000, 2), p.config === 'bare' || !bare ? '–' : `+${fmt((p.nsPerLine - bare.nsPerLine) / 1000, 2)}`];
+    })), '');
+  }
+
   if (results.profiles.length) {
     out.push('## Where the time goes', '', `Self time by package from \`node --cpu-prof\` over ${meta.mode.profileSeconds} s of load (idle excluded), and per request served in that time; compare each with bare Node.`, '');
     for (const p of results.profiles) out.push(`### ${label[p.config]}, ${p.app}`, '', formatProfile(p.rows, p.requests, 12), '');

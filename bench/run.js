@@ -280,7 +280,7 @@ async function main() {
       loadGen, batchEnv: BATCH_ENV, skipped,
       configs: configs.map((c) => ({ id: c.id, label: c.label, cmd: ['node', ...c.args, 'app.js'].join(' '), env: c.env ?? {} })),
     },
-    startup: {}, load: {}, wire: [], profiles: [], errors,
+    startup: {}, load: {}, wire: [], pino: [], profiles: [], errors,
   };
 
   if (!opts.profile) {
@@ -313,6 +313,7 @@ async function main() {
         if (w) results.wire.push(w);
       }
     }
+    results.pino = pinoRuns(configs.filter((c) => c.id !== 'ours-http-express'), sink.url, errors);
   }
   if (opts.profile || !opts.quick) {
     // Bare Node too, as the baseline for node:internal and GC time.
@@ -340,6 +341,22 @@ async function main() {
   writeFileSync(out, md);
   console.log(md);
   log(`report written to ${out}`);
+}
+
+/** CPU per pino log line (bench/pino-lines.mjs), in a burst and paced, for each configuration. */
+function pinoRuns(configs, sinkUrl, errors) {
+  const out = [];
+  for (const mode of ['burst', 'paced']) {
+    for (const cfg of configs) {
+      log(`pino ${mode} ${cfg.id}`);
+      const lines = mode === 'burst' ? (opts.quick ? 20_000 : 100_000) : (opts.quick ? 4_000 : 20_000);
+      const r = spawnSync(NODE, [...cfg.args, 'bench/pino-lines.mjs', String(lines), mode], { cwd: ROOT, env: serverEnv(cfg, sinkUrl), encoding: 'utf8' });
+      const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('{'));
+      if (line) out.push({ config: cfg.id, ...JSON.parse(line) });
+      else errors.push(`pino ${mode} ${cfg.id}: ${(r.stderr ?? '').slice(-300)}`);
+    }
+  }
+  return out;
 }
 
 if (opts.collectors) {

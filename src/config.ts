@@ -47,12 +47,18 @@ export interface Config {
   hostMetrics: boolean;
   runtimeMetrics: boolean;
   expressLayers: boolean;
+  /** @fastify/otel (a span per hook) instead of the Fastify handler channel. */
+  fastifyHooks: boolean;
+  /** trace_id/span_id/trace_flags written into the app's own log lines (pino, winston, bunyan). */
+  logCorrelation: boolean;
   redactKeys: string[];
   lastSeenRoles: string[];
   /** Plugin modules to load at start (OTEL_MONITOR_PLUGINS): paths from the cwd, packages from the app's directory. */
   plugins: string[];
   shutdownTimeoutMs: number;
   compileCache: boolean;
+  /** Whether an app's own worker threads start the SDK (log-transport workers never do: worker-role.ts). */
+  workers: boolean;
   fastHttpServer: boolean;
   /** client.address / network.peer.address on server spans (OTEL_MONITOR_COLLECT_CLIENT_ADDRESS). */
   collectClientAddress: boolean;
@@ -381,11 +387,14 @@ export function readConfig(env: Env = process.env): ParsedConfig {
     hostMetrics: bool('OTEL_MONITOR_HOST_METRICS', true),
     runtimeMetrics: bool('OTEL_MONITOR_RUNTIME_METRICS', true),
     expressLayers: bool('OTEL_MONITOR_EXPRESS_LAYERS', false),
+    fastifyHooks: bool('OTEL_MONITOR_FASTIFY_HOOKS', false),
+    logCorrelation: bool('OTEL_MONITOR_LOG_CORRELATION', true),
     redactKeys: [...DEFAULT_REDACT_KEYS, ...(list('OTEL_MONITOR_REDACT_KEYS') ?? []).map((k) => k.toLowerCase())],
     lastSeenRoles: list('OTEL_MONITOR_LAST_SEEN_ROLES') ?? [],
     plugins: list('OTEL_MONITOR_PLUGINS') ?? [],
     shutdownTimeoutMs: int('OTEL_MONITOR_SHUTDOWN_TIMEOUT', 5000, 100),
     compileCache: bool('OTEL_MONITOR_COMPILE_CACHE', true),
+    workers: bool('OTEL_MONITOR_WORKERS', true),
     fastHttpServer: bool('OTEL_MONITOR_FAST_HTTP_SERVER', true),
     collectClientAddress: bool('OTEL_MONITOR_COLLECT_CLIENT_ADDRESS', true),
     testFaults: list('OTEL_MONITOR_TEST_FAULT'),

@@ -13,6 +13,8 @@ import type { ReleaseInfo } from './resource.js';
 import { buildResource, DISTRO_VERSION } from './resource.js';
 import { traceIncomingHttp } from './instrumentation/http-server.js';
 import { traceExpressRouter } from './instrumentation/express-router.js';
+import { traceFastifyHandler } from './instrumentation/fastify-handler.js';
+import { queueFull, sendPinoLogs } from './instrumentation/pino-logs.js';
 import { injectFaults } from './instrumentation/channel-guard.js';
 import { requireCjs } from './require.js';
 import { log, describe, contained } from './log.js';
@@ -257,6 +259,18 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       tracer: tracerProvider.getTracer('@org/otel-monitor/express', DISTRO_VERSION),
       store: contextManager._asyncLocalStorage,
     });
+  }
+  if (loaded.fastifyChannel) {
+    traceFastifyHandler({
+      api,
+      core,
+      tracer: tracerProvider.getTracer('@org/otel-monitor/fastify', DISTRO_VERSION),
+      store: contextManager._asyncLocalStorage,
+    });
+  }
+  if (loaded.pinoChannel && config.logs.exporter !== 'none') {
+    const batch = logProcessors.find((p) => p instanceof logs.BatchLogRecordProcessor);
+    sendPinoLogs(loggerProvider.getLogger('@org/otel-monitor/pino', DISTRO_VERSION), queueFull(batch));
   }
   plugins.setRegister((list) => contained('plugin instrumentations', () => register(list)));
   startSystemMetrics(config, meter, register);

@@ -8,6 +8,7 @@ import { startSdk } from './sdk.js';
 import { attachSdk, shutdown } from './lifecycle.js';
 import { installCrashHandlers } from './crash.js';
 import { Guard } from './instrumentation/channel-guard.js';
+import { threadRole } from './worker-role.js';
 
 const STARTED = Symbol.for('@org/otel-monitor.started');
 
@@ -16,8 +17,15 @@ export function start(): void {
   if (g[STARTED]) return;
   g[STARTED] = true;
   try {
+    // A log transport's thread only writes lines: no SDK, and not a word on stderr (worker-role.ts).
+    const role = threadRole();
+    if (role === 'log-transport') return;
     const { config, warnings } = readConfig();
     setLogLevel(config.logLevel);
+    if (role === 'worker' && !config.workers) {
+      log.debug('OTEL_MONITOR_WORKERS=false: this worker thread runs without telemetry');
+      return;
+    }
     for (const w of warnings) log.warn(w);
     if (config.disabled) {
       log.info('OTEL_SDK_DISABLED=true: telemetry is off');

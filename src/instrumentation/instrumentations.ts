@@ -10,6 +10,9 @@ import { requireCjs } from '../require.js';
 import { CATALOGUE, selectInstrumentations, type CatalogueEntry } from './catalogue.js';
 import { canActivateLazily, packageOf } from './lazy-activation.js';
 import { routerHasChannel } from './express-router.js';
+import { guardKoaUse } from './koa-use-guard.js';
+import { fastifyHasChannel } from './fastify-handler.js';
+import { pinoHasChannel } from './pino-logs.js';
 import { traceFastifyRoutes } from './fastify-route.js';
 import { isUntracedRequest } from './untraced-servers.js';
 import { requestIdOf } from './request-id.js';
@@ -26,6 +29,10 @@ export interface LoadedInstrumentations {
   modules: string[];
   /** Express routes are traced from the router's diagnostics channel (express-router.ts). */
   expressChannel: boolean;
+  /** Fastify route handlers are traced from Fastify's diagnostics channel (fastify-handler.ts). */
+  fastifyChannel: boolean;
+  /** pino lines are sent from pino's diagnostics channel (pino-logs.ts), not by instrumentation-pino. */
+  pinoChannel: boolean;
 }
 
 /** Where the app's own packages resolve from: its entry script's directory, then the working directory. */
@@ -55,7 +62,7 @@ function addRequestId(_span: unknown, record: Record<string, unknown>): void {
   if (id !== undefined) record[LOG_FIELD_REQUEST_ID] = id;
 }
 
-function optionsFor(entry: CatalogueEntry, config: Config): Record<string, unknown> {
+function optionsFor(entry: CatalogueEntry, config: Config, pinoChannel: boolean): Record<string, unknown> {
   switch (entry.name) {
     case 'http':
       // The instrumentation blanks these query parameters' values in url.full and url.query itself.
@@ -74,17 +81,28 @@ function optionsFor(entry: CatalogueEntry, config: Config): Record<string, unkno
     case 'fastify':
       return { registerOnInitialization: true };
     case 'pino':
-      return { disableLogSending: config.logs.exporter === 'none', ...(config.requestId.enabled ? { logHook: addRequestId } : {}) };
+      // Lines are sent by pino-logs.ts where pino has its channel, as instrumentation-pino's sending
+      // swaps the app's destination for a multistream; the mixin (trace_id in the lines) stays.
+      return {
+        disableLogSending: config.logs.exporter === 'none' || pinoChannel,
+        disableLogCorrelation: !config.logCorrelation,
+        ...(config.requestId.enabled ? { logHook: addRequestId } : {}),
+      };
+    case 'winston':
+    case 'bunyan':
+      // Exported log records carry the trace context either way; this is only about the app's lines.
+      return { disableLogCorrelation: !config.logCorrelation };
     default:
       return {};
   }
 }
 
-function create(entry: CatalogueEntry, config: Config): Instrumentation | undefined {
+function create(entry: CatalogueEntry, config: Config, pinoChannel = false): Instrumentation | undefined {
   try {
     const Ctor = (requireCjs(entry.pkg) as Record<string, new (o: object) => Instrumentation>)[entry.exportName];
     if (!Ctor) throw new Error(`${entry.pkg} has no export ${entry.exportName}`);
-    const instance = new Ctor(optionsFor(entry, config));
+    const Guarded = entry.name === 'koa' ? guardKoaUse(Ctor) : Ctor;
+    const instance = new Guarded(optionsFor(entry, config, pinoChannel));
     if (entry.name === 'pino' && config.redactAppLogs) redactAppPino(instance, config.redactKeys);
     return instance;
   } catch (err) {
@@ -115,7 +133,7 @@ export function loadInstrumentations(config: Config, enable: (i: Instrumentation
   const paths = appPaths();
   const present = resolverForApp(paths);
   const lazy = canActivateLazily();
-  const out: LoadedInstrumentations = { instrumentations: [], pending: new Map(), names: [], modules: [], expressChannel: false };
+  const out: LoadedInstrumentations = { instrumentations: [], pending: new Map(), names: [], modules: [], expressChannel: false, fastifyChannel: false, pinoChannel: false };
   for (const entry of selected) {
     if (entry.modules.length && !entry.modules.some(present)) continue;
     out.names.push(entry.name);
@@ -123,17 +141,22 @@ export function loadInstrumentations(config: Config, enable: (i: Instrumentation
       out.expressChannel = true;
       continue;
     }
+    if (entry.name === 'fastify' && !config.fastifyHooks && fastifyHasChannel(paths)) {
+      out.fastifyChannel = true;
+      continue;
+    }
+    if (entry.name === 'pino') out.pinoChannel = pinoHasChannel(paths);
     out.modules.push(...entry.modules);
     const packages = entry.modules.filter((m) => !isBuiltin(m)).map((m) => packageOf(m)!);
     if (lazy && packages.length === entry.modules.length && packages.length > 0) {
       const activate = () => {
         for (const p of packages) out.pending.delete(p);
-        const inst = create(entry, config);
+        const inst = create(entry, config, out.pinoChannel);
         if (inst) enable(inst);
       };
       for (const p of packages) out.pending.set(p, activate);
     } else {
-      const inst = create(entry, config);
+      const inst = create(entry, config, out.pinoChannel);
       if (inst) out.instrumentations.push(inst);
     }
   }

@@ -3,6 +3,7 @@
 // conventions and systeminformation modules they pull in) is about 35 ms that the app would
 // otherwise wait for before it serves its first request, and nothing reads these metrics before the
 // first export anyway.
+import { isMainThread } from 'node:worker_threads';
 import type { Meter } from '@opentelemetry/api';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Config } from '../config.js';
@@ -18,7 +19,8 @@ type Ctor = new (o: object) => Instrumentation;
 
 function start(config: Config, meter: Meter, register: (list: Instrumentation[]) => void): void {
   const list: Instrumentation[] = [];
-  if (config.hostMetrics) {
+  // Host and process figures are process-wide: the main thread reports them, a worker would repeat them.
+  if (config.hostMetrics && isMainThread) {
     const { HostMetricsInstrumentation } = requireCjs('@opentelemetry/instrumentation-host-metrics') as { HostMetricsInstrumentation: Ctor };
     // On Linux the network group comes from /proc instead: the package's blocks the event loop.
     const linux = process.platform === 'linux';
@@ -30,7 +32,7 @@ function start(config: Config, meter: Meter, register: (list: Instrumentation[])
     list.push(new RuntimeNodeInstrumentation({ monitoringPrecision: 10 }));
   }
   register(list);
-  registerProcessMetrics(meter);
+  if (isMainThread) registerProcessMetrics(meter);
 }
 
 export function startSystemMetrics(config: Config, meter: Meter, register: (list: Instrumentation[]) => void): void {

@@ -88,6 +88,8 @@ export function createLogger(setup: LoggerSetup): Logger {
   const self = logger as unknown as Record<symbol, unknown>;
   self[symbols.mixinSym!] = options.mixin;
   self[symbols.streamSym!] = destination;
+  // Nor does pino-logs.ts send its lines from pino's channel: the otlp destination above does.
+  self[Symbol.for('@org/otel-monitor.own-logger')] = true;
   return logger;
 }
 

@@ -9,6 +9,7 @@ import express from 'express';
 import { joinRoute, routerHasChannel, traceExpressRouter } from '../../src/instrumentation/express-router.js';
 import { traceIncomingHttp } from '../../src/instrumentation/http-server.js';
 import { ROOT } from '../helpers/app.js';
+import { expectRouteAndCurrentHandler, requestSpans } from '../helpers/handler-spans.js';
 
 describe('joinRoute', () => {
   it('joins mount and route templates the way instrumentation-express does', () => {
@@ -77,33 +78,10 @@ describe('Express routes from the router channel', () => {
 
   afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-  const request = async (path: string) => {
-    spans.reset();
-    const res = await fetch(base + path);
-    const body = await res.text();
-    for (let i = 0; i < 50 && spans.getFinishedSpans().filter((s) => s.instrumentationScope.name === 'http').length === 0; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const all = spans.getFinishedSpans();
-    return {
-      status: res.status,
-      body,
-      server: all.find((s) => s.instrumentationScope.name === 'http')!,
-      handlers: all.filter((s) => s.instrumentationScope.name === 'express'),
-    };
-  };
+  const request = (path: string) => requestSpans(spans, base + path, 'express');
 
   it('names the server span by the full route template and makes the handler span current', async () => {
-    const r = await request('/api/v1/items/42');
-    expect(r.status).toBe(200);
-    expect(r.server.attributes['http.route']).toBe('/api/:ver/items/:id');
-    expect(r.server.name).toBe('GET /api/:ver/items/:id');
-    expect(r.handlers).toHaveLength(1);
-    const h = r.handlers[0]!;
-    expect(h.name).toBe('request handler - /api/:ver/items/:id');
-    expect(h.attributes).toMatchObject({ 'http.route': '/api/:ver/items/:id', 'express.name': '/items/:id', 'express.type': 'request_handler' });
-    expect(h.parentSpanContext?.spanId).toBe(r.server.spanContext().spanId);
-    expect(JSON.parse(r.body).active).toBe(h.spanContext().spanId);
+    expectRouteAndCurrentHandler(await request('/api/v1/items/42'), '/api/:ver/items/:id', { 'express.name': '/items/:id', 'express.type': 'request_handler' });
   });
 
   it("runs the app's 'finish' listeners in the request's trace", async () => {
