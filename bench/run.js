@@ -349,7 +349,7 @@ function pinoRuns(configs, sinkUrl, errors) {
   for (const mode of ['burst', 'paced']) {
     for (const cfg of configs) {
       log(`pino ${mode} ${cfg.id}`);
-      const lines = mode === 'burst' ? (opts.quick ? 20_000 : 100_000) : (opts.quick ? 4_000 : 20_000);
+      const lines = mode === 'burst' ? (opts.quick ? 5_000 : 100_000) : (opts.quick ? 1_000 : 20_000);
       const r = spawnSync(NODE, [...cfg.args, 'bench/pino-lines.mjs', String(lines), mode], { cwd: ROOT, env: serverEnv(cfg, sinkUrl), encoding: 'utf8' });
       const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('{'));
       if (line) out.push({ config: cfg.id, ...JSON.parse(line) });

@@ -24,7 +24,7 @@ function tables(md: string): Map<string, string[][]> {
   return out;
 }
 
-it('bench --quick produces a well-formed results table', { timeout: 240_000 }, async () => {
+it('bench --quick produces a well-formed results table', { timeout: 420_000 }, async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'bench-quick-')), 'BENCHMARKS.md');
   const run = spawnTracked(join(ROOT, 'node_modules/.bin/node'), ['bench/run.js', '--quick', '--out', out], { cwd: ROOT });
   const code = await run.exited;
