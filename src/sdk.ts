@@ -12,7 +12,7 @@ import type { Config } from './config.js';
 import type { ReleaseInfo } from './resource.js';
 import type { Resource } from '@opentelemetry/resources';
 import { buildResource, DISTRO_VERSION } from './resource.js';
-import { traceIncomingHttp } from './instrumentation/http-server.js';
+import { traceHttpServer } from './instrumentation/http-server.js';
 import { traceExpressRouter } from './instrumentation/express-router.js';
 import { traceFastifyHandler } from './instrumentation/fastify-handler.js';
 import { queueFull, sendPinoLogs } from './instrumentation/pino-logs.js';
@@ -24,12 +24,12 @@ import { isExiting } from './exporters/exit-mode.js';
 import { logProcessorChain, spanProcessorChain } from './processors/chain.js';
 import type { ReleaseTags } from './processors/release-tags.js';
 import { Redactor } from './processors/redaction.js';
-import { loadInstrumentations, type LoadedInstrumentations } from './instrumentation/instrumentations.js';
+import { loadInstrumentations, type LoadedInstrumentations } from './instrumentation/load-instrumentations.js';
 import { registerEsmHooks, type HookMode } from './instrumentation/esm-hooks.js';
 import { startSystemMetrics } from './instrumentation/system-metrics.js';
 import { armLazyActivation } from './instrumentation/lazy-activation.js';
 import { recordTaskSpans } from './processors/task-status.js';
-import { startSentry, type SentryLink } from './instrumentation/sentry.js';
+import { startSentry, type SentryLink } from './sentry/start.js';
 import type { CrashOrigin } from './crash.js';
 import { startPlugins, type PluginHost } from './plugins/index.js';
 import { startHealth } from './health/start.js';
@@ -237,8 +237,8 @@ function startChannelTracers(
   logBatch: unknown,
 ): void {
   const tracer = (name: string) => tracerProvider.getTracer(`@org/otel-monitor/${name}`, DISTRO_VERSION);
-  if (config.fastHttpServer && loaded.names.includes('http')) {
-    traceIncomingHttp({
+  if (config.httpServerTracer && loaded.names.includes('http')) {
+    traceHttpServer({
       api,
       core,
       tracer: tracer('http-server'),

@@ -42,7 +42,7 @@ export function unhandledRejectionMode(execArgv: readonly string[], nodeOptions:
   return mode;
 }
 
-type Instrumentation = Pick<Config, 'enabledInstrumentations' | 'disabledInstrumentations' | 'expressLayers' | 'fastifyHooks' | 'fastHttpServer' | 'collectClientAddress' | 'testFaults'>;
+type Instrumentation = Pick<Config, 'enabledInstrumentations' | 'disabledInstrumentations' | 'expressLayers' | 'fastifyHooks' | 'httpServerTracer' | 'collectClientAddress' | 'testFaults'>;
 
 /** Which instrumentations run and how much they record. */
 export function readInstrumentation(env: Env, warn: Warn): Instrumentation {
@@ -51,7 +51,7 @@ export function readInstrumentation(env: Env, warn: Warn): Instrumentation {
     disabledInstrumentations: list(env, 'OTEL_NODE_DISABLED_INSTRUMENTATIONS') ?? [],
     expressLayers: bool(env, 'OTEL_MONITOR_EXPRESS_LAYERS', false, warn),
     fastifyHooks: bool(env, 'OTEL_MONITOR_FASTIFY_HOOKS', false, warn),
-    fastHttpServer: bool(env, 'OTEL_MONITOR_FAST_HTTP_SERVER', true, warn),
+    httpServerTracer: bool(env, 'OTEL_MONITOR_FAST_HTTP_SERVER', true, warn),
     collectClientAddress: bool(env, 'OTEL_MONITOR_COLLECT_CLIENT_ADDRESS', true, warn),
     testFaults: list(env, 'OTEL_MONITOR_TEST_FAULT'),
   };

@@ -66,7 +66,8 @@ export interface Config {
   compileCache: boolean;
   /** Whether an app's own worker threads start the SDK (log-transport workers never do: worker-role.ts). */
   workers: boolean;
-  fastHttpServer: boolean;
+  /** Incoming HTTP traced by our own tracer (instrumentation/http-server.ts) rather than instrumentation-http (OTEL_MONITOR_FAST_HTTP_SERVER). */
+  httpServerTracer: boolean;
   /** client.address / network.peer.address on server spans (OTEL_MONITOR_COLLECT_CLIENT_ADDRESS). */
   collectClientAddress: boolean;
   /** Test-only (OTEL_MONITOR_TEST_FAULT): guarded tracer handlers that throw, to prove the guard. */

@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 import { EncodingSpanProcessor, lazyEncodedTraceExporter } from '../exporters/encoding-span-processor.js';
 import { createLogExporter, createSpanExporter } from '../exporters/otlp.js';
 import { RequestIdLogProcessor } from '../instrumentation/request-id.js';
-import type { SentryLink } from '../instrumentation/sentry.js';
+import type { SentryLink } from '../sentry/start.js';
 import { RedactionLogProcessor, RedactionSpanProcessor, type Redactor } from './redaction.js';
 import { ReleaseTagLogProcessor, ReleaseTagSpanProcessor, type ReleaseTags } from './release-tags.js';
 import { TaskStatusSpanProcessor } from './task-status.js';
