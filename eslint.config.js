@@ -32,9 +32,7 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      // warn, not error, until issue #10's refactor splits readConfig, startSdk and the other long
-      // functions listed by `npm run lint`; then make it an error.
-      'max-lines-per-function': ['warn', { max: 60, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },
@@ -49,6 +47,13 @@ export default tseslint.config(
   },
   // summary.ts: CLASSES only feeds a type.
   { files: ['src/cli/summary.ts'], rules: { '@typescript-eslint/no-unused-vars': 'warn' } },
+  // Known long functions, recorded as warnings so `npm run lint` keeps listing them: the hot paths
+  // (the incoming-HTTP tracer, the span encoder: split only with the bench run beside) and the bench
+  // scripts. Split them, then delete this block.
+  {
+    files: ['src/instrumentation/http-server.ts', 'src/exporters/otlp-span-encoding.ts', 'bench/**'],
+    rules: { 'max-lines-per-function': ['warn', { max: 60, skipBlankLines: true, skipComments: true }] },
+  },
   // The CommonJS entry and fixtures are CommonJS on purpose.
   { files: ['**/*.cts', '**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   {
