@@ -8,8 +8,8 @@ import tseslint from 'typescript-eslint';
 // read what the preload would be configured with (config.ts, resource.ts, the instrumentation
 // catalogue), as `otel-monitor doctor` does.
 const CLI_MUST_NOT_IMPORT = {
-  regex: String.raw`^\.\./(processors|exporters|api)(/|$)|^\.\./instrumentation/(?!catalogue\.js$)|^\.\./(sdk|start|lifecycle|index)\.js$`,
-  message: 'src/cli is a standalone tool: it must not import the preload (SDK, instrumentations, processors, exporters, api).',
+  regex: String.raw`^\.\./(processors|exporters|sentry|api)(/|$)|^\.\./instrumentation/(?!catalogue\.js$)|^\.\./(sdk|start|lifecycle|index)\.js$`,
+  message: 'src/cli is a standalone tool: it must not import the preload (SDK, instrumentations, processors, exporters, Sentry, api).',
 };
 // One file per CLI command, dispatched from run.ts; what two commands share lives in a shared module.
 const CLI_COMMANDS = ['doctor', 'health', 'monitor-last-seen', 'monitor-latest-run', 'releases-compare', 'releases-list', 'rules', 'summary'];
@@ -32,18 +32,12 @@ export default tseslint.config(
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
-      // warn, not error, until issue #10's refactor splits readConfig, startSdk and the other long
-      // functions listed by `npm run lint`; then make it an error.
-      'max-lines-per-function': ['warn', { max: 60, skipBlankLines: true, skipComments: true }],
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },
   },
   { files: ['src/cli/**/*.ts'], rules: restrict(CLI_MUST_NOT_IMPORT) },
   { files: CLI_COMMANDS.map((c) => `src/cli/${c}.ts`), rules: restrict(CLI_MUST_NOT_IMPORT, NO_OTHER_COMMAND) },
-  // Known violations, recorded rather than hidden: rules.ts takes the alert names from the two
-  // monitor commands, releases-list.ts takes prometheusFrom from releases-compare.ts. Issue #10's
-  // refactor moves them to shared modules; then delete this block.
-  { files: ['src/cli/rules.ts', 'src/cli/releases-list.ts'], rules: restrict(CLI_MUST_NOT_IMPORT) },
   { files: ['src/api/**/*.ts'], rules: restrict(API_MUST_NOT_IMPORT) },
   // Known findings in code merged before the linter, recorded as warnings so they stay visible
   // (`npm run lint` lists them) until their owners fix them; then delete this block.
@@ -51,9 +45,15 @@ export default tseslint.config(
     files: ['src/cli/doctor-legs.ts', 'src/health/builtin-checks.ts', 'src/logs/pino-redaction.ts', 'src/plugins/index.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'warn' },
   },
-  // config.ts: `bad` (OTEL_MONITOR_LOGGER_DESTINATIONS) is computed and never used; summary.ts:
-  // CLASSES only feeds a type.
-  { files: ['src/config.ts', 'src/cli/summary.ts'], rules: { '@typescript-eslint/no-unused-vars': 'warn' } },
+  // summary.ts: CLASSES only feeds a type.
+  { files: ['src/cli/summary.ts'], rules: { '@typescript-eslint/no-unused-vars': 'warn' } },
+  // Known long functions, recorded as warnings so `npm run lint` keeps listing them: the hot paths
+  // (the incoming-HTTP tracer, the span encoder: split only with the bench run beside) and the bench
+  // scripts. Split them, then delete this block.
+  {
+    files: ['src/instrumentation/http-server.ts', 'src/exporters/otlp-span-encoding.ts', 'bench/**'],
+    rules: { 'max-lines-per-function': ['warn', { max: 60, skipBlankLines: true, skipComments: true }] },
+  },
   // The CommonJS entry and fixtures are CommonJS on purpose.
   { files: ['**/*.cts', '**/*.cjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
   {

@@ -11,6 +11,7 @@ import type * as Resources from '@opentelemetry/resources';
 import type { Config } from './config.js';
 import { requireCjs } from './require.js';
 import { log, describe } from './log.js';
+import { ownVersion } from './version.js';
 
 export interface ReleaseInfo {
   serviceName: string;
@@ -103,10 +104,4 @@ export function buildResource(config: Config, info: ReleaseInfo): Resources.Reso
   return resource;
 }
 
-export const DISTRO_VERSION = (() => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as AppPackage).version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-})();
+export const DISTRO_VERSION = ownVersion() ?? '0.0.0';

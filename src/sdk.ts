@@ -10,29 +10,30 @@ import type * as Logs from '@opentelemetry/sdk-logs';
 import type * as Instr from '@opentelemetry/instrumentation';
 import type { Config } from './config.js';
 import type { ReleaseInfo } from './resource.js';
+import type { Resource } from '@opentelemetry/resources';
 import { buildResource, DISTRO_VERSION } from './resource.js';
-import { traceIncomingHttp } from './instrumentation/http-server.js';
+import { traceHttpServer } from './instrumentation/http-server.js';
 import { traceExpressRouter } from './instrumentation/express-router.js';
 import { traceFastifyHandler } from './instrumentation/fastify-handler.js';
 import { queueFull, sendPinoLogs } from './instrumentation/pino-logs.js';
 import { injectFaults } from './instrumentation/channel-guard.js';
 import { requireCjs } from './require.js';
 import { log, describe, contained } from './log.js';
-import { EncodingSpanProcessor, lazyEncodedTraceExporter } from './exporters/encoding-span-processor.js';
-import { createLogExporter, createMetricExporter, createSpanExporter } from './exporters/otlp.js';
+import { createMetricExporter } from './exporters/otlp.js';
 import { isExiting } from './exporters/exit-mode.js';
-import { ReleaseTagLogProcessor, ReleaseTagSpanProcessor } from './processors/release-tags.js';
-import { Redactor, RedactionLogProcessor, RedactionSpanProcessor } from './processors/redaction.js';
-import { loadInstrumentations } from './instrumentation/instrumentations.js';
+import { logProcessorChain, spanProcessorChain } from './processors/chain.js';
+import type { ReleaseTags } from './processors/release-tags.js';
+import { Redactor } from './processors/redaction.js';
+import { loadInstrumentations, type LoadedInstrumentations } from './instrumentation/load-instrumentations.js';
 import { registerEsmHooks, type HookMode } from './instrumentation/esm-hooks.js';
 import { startSystemMetrics } from './instrumentation/system-metrics.js';
 import { armLazyActivation } from './instrumentation/lazy-activation.js';
-import { TaskStatusSpanProcessor, recordTaskSpans } from './processors/task-status.js';
-import { startSentry } from './instrumentation/sentry.js';
+import { recordTaskSpans } from './processors/task-status.js';
+import { startSentry, type SentryLink } from './sentry/start.js';
 import type { CrashOrigin } from './crash.js';
-import { startPlugins } from './plugins/index.js';
+import { startPlugins, type PluginHost } from './plugins/index.js';
 import { startHealth } from './health/start.js';
-import { RequestIdLogProcessor, RequestIdPropagator, RequestIds } from './instrumentation/request-id.js';
+import { RequestIdPropagator, RequestIds } from './instrumentation/request-id.js';
 import { publishLoggerSetup } from './logs/logger.js';
 
 export interface Sdk {
@@ -119,19 +120,38 @@ function createSampler(trace: typeof Trace, c: Config['sampler']): Trace.Sampler
   }
 }
 
-export function startSdk(config: Config, info: ReleaseInfo): Sdk {
-  const api = requireCjs('@opentelemetry/api') as typeof Api;
-  const core = requireCjs('@opentelemetry/core') as typeof Core;
-  const trace = requireCjs('@opentelemetry/sdk-trace') as typeof Trace;
-  const metrics = requireCjs('@opentelemetry/sdk-metrics') as typeof Metrics;
-  const logs = requireCjs('@opentelemetry/sdk-logs') as typeof Logs;
-  const { AsyncLocalStorageContextManager } = requireCjs('@opentelemetry/context-async-hooks') as {
-    AsyncLocalStorageContextManager: new () => Api.ContextManager & {
-      enable(): Api.ContextManager;
-      _asyncLocalStorage: AsyncLocalStorage<Api.Context>;
-    };
-  };
+/** The SDK packages, loaded through their CJS builds (require.ts). */
+interface Otel {
+  api: typeof Api;
+  core: typeof Core;
+  trace: typeof Trace;
+  metrics: typeof Metrics;
+  logs: typeof Logs;
+}
 
+interface Providers {
+  tracerProvider: Trace.TracerProvider;
+  meterProvider: Metrics.MeterProvider;
+  loggerProvider: Logs.LoggerProvider;
+}
+
+type ContextManager = Api.ContextManager & { enable(): Api.ContextManager; _asyncLocalStorage: AsyncLocalStorage<Api.Context> };
+
+function loadOtel(): Otel {
+  return {
+    api: requireCjs('@opentelemetry/api') as typeof Api,
+    core: requireCjs('@opentelemetry/core') as typeof Core,
+    trace: requireCjs('@opentelemetry/sdk-trace') as typeof Trace,
+    metrics: requireCjs('@opentelemetry/sdk-metrics') as typeof Metrics,
+    logs: requireCjs('@opentelemetry/sdk-logs') as typeof Logs,
+  };
+}
+
+/** Diagnostics, the context manager and the propagators; returns the context's AsyncLocalStorage. */
+function installGlobals({ api, core }: Otel, config: Config): AsyncLocalStorage<Api.Context> {
+  const { AsyncLocalStorageContextManager } = requireCjs('@opentelemetry/context-async-hooks') as {
+    AsyncLocalStorageContextManager: new () => ContextManager;
+  };
   installDiagLogger(api, config.logLevel);
   injectFaults(config.testFaults);
   const contextManager = new AsyncLocalStorageContextManager();
@@ -145,13 +165,11 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
       ],
     }),
   );
+  return contextManager._asyncLocalStorage;
+}
 
-  const resource = buildResource(config, info);
-  const tags = { release: info.release, environment: info.environment };
-  const redactor = new Redactor(config.redactKeys);
-
-  const plugins = startPlugins(config, { resource, info, trace, logs, metrics });
-  const readers: Metrics.IMetricReader[] = [...plugins.metricReaders];
+function createMeterProvider({ api, metrics }: Otel, config: Config, resource: Resource, pluginReaders: Metrics.IMetricReader[]): Metrics.MeterProvider {
+  const readers: Metrics.IMetricReader[] = [...pluginReaders];
   if (config.metrics.exporter !== 'none') {
     readers.push(
       new metrics.PeriodicExportingMetricReader({
@@ -168,156 +186,157 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
     views: [{ instrumentName: '*', attributesProcessors: [metrics.createDenyListAttributesProcessor(UNBOUNDED_METRIC_KEYS)] }],
   });
   api.metrics.setGlobalMeterProvider(meterProvider);
-  const meter = meterProvider.getMeter('@org/otel-monitor');
+  return meterProvider;
+}
 
+function createTracerProvider(otel: Otel, config: Config, resource: Resource, spanProcessors: Trace.SpanProcessor[]): Trace.TracerProvider {
+  const tracerProvider = new otel.trace.TracerProvider({
+    resource,
+    // A task run that the sampler drops must still count as a run, or it would look like a missed one.
+    sampler: recordTaskSpans(createSampler(otel.trace, config.sampler)),
+    spanProcessors,
+  });
+  otel.api.trace.setGlobalTracerProvider(tracerProvider);
+  return tracerProvider;
+}
+
+/** The logger provider, and the setup the API's `logger` reads (logs/logger.ts). */
+function createLoggerProvider(otel: Otel, config: Config, info: ReleaseInfo, resource: Resource, processors: Logs.LogRecordProcessor[], redactor: Redactor): Logs.LoggerProvider {
+  const loggerProvider = new otel.logs.LoggerProvider({ resource, processors });
+  otel.api.logs.setGlobalLoggerProvider(loggerProvider);
+  publishLoggerSetup({
+    config: config.logger,
+    redactor,
+    base: { service: info.serviceName, release: info.release, environment: info.environment },
+    api: otel.api,
+    version: DISTRO_VERSION,
+  });
+  return loggerProvider;
+}
+
+type Register = (list: Instr.Instrumentation[]) => void;
+
+/** The upstream instrumentations the app can use, then our own diagnostics-channel tracers. */
+function startInstrumentations(otel: Otel, config: Config, providers: Providers, store: AsyncLocalStorage<Api.Context>, logBatch: unknown): { register: Register; names: string[]; hookMode: HookMode } {
+  const instrumentation = requireCjs('@opentelemetry/instrumentation') as typeof Instr;
+  const register: Register = (list) => instrumentation.registerInstrumentations({ instrumentations: list, ...providers });
+  const loaded = loadInstrumentations(config, (i) => contained('instrumentation activation', () => register([i])));
+  const hookMode = registerEsmHooks(loaded.modules);
+  register(loaded.instrumentations);
+  armLazyActivation(loaded.pending);
+  startChannelTracers(otel, config, providers, store, loaded, logBatch);
+  return { register, names: loaded.names, hookMode };
+}
+
+function startChannelTracers(
+  { api, core }: Otel,
+  config: Config,
+  { tracerProvider, meterProvider, loggerProvider }: Providers,
+  store: AsyncLocalStorage<Api.Context>,
+  loaded: LoadedInstrumentations,
+  logBatch: unknown,
+): void {
+  const tracer = (name: string) => tracerProvider.getTracer(`@org/otel-monitor/${name}`, DISTRO_VERSION);
+  if (config.httpServerTracer && loaded.names.includes('http')) {
+    traceHttpServer({
+      api,
+      core,
+      tracer: tracer('http-server'),
+      meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
+      store,
+      collectClientAddress: config.collectClientAddress,
+      requestIds: config.requestId.enabled ? new RequestIds(config.requestId.header) : undefined,
+    });
+  }
+  if (loaded.expressChannel) traceExpressRouter({ api, core, tracer: tracer('express'), store });
+  if (loaded.fastifyChannel) traceFastifyHandler({ api, core, tracer: tracer('fastify'), store });
+  if (loaded.pinoChannel && config.logs.exporter !== 'none') {
+    sendPinoLogs(loggerProvider.getLogger('@org/otel-monitor/pino', DISTRO_VERSION), queueFull(logBatch));
+  }
+}
+
+interface Flushable extends Providers {
+  sentry?: SentryLink;
+  plugins: PluginHost;
+  health: ReturnType<typeof startHealth>;
+}
+
+/** Flush or shut down every signal, Sentry, then the plugins; resolves false when the timeout cut it short. */
+async function flushAll(what: 'forceFlush' | 'shutdown', timeoutMs: number, p: Flushable): Promise<boolean> {
+  if (what === 'shutdown') p.health.stop();
+  const work = Promise.allSettled([
+    p.tracerProvider[what](),
+    p.meterProvider[what]({ timeoutMillis: timeoutMs }),
+    p.loggerProvider[what](),
+    p.sentry ? (what === 'shutdown' ? p.sentry.close(timeoutMs) : p.sentry.flush(timeoutMs)) : undefined,
+    // Plugins flush or close after their processors and exporters have (inside the same timeout).
+  ])
+    .then(() => (what === 'shutdown' ? p.plugins.close() : p.plugins.flush()))
+    .then(() => true);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => {
+      // A shutdown that runs out of time is reported by lifecycle.ts, with what was dropped.
+      if (what === 'forceFlush') log.warn(`flush did not finish within ${timeoutMs} ms; some telemetry may be lost`);
+      resolve(false);
+    }, timeoutMs);
+    // Referenced: the export sockets and retry timers are not (exit-mode.ts), so at a natural
+    // exit this timer is what keeps the process alive for the flush, up to the timeout.
+  });
+  const inTime = await Promise.race([work, timeout]);
+  clearTimeout(timer);
+  return inTime;
+}
+
+/** An uncaught exception or unhandled rejection: on the active span and to Sentry. */
+function crashReporter(api: typeof Api, sentry: SentryLink | undefined, activeTraceId: () => string | undefined): Sdk['reportCrash'] {
+  return (error, origin, fatal) => {
+    // The span the error was raised in ends now with it, so the crashing request's trace is exported.
+    const span = api.trace.getActiveSpan();
+    if (fatal && span?.isRecording()) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    }
+    sentry?.captureCrash(error, origin, fatal, activeTraceId());
+    if (fatal) span?.end();
+  };
+}
+
+/** The order matters: plugins and Sentry before the providers that carry their processors. */
+export function startSdk(config: Config, info: ReleaseInfo): Sdk {
+  const otel = loadOtel();
+  const { api } = otel;
+  const store = installGlobals(otel, config);
+  const resource = buildResource(config, info);
+  const tags: ReleaseTags = { release: info.release, environment: info.environment };
+  const redactor = new Redactor(config.redactKeys);
+  const plugins = startPlugins(config, { resource, info, trace: otel.trace, logs: otel.logs, metrics: otel.metrics });
+
+  const meterProvider = createMeterProvider(otel, config, resource, plugins.metricReaders);
+  const meter = meterProvider.getMeter('@org/otel-monitor');
   const activeTraceId = () => {
     const ctx = api.trace.getActiveSpan()?.spanContext();
     return ctx && api.isSpanContextValid(ctx) ? ctx.traceId : undefined;
   };
   const sentry = config.sentry ? startSentry(config, info, redactor, activeTraceId) : undefined;
+  const spans = spanProcessorChain({ ...otel, config, tags, redactor, meter, plugin: plugins.spanProcessor, sentry });
+  const tracerProvider = createTracerProvider(otel, config, resource, spans);
+  const logChain = logProcessorChain({ logs: otel.logs, config, tags, redactor, plugin: plugins.logProcessor });
+  const loggerProvider = createLoggerProvider(otel, config, info, resource, logChain.processors, redactor);
+  const providers = { tracerProvider, meterProvider, loggerProvider };
 
-  const spanProcessors: Trace.SpanProcessor[] = [
-    new ReleaseTagSpanProcessor(tags),
-    new TaskStatusSpanProcessor({ meter, lastSeenRoles: config.lastSeenRoles, sentry: sentry?.Sentry }),
-    new RedactionSpanProcessor(redactor, config.collectClientAddress),
-  ];
-  if (plugins.spanProcessor) spanProcessors.push(plugins.spanProcessor);
-  if (sentry) spanProcessors.push(...sentry.spanProcessors);
-  if (config.traces.exporter === 'otlp' && config.traces.protocol === 'http/protobuf') {
-    spanProcessors.push(
-      new EncodingSpanProcessor(api, core.suppressTracing, lazyEncodedTraceExporter(config.traces), {
-        maxQueueSize: config.batch.maxQueueSize,
-        maxExportBatchSize: config.batch.maxExportBatchSize,
-        scheduledDelayMillis: config.batch.scheduledDelayMs,
-      }),
-    );
-  } else if (config.traces.exporter !== 'none') {
-    spanProcessors.push(
-      new trace.BatchSpanProcessor({
-        exporter: createSpanExporter(config.traces),
-        maxQueueSize: config.batch.maxQueueSize,
-        maxExportBatchSize: config.batch.maxExportBatchSize,
-        scheduledDelayMillis: config.batch.scheduledDelayMs,
-        exportTimeoutMillis: config.batch.exportTimeoutMs,
-      }),
-    );
-  }
-  const tracerProvider = new trace.TracerProvider({
-    resource,
-    // A task run that the sampler drops must still count as a run, or it would look like a missed one.
-    sampler: recordTaskSpans(createSampler(trace, config.sampler)),
-    spanProcessors,
-  });
-  api.trace.setGlobalTracerProvider(tracerProvider);
-
-  const logProcessors: Logs.LogRecordProcessor[] = [new ReleaseTagLogProcessor(tags), new RedactionLogProcessor(redactor)];
-  if (plugins.logProcessor) logProcessors.push(plugins.logProcessor);
-  if (config.requestId.enabled) logProcessors.unshift(new RequestIdLogProcessor());
-  if (config.logs.exporter !== 'none') {
-    logProcessors.push(
-      new logs.BatchLogRecordProcessor({
-        exporter: createLogExporter(config.logs),
-        maxQueueSize: config.logBatch.maxQueueSize,
-        maxExportBatchSize: config.logBatch.maxExportBatchSize,
-        scheduledDelayMillis: config.logBatch.scheduledDelayMs,
-        exportTimeoutMillis: config.logBatch.exportTimeoutMs,
-      }),
-    );
-  }
-  const loggerProvider = new logs.LoggerProvider({ resource, processors: logProcessors });
-  api.logs.setGlobalLoggerProvider(loggerProvider);
-  publishLoggerSetup({
-    config: config.logger,
-    redactor,
-    base: { service: info.serviceName, release: info.release, environment: info.environment },
-    api,
-    version: DISTRO_VERSION,
-  });
-
-  const instrumentation = requireCjs('@opentelemetry/instrumentation') as typeof Instr;
-  const register = (list: Instr.Instrumentation[]) =>
-    instrumentation.registerInstrumentations({ instrumentations: list, tracerProvider, meterProvider, loggerProvider });
-  const loaded = loadInstrumentations(config, (i) => contained('instrumentation activation', () => register([i])));
-  const hookMode = registerEsmHooks(loaded.modules);
-  register(loaded.instrumentations);
-  armLazyActivation(loaded.pending);
-  if (config.fastHttpServer && loaded.names.includes('http')) {
-    traceIncomingHttp({
-      api,
-      core,
-      tracer: tracerProvider.getTracer('@org/otel-monitor/http-server', DISTRO_VERSION),
-      meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
-      store: contextManager._asyncLocalStorage,
-      collectClientAddress: config.collectClientAddress,
-      requestIds: config.requestId.enabled ? new RequestIds(config.requestId.header) : undefined,
-    });
-  }
-  if (loaded.expressChannel) {
-    traceExpressRouter({
-      api,
-      core,
-      tracer: tracerProvider.getTracer('@org/otel-monitor/express', DISTRO_VERSION),
-      store: contextManager._asyncLocalStorage,
-    });
-  }
-  if (loaded.fastifyChannel) {
-    traceFastifyHandler({
-      api,
-      core,
-      tracer: tracerProvider.getTracer('@org/otel-monitor/fastify', DISTRO_VERSION),
-      store: contextManager._asyncLocalStorage,
-    });
-  }
-  if (loaded.pinoChannel && config.logs.exporter !== 'none') {
-    const batch = logProcessors.find((p) => p instanceof logs.BatchLogRecordProcessor);
-    sendPinoLogs(loggerProvider.getLogger('@org/otel-monitor/pino', DISTRO_VERSION), queueFull(batch));
-  }
+  const { register, names, hookMode } = startInstrumentations(otel, config, providers, store, logChain.exporting);
   plugins.setRegister((list) => contained('plugin instrumentations', () => register(list)));
   startSystemMetrics(config, meter, register);
-  const health = startHealth(config.health, api, core, meterProvider.getMeter('@org/otel-monitor/health', DISTRO_VERSION), redactor);
+  const health = startHealth(config.health, api, otel.core, meterProvider.getMeter('@org/otel-monitor/health', DISTRO_VERSION), redactor);
 
-  /** Resolves true when every signal finished within the timeout. */
-  const each = async (what: 'forceFlush' | 'shutdown', timeoutMs: number): Promise<boolean> => {
-    if (what === 'shutdown') health.stop();
-    const work = Promise.allSettled([
-      tracerProvider[what](),
-      meterProvider[what]({ timeoutMillis: timeoutMs }),
-      loggerProvider[what](),
-      sentry ? (what === 'shutdown' ? sentry.close(timeoutMs) : sentry.flush(timeoutMs)) : undefined,
-      // Plugins flush or close after their processors and exporters have (inside the same timeout).
-    ])
-      .then(() => (what === 'shutdown' ? plugins.close() : plugins.flush()))
-      .then(() => true);
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => {
-        // A shutdown that runs out of time is reported by lifecycle.ts, with what was dropped.
-        if (what === 'forceFlush') log.warn(`flush did not finish within ${timeoutMs} ms; some telemetry may be lost`);
-        resolve(false);
-      }, timeoutMs);
-      // Referenced: the export sockets and retry timers are not (exit-mode.ts), so at a natural
-      // exit this timer is what keeps the process alive for the flush, up to the timeout.
-    });
-    const inTime = await Promise.race([work, timeout]);
-    clearTimeout(timer);
-    return inTime;
-  };
-
+  const all: Flushable = { ...providers, sentry, plugins, health };
   return {
-    instrumentations: loaded.names,
+    instrumentations: names,
     hookMode,
     sentry: !!sentry,
-    reportCrash(error, origin, fatal) {
-      // The span the error was raised in ends now with it, so the crashing request's trace is exported.
-      const span = api.trace.getActiveSpan();
-      if (fatal && span?.isRecording()) {
-        span.recordException(error instanceof Error ? error : String(error));
-        span.setStatus({ code: api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-      }
-      sentry?.captureCrash(error, origin, fatal, activeTraceId());
-      if (fatal) span?.end();
-    },
-    flush: (ms) => each('forceFlush', ms),
-    shutdown: (ms) => each('shutdown', ms),
+    reportCrash: crashReporter(api, sentry, activeTraceId),
+    flush: (ms) => flushAll('forceFlush', ms, all),
+    shutdown: (ms) => flushAll('shutdown', ms, all),
   };
 }

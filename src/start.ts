@@ -48,7 +48,7 @@ export function start(): void {
       })}`,
     );
     // The channel-based server tracing sees every node:http server; only the emit-wrapping one can miss.
-    if (sdk.instrumentations.includes('http') && !config.fastHttpServer) checkHttpPatched();
+    if (sdk.instrumentations.includes('http') && !config.httpServerTracer) checkHttpPatched();
   } catch (err) {
     log.error(`failed to start, the app runs without telemetry: ${describe(err)}`);
   }

@@ -108,3 +108,14 @@ export function parseLabels(items: readonly string[]): Array<[string, string]> {
     return [name, item.slice(eq + 1)];
   });
 }
+
+/** A positive number option, or the default; `scale` converts the user's unit to the model's. */
+export function numberOption(p: Parsed, name: string, scale = 1, max = Infinity): number | undefined {
+  const text = p.values.get(name);
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) {
+    throw new UsageError(`--${name} must be a positive number${max < Infinity ? ` up to ${max}` : ''}, got "${text}"`);
+  }
+  return n * scale;
+}

@@ -3,7 +3,7 @@
 // Exit 1 when a critical check is unhealthy, 3 when no instance reports any check.
 import { LABEL_HEALTH_CHECK, LABEL_HEALTH_CRITICAL, PROM_HEALTH_STATUS } from '../semconv.js';
 import { parseArgs, parseLabels } from './args.js';
-import { prometheusOption, timeoutOption } from './monitor-common.js';
+import { prometheusOption, timeoutOption } from './connection-options.js';
 import { json, table, type Io } from './output.js';
 import { escapeRegex, extraMatchers, selector, str } from './promql.js';
 

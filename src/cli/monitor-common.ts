@@ -1,11 +1,10 @@
 // Options and plumbing shared by `monitor latest-run` and `monitor last-seen`.
-import { parseDuration, parseLabels, parseUrl, type OptionSpec, type Parsed } from './args.js';
+import { parseDuration, parseLabels, type OptionSpec, type Parsed } from './args.js';
 import { sendAlerts, type Alert } from './alerts.js';
-import { UsageError } from './errors.js';
+import { alertmanagerOption, DEFAULT_PROMETHEUS_URL, prometheusOption, timeoutOption } from './connection-options.js';
 import type { Io } from './output.js';
-import { PrometheusClient } from './prometheus.js';
+import type { PrometheusClient } from './prometheus.js';
 
-export const DEFAULT_PROMETHEUS_URL = 'http://localhost:9090';
 export const DEFAULT_LOOKBACK = '7d';
 
 export const COMMON_SPEC: OptionSpec = {
@@ -47,27 +46,11 @@ export interface Common {
 }
 
 /** `--timeout SECONDS` (default 10) in milliseconds. */
-export function timeoutOption(parsed: Parsed): number {
-  const timeoutText = parsed.values.get('timeout') ?? '10';
-  const timeoutSeconds = Number(timeoutText);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
-    throw new UsageError(`--timeout must be a positive number of seconds, got "${timeoutText}"`);
-  }
-  return timeoutSeconds * 1000;
-}
-
-/** The Prometheus of `--prometheus-url`, OTEL_MONITOR_PROMETHEUS_URL or the default. */
-export function prometheusOption(parsed: Parsed, io: Io, timeoutMs: number): PrometheusClient {
-  const promUrl = parsed.values.get('prometheus-url') ?? (io.env.OTEL_MONITOR_PROMETHEUS_URL || DEFAULT_PROMETHEUS_URL);
-  return new PrometheusClient(parseUrl(promUrl, '--prometheus-url'), timeoutMs);
-}
-
 export function commonOptions(parsed: Parsed, io: Io): Common {
   const timeoutMs = timeoutOption(parsed);
-  const amUrl = parsed.values.get('alertmanager-url') ?? (io.env.OTEL_MONITOR_ALERTMANAGER_URL || undefined);
   return {
     prometheus: prometheusOption(parsed, io, timeoutMs),
-    alertmanagerUrl: amUrl === undefined ? undefined : parseUrl(amUrl, '--alertmanager-url'),
+    alertmanagerUrl: alertmanagerOption(parsed, io),
     json: parsed.flags.has('json'),
     lookback: parseDuration(parsed.values.get('lookback') ?? DEFAULT_LOOKBACK, '--lookback'),
     labels: parseLabels(parsed.lists.get('label') ?? []),
@@ -78,6 +61,31 @@ export function commonOptions(parsed: Parsed, io: Io): Common {
 
 export function withCustomMessage(message: string, custom: string | undefined): string {
   return custom ? `${message} ${custom}` : message;
+}
+
+/**
+ * Sends the alerts, prints the report (`print`: the JSON document, or the table and ALERT lines),
+ * says where the alerts went, and only then rethrows a delivery error (exit 2), so the verdict is
+ * always seen. Otherwise exit 1 when alerting, 0 when not.
+ */
+export async function deliverAndReport(
+  alerts: Alert[],
+  common: Common,
+  io: Io,
+  generatorExpr: string,
+  print: (status: 'ALERT' | 'OK', notified: string[]) => void,
+): Promise<number> {
+  let notified: string[] = [];
+  let deliveryError: unknown;
+  try {
+    notified = await deliver(alerts, common, io, generatorExpr);
+  } catch (err) {
+    deliveryError = err;
+  }
+  print(alerts.length > 0 ? 'ALERT' : 'OK', notified);
+  if (!common.json && notified.length > 0) io.out(`Sent ${alerts.length} alert(s) to ${notified.join(' and ')}.`);
+  if (deliveryError) throw deliveryError;
+  return alerts.length > 0 ? 1 : 0;
 }
 
 /** Sends the alerts (if any) and says where they went; delivery errors propagate (exit 2). */

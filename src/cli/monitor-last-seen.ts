@@ -7,10 +7,12 @@ import {
   PROM_USER_LAST_SEEN,
   ROLE_SEPARATOR,
 } from '../semconv.js';
-import { parseArgs, parseMinutes } from './args.js';
+import { parseArgs, parseMinutes, type Parsed } from './args.js';
+import { ALERT_NO_USER_SEEN, ALERT_USER_NOT_SEEN } from './alert-names.js';
 import type { Alert } from './alerts.js';
-import { CliError, UsageError } from './errors.js';
-import { COMMON_HELP, COMMON_SPEC, commonOptions, deliver, withCustomMessage } from './monitor-common.js';
+import type { Sample } from './prometheus.js';
+import { UsageError } from './errors.js';
+import { COMMON_HELP, COMMON_SPEC, commonOptions, deliverAndReport, withCustomMessage } from './monitor-common.js';
 import { formatMinutes, isoTime, json, roundMinutes, shortTime, table, type Io } from './output.js';
 import { extraMatchers, hasRole, newest, USER_GROUP } from './promql.js';
 
@@ -28,9 +30,6 @@ ${COMMON_HELP}
 Example:
   otel-monitor monitor last-seen --user-role bot --account-role SubscriberToServiceXYZ --maximum-minutes-since-last-seen 100`;
 
-export const ALERT_USER_NOT_SEEN = 'OtelMonitorUserNotSeen';
-export const ALERT_NO_USER_SEEN = 'OtelMonitorNoUserSeen';
-
 export interface UserResult {
   id: string;
   roles: string[];
@@ -43,12 +42,7 @@ export interface UserResult {
 }
 
 export async function lastSeen(argv: readonly string[], io: Io): Promise<number> {
-  const parsed = parseArgs(argv, {
-    ...COMMON_SPEC,
-    'user-role': 'list',
-    'account-role': 'list',
-    'maximum-minutes-since-last-seen': 'value',
-  });
+  const parsed = parseArgs(argv, { ...COMMON_SPEC, 'user-role': 'list', 'account-role': 'list', 'maximum-minutes-since-last-seen': 'value' });
   if (parsed.flags.has('help')) {
     io.out(HELP);
     return 0;
@@ -56,30 +50,16 @@ export async function lastSeen(argv: readonly string[], io: Io): Promise<number>
   const maxText = parsed.values.get('maximum-minutes-since-last-seen');
   if (maxText === undefined) throw new UsageError('--maximum-minutes-since-last-seen N is required');
   const maximumMinutes = parseMinutes(maxText, '--maximum-minutes-since-last-seen');
-  const userRoles = parsed.lists.get('user-role') ?? [];
-  const accountRoles = parsed.lists.get('account-role') ?? [];
-  for (const role of [...userRoles, ...accountRoles]) {
-    if (role === '' || role.includes(ROLE_SEPARATOR)) throw new UsageError(`a role must be non-empty and contain no "${ROLE_SEPARATOR}": "${role}"`);
-  }
+  const { userRoles, accountRoles } = roleOptions(parsed);
   const common = commonOptions(parsed, io);
 
   const now = io.now() / 1000;
-  const matchers = [
-    ...userRoles.map((r) => hasRole(LABEL_USER_ROLES, r)),
-    ...accountRoles.map((r) => hasRole(LABEL_USER_ACCOUNT_ROLES, r)),
-    ...extraMatchers(common.labels),
-  ];
+  const roles = [...userRoles.map((r) => hasRole(LABEL_USER_ROLES, r)), ...accountRoles.map((r) => hasRole(LABEL_USER_ACCOUNT_ROLES, r))];
+  const matchers = [...roles, ...extraMatchers(common.labels)];
   const expr = newest(PROM_USER_LAST_SEEN, matchers, USER_GROUP, common.lookback);
   const samples = await common.prometheus.query(expr, now);
 
-  // One row per user: if their roles changed within the window there are several series; the
-  // newest one wins, roles included.
-  const newestByUser = new Map<string, { value: number; labels: Record<string, string> }>();
-  for (const s of samples) {
-    const id = s.labels[LABEL_ENDUSER_ID] ?? '';
-    const seen = newestByUser.get(id);
-    if (seen === undefined || s.value > seen.value) newestByUser.set(id, s);
-  }
+  const newestByUser = newestPerUser(samples);
   const filter = describeFilter(userRoles, accountRoles);
   const users: UserResult[] = [...newestByUser.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
@@ -93,42 +73,15 @@ export async function lastSeen(argv: readonly string[], io: Io): Promise<number>
         'Users are only recorded when OTEL_MONITOR_LAST_SEEN_ROLES lists one of their roles.',
       common.customMessage,
     );
-    alerts.push({
-      labels: {
-        alertname: ALERT_NO_USER_SEEN,
-        severity: 'warning',
-        ...(userRoles.length ? { [LABEL_USER_ROLES]: userRoles.join(ROLE_SEPARATOR) } : {}),
-        ...(accountRoles.length ? { [LABEL_USER_ACCOUNT_ROLES]: accountRoles.join(ROLE_SEPARATOR) } : {}),
-      },
-      annotations: { summary: noUserMessage, maximum_minutes: String(maximumMinutes) },
-      fingerprint: ['otel-monitor', 'last-seen', 'no-user', ...userRoles, '|', ...accountRoles],
-    });
+    alerts.push(noUserAlert(userRoles, accountRoles, noUserMessage, maximumMinutes));
   }
 
-  let notified: string[] = [];
-  let deliveryError: CliError | undefined;
-  try {
-    notified = await deliver(alerts, common, io, expr);
-  } catch (err) {
-    deliveryError = err as CliError;
-  }
-
-  const status = alerts.length > 0 ? 'ALERT' : 'OK';
-  if (common.json) {
-    io.out(
-      json({
-        command: 'monitor last-seen',
-        status,
-        checkedAt: isoTime(now),
-        maximumMinutes,
-        userRoles,
-        accountRoles,
-        users,
-        ...(noUserMessage ? { message: noUserMessage } : {}),
-        notified,
-      }),
-    );
-  } else {
+  return deliverAndReport(alerts, common, io, expr, (status, notified) => {
+    if (common.json) {
+      const message = noUserMessage ? { message: noUserMessage } : {};
+      io.out(json({ command: 'monitor last-seen', status, checkedAt: isoTime(now), maximumMinutes, userRoles, accountRoles, users, ...message, notified }));
+      return;
+    }
     io.out(
       table(
         ['USER', 'ROLES', 'ACCOUNT ROLES', 'LAST SEEN', 'MINUTES AGO', 'MAX MINUTES', 'STATUS'],
@@ -145,10 +98,45 @@ export async function lastSeen(argv: readonly string[], io: Io): Promise<number>
     );
     for (const u of users) if (u.status === 'ALERT') io.out(`ALERT ${u.id}: ${u.message}`);
     if (noUserMessage) io.out(`ALERT: ${noUserMessage}`);
-    if (notified.length > 0) io.out(`Sent ${alerts.length} alert(s) to ${notified.join(' and ')}.`);
+  });
+}
+
+/** --user-role and --account-role: each non-empty and without the separator the labels join them with. */
+function roleOptions(parsed: Parsed): { userRoles: string[]; accountRoles: string[] } {
+  const userRoles = parsed.lists.get('user-role') ?? [];
+  const accountRoles = parsed.lists.get('account-role') ?? [];
+  for (const role of [...userRoles, ...accountRoles]) {
+    if (role === '' || role.includes(ROLE_SEPARATOR)) throw new UsageError(`a role must be non-empty and contain no "${ROLE_SEPARATOR}": "${role}"`);
   }
-  if (deliveryError) throw deliveryError;
-  return alerts.length > 0 ? 1 : 0;
+  return { userRoles, accountRoles };
+}
+
+/**
+ * One sample per user: if their roles changed within the window there are several series; the
+ * newest one wins, roles included.
+ */
+function newestPerUser(samples: Sample[]): Map<string, Sample> {
+  const newestByUser = new Map<string, Sample>();
+  for (const s of samples) {
+    const id = s.labels[LABEL_ENDUSER_ID] ?? '';
+    const seen = newestByUser.get(id);
+    if (seen === undefined || s.value > seen.value) newestByUser.set(id, s);
+  }
+  return newestByUser;
+}
+
+/** No user with the roles seen at all: one alert for the roles. */
+function noUserAlert(userRoles: string[], accountRoles: string[], summary: string, maximumMinutes: number): Alert {
+  return {
+    labels: {
+      alertname: ALERT_NO_USER_SEEN,
+      severity: 'warning',
+      ...(userRoles.length ? { [LABEL_USER_ROLES]: userRoles.join(ROLE_SEPARATOR) } : {}),
+      ...(accountRoles.length ? { [LABEL_USER_ACCOUNT_ROLES]: accountRoles.join(ROLE_SEPARATOR) } : {}),
+    },
+    annotations: { summary, maximum_minutes: String(maximumMinutes) },
+    fingerprint: ['otel-monitor', 'last-seen', 'no-user', ...userRoles, '|', ...accountRoles],
+  };
 }
 
 export function judgeUser(

@@ -6,9 +6,10 @@ import {
   PROM_TASK_LAST_SUCCESS,
 } from '../semconv.js';
 import { parseArgs, parseMinutes } from './args.js';
+import { ALERT_TASK_FAILING, ALERT_TASK_LATE, ALERT_TASK_NEVER_REPORTED } from './alert-names.js';
 import type { Alert } from './alerts.js';
-import { CliError, UsageError } from './errors.js';
-import { COMMON_HELP, COMMON_SPEC, commonOptions, deliver, withCustomMessage } from './monitor-common.js';
+import { UsageError } from './errors.js';
+import { COMMON_HELP, COMMON_SPEC, commonOptions, deliverAndReport, withCustomMessage } from './monitor-common.js';
 import { formatMinutes, isoTime, json, roundMinutes, shortTime, table, type Io } from './output.js';
 import { extraMatchers, newest, oneOf, TASK_GROUP } from './promql.js';
 
@@ -39,11 +40,6 @@ export interface TaskResult {
   minutesLate: number | null;
   message: string;
 }
-
-/** Alert names, shared with the rules `otel-monitor rules` generates. */
-export const ALERT_TASK_LATE = 'OtelMonitorTaskLate';
-export const ALERT_TASK_FAILING = 'OtelMonitorTaskFailing';
-export const ALERT_TASK_NEVER_REPORTED = 'OtelMonitorTaskNeverReported';
 
 export async function latestRun(argv: readonly string[], io: Io): Promise<number> {
   const parsed = parseArgs(argv, { ...COMMON_SPEC, task: 'pair' });
@@ -78,18 +74,11 @@ export async function latestRun(argv: readonly string[], io: Io): Promise<number
   );
   const alerts = results.filter((r) => r.status === 'ALERT').map(toAlert);
 
-  let notified: string[] = [];
-  let deliveryError: CliError | undefined;
-  try {
-    notified = await deliver(alerts, common, io, successExpr);
-  } catch (err) {
-    deliveryError = err as CliError;
-  }
-
-  const status = alerts.length > 0 ? 'ALERT' : 'OK';
-  if (common.json) {
-    io.out(json({ command: 'monitor latest-run', status, checkedAt: isoTime(now), tasks: results, notified }));
-  } else {
+  return deliverAndReport(alerts, common, io, successExpr, (status, notified) => {
+    if (common.json) {
+      io.out(json({ command: 'monitor latest-run', status, checkedAt: isoTime(now), tasks: results, notified }));
+      return;
+    }
     io.out(
       table(
         ['TASK', 'LAST SUCCESS', 'LAST FAILURE', 'MINUTES AGO', 'MAX MINUTES', 'STATUS'],
@@ -104,10 +93,7 @@ export async function latestRun(argv: readonly string[], io: Io): Promise<number
       ),
     );
     for (const r of results) if (r.status === 'ALERT') io.out(`ALERT ${r.task}: ${r.message}`);
-    if (notified.length > 0) io.out(`Sent ${alerts.length} alert(s) to ${notified.join(' and ')}.`);
-  }
-  if (deliveryError) throw deliveryError;
-  return alerts.length > 0 ? 1 : 0;
+  });
 }
 
 /** The decision for one task; pure, so it is unit-tested without Prometheus. */

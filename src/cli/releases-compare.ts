@@ -2,12 +2,12 @@
 // baseline? Reads both from Prometheus (release-queries.ts), judges them with the pure statistics
 // module (release-statistics.ts) and exits 0 ok/improved, 1 regressed, 2 usage or connection
 // error, 3 inconclusive (too little data to say).
-import { parseArgs, parseLabels, parseUrl, type Parsed } from './args.js';
+import { numberOption, parseArgs, parseLabels, type Parsed } from './args.js';
 import { UsageError } from './errors.js';
-import { DEFAULT_PROMETHEUS_URL } from './monitor-common.js';
+import { DEFAULT_PROMETHEUS_URL, prometheusFrom } from './connection-options.js';
 import { json, shortTime, type Io } from './output.js';
 import { extraMatchers } from './promql.js';
-import { PrometheusClient } from './prometheus.js';
+import type { PrometheusClient } from './prometheus.js';
 import { readRelease, servicesWith, type Scope } from './release-queries.js';
 import { compareReleases, worstVerdict, type CompareOptions, type Report, type Verdict } from './release-statistics.js';
 import { renderComparison } from './releases-table.js';
@@ -64,17 +64,6 @@ export interface ServiceComparison {
   report: Report;
 }
 
-/** A positive number option, or the default; `scale` converts the user's unit to the model's. */
-export function numberOption(p: Parsed, name: string, scale = 1, max = Infinity): number | undefined {
-  const text = p.values.get(name);
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) {
-    throw new UsageError(`--${name} must be a positive number${max < Infinity ? ` up to ${max}` : ''}, got "${text}"`);
-  }
-  return n * scale;
-}
-
 function statisticsOptions(p: Parsed): CompareOptions {
   const maxRoutes = numberOption(p, 'max-routes', 1, 1000);
   if (maxRoutes !== undefined && !Number.isInteger(maxRoutes)) throw new UsageError(`--max-routes must be a whole number`);
@@ -106,12 +95,6 @@ export function splitPositionals(argv: readonly string[], count: number, usage: 
   while (i < argv.length && names.length < count && !argv[i]!.startsWith('-')) names.push(argv[i++]!);
   if (names.length < count && !argv.some((a) => a === '--help' || a === '-h')) throw new UsageError(usage);
   return { names, rest: argv.slice(i) };
-}
-
-export function prometheusFrom(p: Parsed, io: Io): PrometheusClient {
-  const timeout = numberOption(p, 'timeout', 1000) ?? 10_000;
-  const url = p.values.get('prometheus-url') ?? (io.env.OTEL_MONITOR_PROMETHEUS_URL || DEFAULT_PROMETHEUS_URL);
-  return new PrometheusClient(parseUrl(url, '--prometheus-url'), timeout);
 }
 
 export async function releasesCompare(argv: readonly string[], io: Io): Promise<number> {

@@ -11,8 +11,7 @@ import {
 } from '../semconv.js';
 import { parseArgs, parseDuration, parseLabels, parseMinutes } from './args.js';
 import { UsageError } from './errors.js';
-import { ALERT_NO_USER_SEEN, ALERT_USER_NOT_SEEN } from './monitor-last-seen.js';
-import { ALERT_TASK_FAILING, ALERT_TASK_LATE, ALERT_TASK_NEVER_REPORTED } from './monitor-latest-run.js';
+import { ALERT_NO_USER_SEEN, ALERT_TASK_FAILING, ALERT_TASK_LATE, ALERT_TASK_NEVER_REPORTED, ALERT_USER_NOT_SEEN } from './alert-names.js';
 import { DEFAULT_LOOKBACK } from './monitor-common.js';
 import type { Io } from './output.js';
 import { toYaml, type Rule } from './rule-yaml.js';

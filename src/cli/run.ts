@@ -1,6 +1,5 @@
 // Command dispatch for the `otel-monitor` CLI. Kept apart from main.ts (the bin) so tests can run
 // commands in-process with a fake Io.
-import { readFileSync } from 'node:fs';
 import { CliError, UsageError } from './errors.js';
 import { doctor } from './doctor.js';
 import { health } from './health.js';
@@ -11,6 +10,7 @@ import { releasesCompare, COMPARE_HELP } from './releases-compare.js';
 import { releasesList, LIST_HELP } from './releases-list.js';
 import { rules } from './rules.js';
 import { summary } from './summary.js';
+import { ownVersion } from '../version.js';
 
 export const HELP = `Usage: otel-monitor <command> [options]
 
@@ -59,7 +59,7 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       io.out(HELP);
       return command === undefined ? 2 : 0;
     case '--version':
-      io.out(version());
+      io.out(ownVersion() ?? 'unknown');
       return 0;
     case 'rules':
       return rules(argv.slice(1), io);
@@ -97,15 +97,3 @@ function releases(sub: string | undefined, rest: string[], io: Io): Promise<numb
   return 2;
 }
 
-function version(): string {
-  // Walk up from this file (src/cli or dist/cli, or a test build elsewhere) to our package.json.
-  for (let dir = new URL('.', import.meta.url); ; dir = new URL('..', dir)) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL('package.json', dir), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === '@org/otel-monitor' && pkg.version) return pkg.version;
-    } catch {
-      /* not here; keep walking */
-    }
-    if (dir.pathname === '/') return 'unknown';
-  }
-}

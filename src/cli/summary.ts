@@ -4,11 +4,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LABEL_TASK_STATUS, PROM_TASK_RUNS, TASK_STATUS_ERROR, TASK_STATUS_OK } from '../semconv.js';
 import { openAlerts, type OpenAlert } from './alertmanager.js';
-import { parseArgs, parseDuration, parseLabels, parseUrl } from './args.js';
+import { parseArgs, parseDuration, parseLabels } from './args.js';
 import { UsageError } from './errors.js';
-import { DEFAULT_PROMETHEUS_URL } from './monitor-common.js';
+import { alertmanagerOption, DEFAULT_PROMETHEUS_URL, prometheusOption, timeoutOption } from './connection-options.js';
 import { json, shortTime, table, type Io } from './output.js';
-import { PrometheusClient, type Sample } from './prometheus.js';
+import type { PrometheusClient, Sample } from './prometheus.js';
 import { extraMatchers, selector } from './promql.js';
 import { LABEL_HEALTH_CHECK, PROM_HEALTH_STATUS } from './threshold-rules.js';
 
@@ -88,11 +88,10 @@ function options(values: Map<string, string>, labels: string[], asJson: boolean,
     if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number of seconds, got "${text}"`);
     return n;
   };
-  const timeoutMs = positive('timeout', '10') * 1000;
-  const am = values.get('alertmanager-url') ?? (io.env.OTEL_MONITOR_ALERTMANAGER_URL || undefined);
+  const timeoutMs = timeoutOption({ values });
   return {
-    prometheus: new PrometheusClient(parseUrl(values.get('prometheus-url') ?? (io.env.OTEL_MONITOR_PROMETHEUS_URL || DEFAULT_PROMETHEUS_URL), '--prometheus-url'), timeoutMs),
-    alertmanagerUrl: am === undefined ? undefined : parseUrl(am, '--alertmanager-url'),
+    prometheus: prometheusOption({ values }, io, timeoutMs),
+    alertmanagerUrl: alertmanagerOption({ values }, io),
     window: parseDuration(values.get('window') ?? '1h', '--window'),
     labels: parseLabels(labels),
     minYield: values.has('min-yield') ? parseRatio(values.get('min-yield')!) : undefined,

@@ -2,10 +2,8 @@
 // (pg; ioredis or redis) resolved from the app's directory, so the distribution ships no database
 // client and the check speaks to the server exactly as the app does. Every run opens one
 // connection, runs the cheapest query and closes it; an aborted run (timeout) closes it too.
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { BuiltinCheckSpec } from '../config.js';
-import { appPaths } from '../instrumentation/instrumentations.js';
+import { appPaths, requireFromApp } from '../require.js';
 import type { HealthCheck } from './monitor.js';
 import { log } from '../log.js';
 
@@ -13,7 +11,7 @@ type Loaded = { module: any; name: string } | { missing: string };
 
 function loadDriver(candidates: string[]): Loaded {
   const paths = appPaths();
-  const appRequire = createRequire(join(paths[0]!, 'noop.js'));
+  const appRequire = requireFromApp(paths);
   for (const name of candidates) {
     try {
       return { module: appRequire(appRequire.resolve(name, { paths })), name };

@@ -5,14 +5,14 @@
 // nothing: one span per request for the matched handler, current inside it, the route template on
 // the HTTP server span (http.route, through the RPC metadata as upstream does), and the handler's
 // or a preHandler hook's error recorded. Fastify 4 (no channel) and OTEL_MONITOR_FASTIFY_HOOKS=true
-// use @fastify/otel instead.
+// use @fastify/otel instead, when it is installed (load-instrumentations.ts).
 import { tracingChannel } from 'node:diagnostics_channel';
 import type { AsyncLocalStorage } from 'node:async_hooks';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
 import { setOwnAttributes } from './own-attributes.js';
+import { requireFromApp } from '../require.js';
 import { Guard } from './channel-guard.js';
 
 const CHANNEL = 'fastify.request.handler';
@@ -107,7 +107,7 @@ export function traceFastifyHandler(o: FastifyHandlerOptions): void {
  */
 export function fastifyHasChannel(paths: string[]): boolean {
   try {
-    const appRequire = createRequire(join(paths[0] ?? process.cwd(), 'noop.js'));
+    const appRequire = requireFromApp(paths);
     const pkg = appRequire.resolve('fastify/package.json', { paths });
     const version = (createRequire(pkg)('./package.json') as { version?: string }).version ?? '0';
     return Number(version.split('.')[0]) >= 5;

@@ -33,7 +33,7 @@ interface ContextStore {
   getStore(): Api.Context | undefined;
 }
 
-export interface FastHttpServerOptions {
+export interface HttpServerTracerOptions {
   api: typeof Api;
   core: typeof Core;
   tracer: Api.Tracer;
@@ -56,7 +56,7 @@ export function hostName(host: string): string {
   return colon === -1 ? host : host.slice(0, colon);
 }
 
-export function traceIncomingHttp(o: FastHttpServerOptions): void {
+export function traceHttpServer(o: HttpServerTracerOptions): void {
   const { api, core, tracer, store } = o;
   const duration = o.meter.createHistogram('http.server.request.duration', {
     description: 'Duration of HTTP server requests.',

@@ -9,9 +9,9 @@
 // sending is turned off where this channel exists.
 import { tracingChannel } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type { Logger, LogRecord } from '@opentelemetry/api';
 import { log } from '../log.js';
+import { requireFromApp } from '../require.js';
 import { Guard } from './channel-guard.js';
 
 const CHANNEL = 'pino_asJson';
@@ -160,7 +160,7 @@ export function sendPinoLogs(logger: Logger, full: () => boolean = () => false):
 /** Whether the app's pino publishes the channel (pino >= 9.10), resolved from the app's own pino. */
 export function pinoHasChannel(paths: string[]): boolean {
   try {
-    const appRequire = createRequire(join(paths[0] ?? process.cwd(), 'noop.js'));
+    const appRequire = requireFromApp(paths);
     const pkg = appRequire.resolve('pino/package.json', { paths });
     const version = (createRequire(pkg)('./package.json') as { version?: string }).version ?? '0';
     const [major = 0, minor = 0] = version.split('.').map(Number);

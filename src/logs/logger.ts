@@ -4,18 +4,15 @@
 // pino's own `redact` for secret keys at known paths, the Redactor over the record for secret keys
 // nested anywhere and credentials in string values, and a pass over each serialized line for what
 // serializers add (an error's message and stack).
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import type * as Api from '@opentelemetry/api';
 import type { Logger, LoggerOptions, StreamEntry } from 'pino';
 import { readConfig, type LoggerConfig } from '../config.js';
 import { DISTRO_VERSION } from '../resource.js';
 import { LOG_FIELD_REQUEST_ID } from '../semconv.js';
-import { appPaths } from '../instrumentation/instrumentations.js';
 import { requestIdOf } from '../instrumentation/request-id.js';
 import { describe, log } from '../log.js';
 import { Redactor } from '../processors/redaction.js';
-import { requireCjs } from '../require.js';
+import { appPaths, requireCjs, requireFromApp } from '../require.js';
 import { otlpStream } from './otlp-stream.js';
 import { pinoRedactPaths } from './pino-redaction.js';
 
@@ -35,7 +32,7 @@ export interface LoggerSetup {
 function resolveFromApp(name: string): string | undefined {
   const paths = appPaths();
   try {
-    return createRequire(join(paths[0]!, 'noop.js')).resolve(name, { paths });
+    return requireFromApp(paths).resolve(name, { paths });
   } catch {
     return undefined;
   }

@@ -36,35 +36,52 @@ export interface PluginHost {
   close(): Promise<void>;
 }
 
+/** What the plugins contributed, gathered into the forwarding processors, exporters and readers. */
+interface Gathered {
+  deps: PluginDeps;
+  spans: ForwardingSpanProcessor;
+  logRecords: ForwardingLogProcessor;
+  metricExports: ForwardingMetricExporter;
+  /** Set once the providers exist; until then instrumentations wait in `pendingInstrumentations`. */
+  register?: (list: Instrumentation[]) => void;
+  pendingInstrumentations: Instrumentation[];
+  /** Metric readers and exporters known at start-up, and whether a plugin may still contribute (async). */
+  early: { readers: Metrics.IMetricReader[]; metricExporters: boolean; pending: boolean };
+  started: boolean;
+}
+
+function attach(g: Gathered, slot: Slot, contributions: unknown): void {
+  if (contributions === undefined || contributions === null) return;
+  if (typeof contributions !== 'object') return slot.disable('initialize', new TypeError('initialize returned neither an object nor nothing'));
+  const c = contributions as PluginContributions;
+  for (const p of c.spanProcessors ?? []) g.spans.add(slot, p);
+  for (const e of c.spanExporters ?? []) g.spans.add(slot, new g.deps.trace.BatchSpanProcessor({ exporter: guardExporter(slot, e) as Trace.SpanExporter }));
+  for (const p of c.logRecordProcessors ?? []) g.logRecords.add(slot, p);
+  for (const e of c.logRecordExporters ?? []) {
+    g.logRecords.add(slot, new g.deps.logs.BatchLogRecordProcessor({ exporter: guardExporter(slot, e) as Logs.LogRecordExporter }));
+  }
+  for (const e of c.metricExporters ?? []) g.metricExports.add(slot, e);
+  if (c.metricExporters?.length && !g.started) g.early.metricExporters = true;
+  if (c.metricReaders?.length) {
+    if (g.started) log.warn(`plugin ${slot.title}: metric readers returned after start-up are ignored (return them from a synchronous initialize, or return metricExporters)`);
+    else g.early.readers.push(...c.metricReaders);
+  }
+  const instrumentations = c.instrumentations ?? [];
+  const register = g.register;
+  if (register) slot.call('instrumentation registration', () => register(instrumentations));
+  else g.pendingInstrumentations.push(...instrumentations);
+}
+
 export function startPlugins(config: Config, deps: PluginDeps): PluginHost {
   const loaded: Array<{ slot: Slot; plugin: OtelMonitorPlugin }> = [];
-  const spans = new ForwardingSpanProcessor();
-  const logRecords = new ForwardingLogProcessor();
-  const metricExports = new ForwardingMetricExporter();
-  let register: ((list: Instrumentation[]) => void) | undefined;
-  const pendingInstrumentations: Instrumentation[] = [];
-  const early = { readers: [] as Metrics.IMetricReader[], metricExporters: false, pending: false };
-  let started = false;
-
-  const attach = (slot: Slot, contributions: unknown) => {
-    if (contributions === undefined || contributions === null) return;
-    if (typeof contributions !== 'object') return slot.disable('initialize', new TypeError('initialize returned neither an object nor nothing'));
-    const c = contributions as PluginContributions;
-    for (const p of c.spanProcessors ?? []) spans.add(slot, p);
-    for (const e of c.spanExporters ?? []) spans.add(slot, new deps.trace.BatchSpanProcessor({ exporter: guardExporter(slot, e) as Trace.SpanExporter }));
-    for (const p of c.logRecordProcessors ?? []) logRecords.add(slot, p);
-    for (const e of c.logRecordExporters ?? []) {
-      logRecords.add(slot, new deps.logs.BatchLogRecordProcessor({ exporter: guardExporter(slot, e) as Logs.LogRecordExporter }));
-    }
-    for (const e of c.metricExporters ?? []) metricExports.add(slot, e);
-    if (c.metricExporters?.length && !started) early.metricExporters = true;
-    if (c.metricReaders?.length) {
-      if (started) log.warn(`plugin ${slot.title}: metric readers returned after start-up are ignored (return them from a synchronous initialize, or return metricExporters)`);
-      else early.readers.push(...c.metricReaders);
-    }
-    const instrumentations = c.instrumentations ?? [];
-    if (register) slot.call('instrumentation registration', () => register!(instrumentations));
-    else pendingInstrumentations.push(...instrumentations);
+  const g: Gathered = {
+    deps,
+    spans: new ForwardingSpanProcessor(),
+    logRecords: new ForwardingLogProcessor(),
+    metricExports: new ForwardingMetricExporter(),
+    pendingInstrumentations: [],
+    early: { readers: [], metricExporters: false, pending: false },
+    started: false,
   };
 
   const initialize = (slot: Slot, plugin: OtelMonitorPlugin) => {
@@ -72,10 +89,10 @@ export function startPlugins(config: Config, deps: PluginDeps): PluginHost {
     loaded.push({ slot, plugin });
     const result = slot.call('initialize', () => plugin.initialize(context(config, deps, slot)));
     if (typeof (result as Promise<unknown> | undefined)?.then === 'function') {
-      early.pending = true;
-      (result as Promise<PluginContributions | void>).then((c) => slot.enabled && slot.call('initialize', () => attach(slot, c)), (err: unknown) => slot.disable('initialize', err));
+      g.early.pending = true;
+      (result as Promise<PluginContributions | void>).then((c) => slot.enabled && slot.call('initialize', () => attach(g, slot, c)), (err: unknown) => slot.disable('initialize', err));
     } else if (slot.enabled) {
-      slot.call('initialize', () => attach(slot, result));
+      slot.call('initialize', () => attach(g, slot, result));
     }
   };
 
@@ -85,29 +102,29 @@ export function startPlugins(config: Config, deps: PluginDeps): PluginHost {
       const mod = loadPlugin(spec);
       if ('sync' in mod) initialize(slot, mod.sync);
       else {
-        early.pending = true;
+        g.early.pending = true;
         mod.async.then((plugin) => initialize(slot, plugin), (err: unknown) => slot.disable('loading', err));
       }
     } catch (err) {
       slot.disable('loading', err);
     }
   }
-  started = true;
+  g.started = true;
   const any = config.plugins.length > 0;
   // A forwarding reader only when some plugin exports metrics or may still do so (it arrives late).
-  const readers = [...early.readers];
-  if (early.metricExporters || early.pending) {
-    readers.push(new deps.metrics.PeriodicExportingMetricReader({ exporter: metricExports, exportIntervalMillis: config.metrics.intervalMs }));
+  const readers = [...g.early.readers];
+  if (g.early.metricExporters || g.early.pending) {
+    readers.push(new deps.metrics.PeriodicExportingMetricReader({ exporter: g.metricExports, exportIntervalMillis: config.metrics.intervalMs }));
   }
   const each = (what: 'flush' | 'close') =>
     Promise.all(loaded.map(({ slot, plugin }) => (plugin[what] ? slot.callAsync(what, () => plugin[what]!()) : undefined))).then(() => undefined);
   return {
-    spanProcessor: any ? spans : undefined,
-    logProcessor: any ? logRecords : undefined,
+    spanProcessor: any ? g.spans : undefined,
+    logProcessor: any ? g.logRecords : undefined,
     metricReaders: readers,
     setRegister(fn) {
-      register = fn;
-      if (pendingInstrumentations.length) fn(pendingInstrumentations.splice(0));
+      g.register = fn;
+      if (g.pendingInstrumentations.length) fn(g.pendingInstrumentations.splice(0));
     },
     flush: () => each('flush'),
     close: () => each('close'),

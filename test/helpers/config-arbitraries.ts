@@ -1,19 +1,24 @@
 // Random environments over every variable src/config.ts reads (fast-check arbitraries), shared by
 // the property test of readConfig and the test that starts the real preload with some of them.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 
 export const SIGNALS = ['TRACES', 'METRICS', 'LOGS'];
-/** Every variable config.ts reads: its string literals, plus the per-signal template names. */
+const CONFIG_SOURCES = [
+  new URL('../../src/config.ts', import.meta.url),
+  ...readdirSync(new URL('../../src/config/', import.meta.url)).map((f) => new URL(`../../src/config/${f}`, import.meta.url)),
+];
+/** Every variable src/config.ts and src/config/ read: their string literals, plus the per-signal and batch template names. */
 export const VARIABLES = [
   ...new Set([
-    ...[...readFileSync(new URL('../../src/config.ts', import.meta.url), 'utf8').matchAll(/'([A-Z][A-Z0-9_]{2,})'/g)]
+    ...CONFIG_SOURCES.flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/'([A-Z][A-Z0-9_]{2,})'/g)])
       .map((m) => m[1]!)
-      .filter((n) => !SIGNALS.includes(n)),
+      .filter((n) => !SIGNALS.includes(n) && n !== 'OTEL_BSP' && n !== 'OTEL_BLRP'),
     ...SIGNALS.flatMap((s) => [
       `OTEL_${s}_EXPORTER`,
       ...['ENDPOINT', 'PROTOCOL', 'HEADERS', 'TIMEOUT', 'COMPRESSION'].map((k) => `OTEL_EXPORTER_OTLP_${s}_${k}`),
     ]),
+    ...['OTEL_BSP', 'OTEL_BLRP'].flatMap((p) => ['SCHEDULE_DELAY', 'MAX_QUEUE_SIZE', 'MAX_EXPORT_BATCH_SIZE', 'EXPORT_TIMEOUT'].map((k) => `${p}_${k}`)),
     'container',
   ]),
 ];

@@ -6,7 +6,7 @@ import * as api from '@opentelemetry/api';
 import * as core from '@opentelemetry/core';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { traceIncomingHttp } from '../../src/instrumentation/http-server.js';
+import { traceHttpServer } from '../../src/instrumentation/http-server.js';
 
 export function inMemoryTracing(): { spans: InMemorySpanExporter; tracer: (name: string) => api.Tracer; store: AsyncLocalStorage<api.Context> } {
   const spans = new InMemorySpanExporter();
@@ -14,7 +14,7 @@ export function inMemoryTracing(): { spans: InMemorySpanExporter; tracer: (name:
   api.context.setGlobalContextManager(manager.enable());
   const tp = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
   const store = (manager as unknown as { _asyncLocalStorage: AsyncLocalStorage<api.Context> })._asyncLocalStorage;
-  traceIncomingHttp({ api, core, tracer: tp.getTracer('http'), meter: api.metrics.getMeter('t'), store });
+  traceHttpServer({ api, core, tracer: tp.getTracer('http'), meter: api.metrics.getMeter('t'), store });
   return { spans, tracer: (name) => tp.getTracer(name), store };
 }
 

@@ -7,7 +7,7 @@ import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-ho
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import express from 'express';
 import { joinRoute, routerHasChannel, traceExpressRouter } from '../../src/instrumentation/express-router.js';
-import { traceIncomingHttp } from '../../src/instrumentation/http-server.js';
+import { traceHttpServer } from '../../src/instrumentation/http-server.js';
 import { ROOT } from '../helpers/app.js';
 import { expectRouteAndCurrentHandler, requestSpans } from '../helpers/handler-spans.js';
 
@@ -37,7 +37,7 @@ describe('Express routes from the router channel', () => {
     api.context.setGlobalContextManager(manager.enable());
     const tp = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
     const store = (manager as unknown as { _asyncLocalStorage: import('node:async_hooks').AsyncLocalStorage<api.Context> })._asyncLocalStorage;
-    traceIncomingHttp({ api, core, tracer: tp.getTracer('http'), meter: api.metrics.getMeter('t'), store });
+    traceHttpServer({ api, core, tracer: tp.getTracer('http'), meter: api.metrics.getMeter('t'), store });
     traceExpressRouter({ api, core, tracer: tp.getTracer('express'), store });
 
     const app = express();

@@ -42,7 +42,7 @@ describe('SENTRY_DSN without @sentry/node', () => {
       return { requireCjs };
     });
     const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-    const { startSentry } = await import('../../src/instrumentation/sentry.js');
+    const { startSentry } = await import('../../src/sentry/start.js');
     const { config } = readConfig({ SENTRY_DSN: 'https://abc@sentry.example.com/1' });
     const link = startSentry(config, { serviceName: 's', releaseSource: 'none' }, { keys: [] } as never, () => undefined);
     expect(link).toBeUndefined();

@@ -8,7 +8,7 @@ import type * as SentryNode from '@sentry/node';
 import type { CrashOrigin } from '../crash.js';
 import { InPlaceProcessor } from '../processors/in-place.js';
 import { log, describe } from '../log.js';
-import type { RequestSessions } from './sentry-sessions.js';
+import type { RequestSessions } from '../sentry/sessions.js';
 
 type Attrs = ReadableSpan['attributes'];
 /** Bounded: after this many distinct errors the memory is cleared; a few duplicates beat growth. */

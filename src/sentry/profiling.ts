@@ -3,10 +3,8 @@
 // transactions: profiles are not tied to Sentry spans, since OpenTelemetry owns tracing here.
 // The package is the app's to install (it is not a dependency of ours): looked up from the app's
 // directory first, then from ours.
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
 import type * as SentryNode from '@sentry/node';
-import { requireCjs } from '../require.js';
+import { requireCjs, requireFromApp } from '../require.js';
 import { log, describe } from '../log.js';
 
 type Integration = Parameters<typeof SentryNode.addIntegration>[0];
@@ -15,8 +13,7 @@ interface ProfilingModule {
 }
 
 export function loadProfiling(): ProfilingModule | undefined {
-  const appDir = process.argv[1] ? dirname(resolve(process.argv[1])) : process.cwd();
-  for (const req of [createRequire(join(appDir, 'noop.js')), requireCjs]) {
+  for (const req of [requireFromApp(), requireCjs]) {
     try {
       return req('@sentry/profiling-node') as ProfilingModule;
     } catch (err) {

@@ -1,19 +1,17 @@
 // Builds the instrumentation instances. An instrumentation is considered only when a module it
 // patches resolves from the app, and its package is loaded only when the app first requires or
 // imports that module (lazy-activation.ts), so an app pays only for what it really uses.
-import { createRequire, isBuiltin } from 'node:module';
-import { dirname, join } from 'node:path';
+import { isBuiltin } from 'node:module';
 import type { Instrumentation } from '@opentelemetry/instrumentation';
 import type { Config } from '../config.js';
 import { log, describe } from '../log.js';
-import { requireCjs } from '../require.js';
+import { appPaths, requireCjs, requireFromApp } from '../require.js';
 import { CATALOGUE, selectInstrumentations, type CatalogueEntry } from './catalogue.js';
 import { canActivateLazily, packageOf } from './lazy-activation.js';
 import { routerHasChannel } from './express-router.js';
 import { guardKoaUse } from './koa-use-guard.js';
 import { fastifyHasChannel } from './fastify-handler.js';
 import { pinoHasChannel } from './pino-logs.js';
-import { traceFastifyRoutes } from './fastify-route.js';
 import { isUntracedRequest } from './untraced-servers.js';
 import { requestIdOf } from './request-id.js';
 import { redactAppPino } from '../logs/pino-redaction.js';
@@ -35,14 +33,9 @@ export interface LoadedInstrumentations {
   pinoChannel: boolean;
 }
 
-/** Where the app's own packages resolve from: its entry script's directory, then the working directory. */
-export function appPaths(): string[] {
-  const main = process.argv[1];
-  return [main ? dirname(main) : process.cwd(), process.cwd()];
-}
 
 function resolverForApp(paths: string[]): (specifier: string) => boolean {
-  const appRequire = createRequire(join(paths[0]!, 'noop.js'));
+  const appRequire = requireFromApp(paths);
   return (specifier) => {
     if (isBuiltin(specifier)) return true;
     try {
@@ -70,7 +63,7 @@ function optionsFor(entry: CatalogueEntry, config: Config, pinoChannel: boolean)
         redactedQueryParams: config.redactKeys,
         redactedQueryParamsServer: config.redactKeys,
         // http-server.ts traces incoming requests far more cheaply; this one keeps outgoing ones.
-        disableIncomingRequestInstrumentation: config.fastHttpServer,
+        disableIncomingRequestInstrumentation: config.httpServerTracer,
         ignoreIncomingRequestHook: isUntracedRequest,
       };
     case 'express':
@@ -106,16 +99,23 @@ function create(entry: CatalogueEntry, config: Config, pinoChannel = false): Ins
     if (entry.name === 'pino' && config.redactAppLogs) redactAppPino(instance, config.redactKeys);
     return instance;
   } catch (err) {
-    // @fastify/otel is an optional peer dependency (it brings its own copies of two OTel packages).
+    // An optional peer dependency, e.g. @fastify/otel (it brings its own copies of two OTel packages).
     if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && describe(err).includes(entry.pkg)) {
-      if (entry.name === 'fastify') {
-        traceFastifyRoutes();
-        log.info('fastify: http.route from Fastify\'s own channel; `npm install @fastify/otel` adds handler and hook spans');
-      } else log.warn(`instrumentation ${entry.name} is off: run \`npm install ${entry.pkg}\` to enable it`);
+      log.warn(`instrumentation ${entry.name} is off: run \`npm install ${entry.pkg}\` to enable it`);
       return undefined;
     }
     log.warn(`instrumentation ${entry.name} could not be loaded and is off: ${describe(err)}`);
     return undefined;
+  }
+}
+
+/** Whether one of our optional peers (resolved from our package, as create() loads it) is installed. */
+function installed(pkg: string): boolean {
+  try {
+    requireCjs.resolve(pkg);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -141,7 +141,8 @@ export function loadInstrumentations(config: Config, enable: (i: Instrumentation
       out.expressChannel = true;
       continue;
     }
-    if (entry.name === 'fastify' && !config.fastifyHooks && fastifyHasChannel(paths)) {
+    if (entry.name === 'fastify' && fastifyHasChannel(paths) && (!config.fastifyHooks || !installed(entry.pkg))) {
+      if (config.fastifyHooks) log.info(`fastify: OTEL_MONITOR_FASTIFY_HOOKS=true needs \`npm install ${entry.pkg}\`; tracing handlers from Fastify's own channel instead`);
       out.fastifyChannel = true;
       continue;
     }

@@ -14,10 +14,10 @@ import type { CrashOrigin } from '../crash.js';
 import { REDACTED } from '../processors/redaction.js';
 import { requireCjs } from '../require.js';
 import { log, describe } from '../log.js';
-import { RequestSessions } from './sentry-sessions.js';
-import { SentryErrorSpanProcessor } from './sentry-errors.js';
-import { pinoBreadcrumbs, pinoIntegrations } from './sentry-logs.js';
-import { loadProfiling, profilingOptions } from './sentry-profiling.js';
+import { RequestSessions } from './sessions.js';
+import { SentryErrorSpanProcessor } from '../processors/sentry-errors.js';
+import { pinoBreadcrumbs, pinoIntegrations } from './logs.js';
+import { loadProfiling, profilingOptions } from './profiling.js';
 
 export type SentryModule = typeof SentryNode;
 

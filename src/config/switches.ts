@@ -1,0 +1,82 @@
+// Our own switches (OTEL_MONITOR_*): what to instrument and record, redaction, start-up and shutdown.
+import { bool, headerName, int, list, type Warn } from './parsers.js';
+import type { Config, Env, RejectionMode } from './types.js';
+
+/** Keys whose values are replaced with [REDACTED] in span attributes, log records and Sentry events. */
+export const DEFAULT_REDACT_KEYS = [
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'password',
+  'passwd',
+  'pwd',
+  'secret',
+  'token',
+  'access_token',
+  'refresh_token',
+  'id_token',
+  'api_key',
+  'apikey',
+  'api-key',
+  'key',
+  'private_key',
+  'client_secret',
+  'signature',
+  'sig',
+  'session',
+  'sessionid',
+  'credentials',
+  'x-api-key',
+  'x-sentry-auth',
+];
+
+const REJECTION_MODES: RejectionMode[] = ['throw', 'strict', 'warn', 'warn-with-error-code', 'none'];
+
+/** The last --unhandled-rejections in NODE_OPTIONS then the command line (the command line wins). */
+export function unhandledRejectionMode(execArgv: readonly string[], nodeOptions: string | undefined): RejectionMode {
+  let mode: RejectionMode = 'throw';
+  for (const arg of [...(nodeOptions ?? '').split(/\s+/), ...execArgv]) {
+    const m = /^--unhandled-rejections=(.+)$/.exec(arg);
+    if (m && (REJECTION_MODES as string[]).includes(m[1]!)) mode = m[1] as RejectionMode;
+  }
+  return mode;
+}
+
+type Instrumentation = Pick<Config, 'enabledInstrumentations' | 'disabledInstrumentations' | 'expressLayers' | 'fastifyHooks' | 'httpServerTracer' | 'collectClientAddress' | 'testFaults'>;
+
+/** Which instrumentations run and how much they record. */
+export function readInstrumentation(env: Env, warn: Warn): Instrumentation {
+  return {
+    enabledInstrumentations: list(env, 'OTEL_NODE_ENABLED_INSTRUMENTATIONS'),
+    disabledInstrumentations: list(env, 'OTEL_NODE_DISABLED_INSTRUMENTATIONS') ?? [],
+    expressLayers: bool(env, 'OTEL_MONITOR_EXPRESS_LAYERS', false, warn),
+    fastifyHooks: bool(env, 'OTEL_MONITOR_FASTIFY_HOOKS', false, warn),
+    httpServerTracer: bool(env, 'OTEL_MONITOR_FAST_HTTP_SERVER', true, warn),
+    collectClientAddress: bool(env, 'OTEL_MONITOR_COLLECT_CLIENT_ADDRESS', true, warn),
+    testFaults: list(env, 'OTEL_MONITOR_TEST_FAULT'),
+  };
+}
+
+type Switches = Pick<
+  Config,
+  'hostMetrics' | 'runtimeMetrics' | 'logCorrelation' | 'redactKeys' | 'redactAppLogs' | 'lastSeenRoles' | 'plugins' | 'shutdownTimeoutMs' | 'compileCache' | 'workers' | 'requestId'
+>;
+
+export function readSwitches(env: Env, warn: Warn): Switches {
+  return {
+    hostMetrics: bool(env, 'OTEL_MONITOR_HOST_METRICS', true, warn),
+    runtimeMetrics: bool(env, 'OTEL_MONITOR_RUNTIME_METRICS', true, warn),
+    logCorrelation: bool(env, 'OTEL_MONITOR_LOG_CORRELATION', true, warn),
+    redactKeys: [...DEFAULT_REDACT_KEYS, ...(list(env, 'OTEL_MONITOR_REDACT_KEYS') ?? []).map((k) => k.toLowerCase())],
+    redactAppLogs: bool(env, 'OTEL_MONITOR_REDACT_APP_LOGS', true, warn),
+    lastSeenRoles: list(env, 'OTEL_MONITOR_LAST_SEEN_ROLES') ?? [],
+    plugins: list(env, 'OTEL_MONITOR_PLUGINS') ?? [],
+    shutdownTimeoutMs: int(env, 'OTEL_MONITOR_SHUTDOWN_TIMEOUT', 5000, warn, 100),
+    compileCache: bool(env, 'OTEL_MONITOR_COMPILE_CACHE', true, warn),
+    workers: bool(env, 'OTEL_MONITOR_WORKERS', true, warn),
+    requestId: {
+      enabled: bool(env, 'OTEL_MONITOR_REQUEST_ID', true, warn),
+      header: headerName(env, 'OTEL_MONITOR_REQUEST_ID_HEADER', 'x-request-id', warn),
+    },
+  };
+}
