@@ -25,6 +25,9 @@ const SERVER = 1; // SpanKind.SERVER
 // percent-encoded, as forms submit them; not the user@ of scheme://user@host) and card numbers (13-19
 // digits, optionally grouped, starting as the card networks' numbers do (2-6, so millisecond
 // timestamps are never taken for one), that pass the Luhn check).
+// A userinfo of 16 or more characters with no password part is a token (git remotes with a personal
+// access token, a DSN's key); shorter ones are user names such as ssh://git@host and are kept.
+const TOKEN_USERINFO = /(\/\/)[^/:@\s"\\[\]]{16,}@/g;
 const EMAIL = /(?<!\/\/)(?<![\w.%+-])[\w.%+-]+(?:@|%40)[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g;
 const CARD = /(?<![\d-])[2-6](?:[ -]?\d){12,18}(?![\d-])/g;
 const MAYBE_CARD = /\d{4}[ -]?\d{4}[ -]?\d{4}/;
@@ -72,12 +75,13 @@ export class Redactor {
   }
 
   /**
-   * Blanks secret query parameter values, the password part of user:password@ in URLs and DSNs,
-   * e-mail addresses and card numbers.
+   * Blanks secret query parameter values, the password part of user:password@ in URLs and DSNs, a
+   * token used as the whole userinfo (https://TOKEN@host, a DSN's key), e-mail addresses and card
+   * numbers.
    */
   redactString(value: string): string {
     let out = value;
-    if (out.includes('@')) out = out.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, `$1${REDACTED}@`);
+    if (out.includes('@')) out = out.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, `$1${REDACTED}@`).replace(TOKEN_USERINFO, `$1${REDACTED}@`);
     if (out.includes('=')) out = out.replace(this.queryParam, `$1${REDACTED}`);
     if (/password=|pwd=/i.test(out)) out = out.replace(/((?:password|pwd)=)[^;\s&]*/gi, `$1${REDACTED}`);
     if (out.includes('@') || out.includes('%40')) out = out.replace(EMAIL, REDACTED);
@@ -91,7 +95,7 @@ export class Redactor {
    */
   redactSerialized(line: string): string {
     let out = line;
-    if (out.includes('@')) out = out.replace(/(\/\/[^/:@\s"\\]*:)[^@/\s"\\]*@/g, `$1${REDACTED}@`);
+    if (out.includes('@')) out = out.replace(/(\/\/[^/:@\s"\\]*:)[^@/\s"\\]*@/g, `$1${REDACTED}@`).replace(TOKEN_USERINFO, `$1${REDACTED}@`);
     if (out.includes('=')) {
       out = out.replace(this.queryParamInJson, `$1${REDACTED}`);
       if (/password=|pwd=/i.test(out)) out = out.replace(/((?:password|pwd)=)[^;\s&"\\]*/gi, `$1${REDACTED}`);

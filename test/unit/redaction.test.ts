@@ -20,6 +20,15 @@ describe('Redactor', () => {
     expect(r.redactString('plain text')).toBe('plain text');
   });
 
+  it('blanks a token used as the whole userinfo, in plain strings and in JSON lines, but keeps short user names', () => {
+    const token = 'ghp_16CharactersOrMoreAbc123';
+    expect(r.redactString(`git clone https://${token}@github.com/org/repo`)).toBe(`git clone https://${REDACTED}@github.com/org/repo`);
+    expect(r.redactString('https://0123456789abcdef0123456789abcdef@o1.ingest.sentry.io/42')).toBe(`https://${REDACTED}@o1.ingest.sentry.io/42`);
+    expect(r.redactSerialized(`{"msg":"fetch https://${token}@host/x"}`)).toBe(`{"msg":"fetch https://${REDACTED}@host/x"}`);
+    expect(r.redactString('ssh://git@github.com/org/repo')).toBe('ssh://git@github.com/org/repo');
+    expect(r.redactString('postgres://app:pw@db/shop')).toBe(`postgres://app:${REDACTED}@db/shop`);
+  });
+
   it('redacts nested objects without touching the input', () => {
     const input = { user: 'ann', creds: { password: 'p', token: 't' }, list: [{ secret: 's' }] };
     expect(r.redactValue(input)).toEqual({ user: 'ann', creds: { password: REDACTED, token: REDACTED }, list: [{ secret: REDACTED }] });
