@@ -117,6 +117,7 @@ export function render(results) {
     });
     out.push(`### ${APP_LABEL[app]}`, '', table(['configuration', 'req/s', 'min–max', 'ratio', 'p50 ms', 'p99 ms', 'spans/request', 'exported as', 'server CPU', 'errors'], rows), '');
     if (b?.pacedRate) {
+      out.push(`#### ${APP_LABEL[app].replace(/ \(.*/, '')}: latency at a fixed rate`, '');
       out.push(`Latency at a fixed ${b.pacedRate} req/s (autocannon \`-R ${b.pacedRate} -c 20\`, ${meta.mode.seconds} s, after the run above): below every configuration's capacity, so it shows the time added per request, not the queue of a saturating closed loop.`, '');
       out.push(table(['configuration', 'req/s served', 'p50 ms', 'p99 ms'], ids.filter((id) => s[app][id]).map((id) => {
         const r = s[app][id];
