@@ -36,15 +36,22 @@ function run(cmd, args) {
   });
 }
 
+// The request of bench/scripts/realistic.lua, for autocannon (one fixed id).
+const AUTOCANNON_POST = { path: '/users/42', body: '{"name":"Ada Lovelace","email":"ada@example.com","plan":"pro"}' };
+
 const MS = { us: 1e-3, ms: 1, s: 1e3 };
 
 /**
- * Drives `url` for `seconds` with `connections` keep-alive connections.
+ * Drives `url` for `seconds` with `connections` keep-alive connections; `script` is a wrk Lua
+ * script (the realistic app's POST); autocannon then sends the same request (AUTOCANNON_POST).
+ * `rate` (requests per second, all connections together) always uses autocannon, which wrk
+ * cannot do: latency at a fixed rate below every configuration's capacity, so that p99 shows
+ * the time added per request rather than the queue that a saturating closed loop builds.
  * Returns { rps, p50, p99 (ms), requests, errors }.
  */
-export async function runLoad(tool, node, url, seconds, connections = 50) {
-  if (tool === 'wrk') {
-    const out = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', url]);
+export async function runLoad(tool, node, url, seconds, connections = 50, script, rate) {
+  if (tool === 'wrk' && !rate) {
+    const out = await run('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', ...(script ? ['-s', script] : []), url]);
     const pct = (p) => {
       const m = out.match(new RegExp(`^\\s*${p}%\\s+([\\d.]+)(us|ms|s)\\s*$`, 'm'));
       return m ? Number(m[1]) * MS[m[2]] : NaN;
@@ -59,7 +66,10 @@ export async function runLoad(tool, node, url, seconds, connections = 50) {
       errors: non2xx + (socket ? socket.slice(1).reduce((a, b) => a + Number(b), 0) : 0),
     };
   }
-  const r = JSON.parse(await run(node, [AUTOCANNON, '-j', '-c', String(connections), '-d', String(seconds), url]));
+  const post = script ? ['-m', 'POST', '-H', 'content-type=application/json', '-b', AUTOCANNON_POST.body] : [];
+  const target = script ? new URL(AUTOCANNON_POST.path, url).href : url;
+  const paced = rate ? ['-R', String(rate)] : [];
+  const r = JSON.parse(await run(node, [AUTOCANNON, '-j', '-c', String(connections), '-d', String(seconds), ...paced, ...post, target]));
   return {
     rps: r.requests.average,
     p50: r.latency.p50,

@@ -15,7 +15,7 @@ const ratio = (x, base) => (Number.isFinite(x) && base ? `${fmt(x / base, 2)}×`
 const over = (x, base, digits = 0, unit = '') => (Number.isFinite(x) && Number.isFinite(base) ? `${x >= base ? '+' : '−'}${fmt(Math.abs(x - base), digits)}${unit}` : '–');
 const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i ? '---:' : '---')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 
-const APP_LABEL = { http: '`node:http` hello world', express: 'Express hello world' };
+const APP_LABEL = { http: '`node:http` hello world', express: 'Express hello world', realistic: 'Realistic app (Express 5 POST /users/:id with a JSON body, one PostgreSQL query, one fetch, one pino line, a monitorTask every 100 requests)' };
 
 /** Per app and configuration: medians of every field, plus the raw lists. */
 function summarise(results) {
@@ -27,7 +27,8 @@ function summarise(results) {
       const spans = runs.reduce((a, r) => a + r.spans, 0);
       ((s[app] ??= {})[cfg] = {
         runs: runs.length, col,
-        rps: median(col('rps')), p50: median(col('p50')), p99: median(col('p99')),
+        rps: median(col('rps')), p50: median(col('p50')), p99: median(col('p99')), serverCpu: median(col('serverCpu')),
+        pacedRate: runs[0].pacedRate, pacedRps: median(col('pacedRps')), pacedP50: median(col('pacedP50')), pacedP99: median(col('pacedP99')),
         rssStart: median(col('rssStart')), rssLoad: median(col('rssLoad')),
         requests, spans, spansPerRequest: spans / requests,
         errors: runs.reduce((a, r) => a + r.errors, 0),
@@ -70,6 +71,17 @@ function targets(results, s) {
     add(`bytes per span, ${p}`, `≤ upstream (${fmt(upB, 1)} B)`, (id) => `${fmt(perSpan(wire(id, p)), 1)} B`,
       { num: (id) => perSpan(wire(id, p)), test: (id) => perSpan(wire(id, p)) <= upB });
   }
+  if (s.realistic) {
+    // Issue 15: the realistic app, against both peers in the same run.
+    const peers = ['upstream', 'ddtrace'].filter((id) => s.realistic[id]);
+    const peerR = (id) => s.realistic[id].rps / bare('realistic')?.rps;
+    const p99R = (id) => s.realistic[id]?.pacedP99 / bare('realistic')?.pacedP99;
+    const rssOver = (id) => s.realistic[id]?.rssLoad - bare('realistic')?.rssLoad;
+    add('realistic app throughput ratio', `≥ 0.85 and > ${peers.map((id) => `${id} (${fmt(peerR(id), 2)})`).join(', ') || 'peers (not run)'}`, (id) => fmt(rpsRatio('realistic', id), 2),
+      { num: (id) => rpsRatio('realistic', id), test: (id) => rpsRatio('realistic', id) >= 0.85 && peers.every((p) => rpsRatio('realistic', id) > peerR(p)) });
+    add(`realistic app p99 latency ratio at ${s.realistic.bare?.pacedRate} req/s`, '≤ 1.30', (id) => `${fmt(p99R(id), 2)}×`, { num: p99R, test: (id) => p99R(id) <= 1.3 });
+    add('RSS over bare after load (realistic app)', '≤ 40 MB', (id) => `${fmt(rssOver(id), 1)} MB`, { num: rssOver, test: (id) => rssOver(id) <= 40 });
+  }
   add('every request exported (`node:http` spans/request)', '≥ 1.00', (id) => fmt(s.http?.[id]?.spansPerRequest, 2),
     { num: (id) => s.http?.[id]?.spansPerRequest, test: (id) => s.http?.[id]?.spansPerRequest >= 0.995 });
   return table(['target', 'threshold', ...subjects.map((c) => c.label)], rows.map((r) => [r.name, r.threshold, ...r.cells]));
@@ -93,7 +105,7 @@ export function render(results) {
   for (const sk of meta.skipped) out.push(`- **Not measured:** ${sk}`);
   out.push('');
 
-  if (ids.some((id) => id.startsWith('ours'))) out.push('## Targets (issue 5)', '', targets(results, s), '');
+  if (ids.some((id) => id.startsWith('ours'))) out.push('## Targets (issues 5 and 15)', '', targets(results, s), '');
 
   out.push('## Throughput and latency', '', 'Medians with min–max; ratios are to bare Node from the same run (latency ratios above 1 are slower).', '');
   for (const app of Object.keys(s)) {
@@ -101,9 +113,17 @@ export function render(results) {
     const rows = ids.filter((id) => s[app][id]).map((id) => {
       const r = s[app][id];
       return [label[id], fmt(r.rps), span(r.col('rps')), ratio(r.rps, b?.rps), `${fmt(r.p50, 2)} (${ratio(r.p50, b?.p50)})`, `${fmt(r.p99, 2)} (${ratio(r.p99, b?.p99)})`,
-        id === 'bare' ? '–' : fmt(r.spansPerRequest, 2), id === 'bare' ? '–' : r.formats, fmt(r.errors)];
+        id === 'bare' ? '–' : fmt(r.spansPerRequest, 2), id === 'bare' ? '–' : r.formats, fmt(r.serverCpu, 2), fmt(r.errors)];
     });
-    out.push(`### ${APP_LABEL[app]}`, '', table(['configuration', 'req/s', 'min–max', 'ratio', 'p50 ms', 'p99 ms', 'spans/request', 'exported as', 'errors'], rows), '');
+    out.push(`### ${APP_LABEL[app]}`, '', table(['configuration', 'req/s', 'min–max', 'ratio', 'p50 ms', 'p99 ms', 'spans/request', 'exported as', 'server CPU', 'errors'], rows), '');
+    if (b?.pacedRate) {
+      out.push(`#### ${APP_LABEL[app].replace(/ \(.*/, '')}: latency at a fixed rate`, '');
+      out.push(`Latency at a fixed ${b.pacedRate} req/s (autocannon \`-R ${b.pacedRate} -c 20\`, ${meta.mode.seconds} s, after the run above): below every configuration's capacity, so it shows the time added per request, not the queue of a saturating closed loop.`, '');
+      out.push(table(['configuration', 'req/s served', 'p50 ms', 'p99 ms'], ids.filter((id) => s[app][id]).map((id) => {
+        const r = s[app][id];
+        return [label[id], fmt(r.pacedRps), `${fmt(r.pacedP50, 2)} (${ratio(r.pacedP50, b.pacedP50)})`, `${fmt(r.pacedP99, 2)} (${ratio(r.pacedP99, b.pacedP99)})`];
+      })), '');
+    }
   }
 
   const st = results.startup;
@@ -125,6 +145,13 @@ export function render(results) {
     }
   }
   out.push(table(['configuration', 'app', 'after start-up', 'over bare', 'ratio', 'after load', 'over bare', 'ratio'], memRows), '');
+
+  if (results.gc?.length) {
+    out.push('## Garbage collection under load', '', `One run per app and configuration under \`--trace-gc-nvp\` (apart from the throughput runs), over ${meta.mode.seconds} s of load after the warm-up. Survived = new_space_survived + promoted per scavenge; old generation = heap objects after the last scavenge minus its survivors; allocated = the sum of \`allocated\` over all GCs, per request.`, '');
+    out.push(table(['configuration', 'app', 'requests', 'scavenges', 'KB survived per scavenge', 'of which promoted', 'young generation MB', 'old generation MB', 'KB allocated per request', 'RSS after load'], results.gc.map((g) => [
+      label[g.config], g.app, fmt(g.requests), fmt(g.scavenges), fmt(g.survivedPerScavenge / 1024, 1), fmt(g.promotedPerScavenge / 1024, 1), fmt(g.youngCapacityMb), fmt(g.oldMb, 1), fmt(g.allocatedPerRequest / 1024, 1), fmt(g.rssLoad),
+    ])), '');
+  }
 
   out.push('## What the sink received', '', 'Every instrumented run exports to a local OTLP sink that decodes and counts; requests include warm-up.', '');
   const sinkRows = [];
@@ -167,12 +194,17 @@ export function render(results) {
   out.push(`- Every instrumented configuration exports OTLP/HTTP to the sink with the same batch settings: ${Object.entries(meta.batchEnv).map(([k, val]) => `\`${k}=${val}\``).join(', ')}. Protocol and compression are each agent's default, shown as "exported as".`);
   for (const c of meta.configs) out.push(`- ${c.label}: \`${Object.entries(c.env).map(([k, val]) => `${k}=${val} `).join('')}${c.cmd}\``);
   out.push('- The upstream register (0.82) installs no ESM hook of its own, so it runs with the loader flag its README documents; without it the ESM Express app is only partly patched (no `http.route`). That hook is most of its start-up time.');
-  out.push('- Start-up polls the port every 2 ms from spawn; RSS is `VmRSS` of the server process.');
+  out.push('- Start-up polls the port every 2 ms from spawn; RSS is `VmRSS` of the server process; server CPU is the share of its core the server used during the measured load (near 1: the server set the pace, not the backends or the load generator).');
+  out.push('- The realistic app (bench/apps/realistic.js) is driven by `wrk -s bench/scripts/realistic.lua` (POST, ids 1–1000). Its PostgreSQL (Debian\'s, `fsync=off`) and its fetch upstream run on CPU 1 next to the load generator; a pg pool of 25 connections for wrk\'s 50.');
+  if (ids.includes('ddtrace')) {
+    const counted = Object.values(s).some((byCfg) => byCfg.ddtrace?.formats.includes('msgpack'));
+    out.push(`- dd-trace reports to the sink as its agent (\`DD_TRACE_AGENT_URL\`, \`PUT /v0.4/traces\`, msgpack) and sends no OTLP metrics or logs. ${counted ? 'The sink decodes and counts its spans (bench/msgpack.js).' : 'This run\'s sink accepted its payloads without decoding them, so its spans show as 0.'}`);
+  }
   out.push('', '## Running it', '');
   out.push('- `npm run bench`: the full run (about 15 minutes), rewrites this file.');
   out.push('- `npm run bench -- --quick`: a smoke run of a minute or so, written to a temp file (or `--out FILE`); `npm test` runs it.');
   out.push('- `npm run bench -- --profile`: only the CPU profiles, summarised by package; `node bench/profile.js FILE.cpuprofile` summarises any profile.');
-  out.push('- `--configs bare,upstream,ours,ours-http-express` restricts the configurations.');
+  out.push('- `--configs bare,upstream,ddtrace,ours,ours-http-express` restricts the configurations; `--apps http,express,realistic` the apps.');
   if (results.errors.length) {
     out.push('', '## Errors during this run', '');
     for (const e of results.errors) out.push(`- ${e.replace(/\s+/g, ' ').slice(0, 300)}`);

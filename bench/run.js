@@ -3,6 +3,9 @@
 //   npm run bench -- --quick       short smoke run, writes a temp file (or --out FILE)
 //   npm run bench -- --profile     only CPU-profile the instrumented servers, print per package
 //   --configs bare,upstream        restrict the configurations (ids below)
+//   --apps realistic               restrict the apps (http, express, realistic)
+//   npm run bench -- --gc          only the --trace-gc-nvp runs: survivors per scavenge, old generation,
+//                                  bytes allocated per request (also part of the full run)
 //   npm run bench -- --collectors  spans per second per core of an agent and a gateway Collector
 //                                  (bench/collector-sizing.js; figures in docs/SCALING.md)
 // The server runs on CPU 0; this process (sink, probes) and the load generator on CPU 1.
@@ -16,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSink } from './sink.js';
+import { startPostgres, startUpstream } from './backends.js';
 import { ensureLoadGen, loadGenVersion, runLoad } from './load.js';
 import { summariseProfile, formatProfile } from './profile.js';
 import { render } from './report.js';
@@ -25,11 +29,21 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // The Node the users run (the `node` devDependency), not whatever is first on PATH.
 const NODE_BIN = join(ROOT, 'node_modules/.bin/node');
 const NODE = existsSync(NODE_BIN) ? realpathSync(NODE_BIN) : process.execPath;
-const APPS = ['http', 'express'];
+const ALL_APPS = ['http', 'express', 'realistic'];
+// The realistic app POSTs a JSON body to /users/:id (bench/scripts/realistic.lua).
+const LOAD_SCRIPT = { realistic: join(ROOT, 'bench/scripts/realistic.lua') };
+// Latency at a fixed rate, below every configuration's capacity even on a busy machine (the
+// slowest served about 300 req/s in a closed loop here at its worst): p99 then measures the time
+// each agent adds to a request.
+const FIXED_RATE = { realistic: 200 };
 
 const { values: opts } = parseArgs({
-  options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, out: { type: 'string' }, configs: { type: 'string' }, collectors: { type: 'boolean' } },
+  options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, gc: { type: 'boolean' }, out: { type: 'string' }, configs: { type: 'string' }, apps: { type: 'string' }, collectors: { type: 'boolean' } },
 });
+
+const APPS = opts.apps ? opts.apps.split(',').filter((a) => ALL_APPS.includes(a)) : ALL_APPS;
+/** DATABASE_URL and UPSTREAM_URL for the realistic app, once its backends run (main()). */
+const BACKENDS = { env: {}, stop: async () => {} };
 
 const MODE = opts.quick
   ? { reps: 1, seconds: 2, warmup: 1, startupRuns: 2, wireRequests: 300, settleMs: 500, profileSeconds: 3 }
@@ -38,9 +52,16 @@ const MODE = opts.quick
 // The upstream register does not register an ESM hook itself (0.82), and the apps are ESM,
 // so it needs the loader flag its README documents; without it Express is never patched.
 const UPSTREAM = ['--experimental-loader=@opentelemetry/instrumentation/hook.mjs', '--import', '@opentelemetry/auto-instrumentations-node/register'];
+// dd-trace sends to the sink as its agent (DD_TRACE_AGENT_URL, set per run); 100% sampling, and
+// the agent-side features that would only poll a missing agent are off.
+const DDTRACE_ENV = {
+  DD_SERVICE: 'bench', DD_TRACE_SAMPLE_RATE: '1', DD_REMOTE_CONFIGURATION_ENABLED: 'false',
+  DD_INSTRUMENTATION_TELEMETRY_ENABLED: 'false', DD_TRACE_STARTUP_LOGS: 'false',
+};
 const CONFIGS = [
   { id: 'bare', label: 'bare Node', args: [] },
   { id: 'upstream', label: 'upstream register', args: UPSTREAM },
+  { id: 'ddtrace', label: 'dd-trace', args: ['--import', 'dd-trace/initialize.mjs'], env: DDTRACE_ENV },
   { id: 'ours', label: 'ours (defaults)', args: ['--import', '@org/otel-monitor'] },
   { id: 'ours-http-express', label: 'ours, http+express only', args: ['--import', '@org/otel-monitor'], env: { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http,express' } },
 ];
@@ -86,6 +107,12 @@ function probe(url) {
   });
 }
 
+/** CPU seconds (user + system) the process has used so far. */
+function cpuSeconds(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 function rssMb(pid) {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
   return m ? Number(m[1]) / 1024 : NaN;
@@ -93,22 +120,23 @@ function rssMb(pid) {
 
 function serverEnv(cfg, sinkUrl) {
   // Nothing from this shell's OTEL_*/SENTRY_*/NODE_OPTIONS may change what is measured.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OTEL_|SENTRY_|NODE_OPTIONS$)/.test(k)));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OTEL_|SENTRY_|DD_|NODE_OPTIONS$)/.test(k)));
   if (cfg.id === 'bare') return env;
-  return { ...env, ...BATCH_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_SERVICE_NAME: 'bench', ...cfg.env };
+  return { ...env, ...BATCH_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, DD_TRACE_AGENT_URL: sinkUrl, OTEL_SERVICE_NAME: 'bench', ...cfg.env };
 }
 
 /** Spawns the app pinned to CPU 0 and resolves once it has answered its first request. */
-async function startServer(cfg, app, sinkUrl, { extraArgs = [], env = {} } = {}) {
+async function startServer(cfg, app, sinkUrl, { extraArgs = [], env = {}, onStdout } = {}) {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}/`;
   const argv = ['-c', '0', NODE, ...cfg.args, ...extraArgs, join(ROOT, 'bench/apps', `${app}.js`)];
   const started = performance.now();
   const spawnedAt = Date.now();
-  const child = spawn('taskset', argv, { cwd: ROOT, env: { ...serverEnv(cfg, sinkUrl), ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('taskset', argv, { cwd: ROOT, env: { ...serverEnv(cfg, sinkUrl), ...BACKENDS.env, ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const keep = (d) => output.length < 20_000 && (output += d);
-  child.stdout.on('data', keep);
+  if (onStdout) child.stdout.on('data', onStdout);
+  else child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   let gone = false;
   const exited = new Promise((resolve) => child.on('exit', (code, sig) => {
@@ -134,6 +162,7 @@ async function startServer(cfg, app, sinkUrl, { extraArgs = [], env = {} } = {})
     startupMs,
     spawnedAt,
     rss: () => rssMb(child.pid),
+    cpuSeconds: () => cpuSeconds(child.pid),
     output: () => output,
     /** SIGTERM by pid so agents flush; SIGKILL if it has not exited after 15 s. */
     async stop() {
@@ -189,15 +218,21 @@ async function loadRun(cfg, app, sink, loadGen) {
   try {
     await sleep(MODE.settleMs);
     const rssStart = s.rss();
-    const warm = await runLoad(loadGen, NODE, s.url, MODE.warmup);
-    const r = await runLoad(loadGen, NODE, s.url, MODE.seconds);
+    const warm = await runLoad(loadGen, NODE, s.url, MODE.warmup, 50, LOAD_SCRIPT[app]);
+    const cpu0 = s.cpuSeconds();
+    const r = await runLoad(loadGen, NODE, s.url, MODE.seconds, 50, LOAD_SCRIPT[app]);
+    // The share of its core the server used: near 1 means the server, not the backends or the
+    // load generator on the other core, set the pace.
+    const serverCpu = (s.cpuSeconds() - cpu0) / MODE.seconds;
     const rssLoad = s.rss();
+    const paced = FIXED_RATE[app] ? await runLoad(loadGen, NODE, s.url, MODE.seconds, 20, LOAD_SCRIPT[app], FIXED_RATE[app]) : undefined;
     const graceful = await s.stop();
     const sent = sink.take();
     return {
-      rps: r.rps, p50: r.p50, p99: r.p99, rssStart, rssLoad, graceful,
-      errors: warm.errors + r.errors,
-      requests: 1 + warm.requests + r.requests, // + the start-up probe
+      rps: r.rps, p50: r.p50, p99: r.p99, rssStart, rssLoad, graceful, serverCpu,
+      errors: warm.errors + r.errors + (paced?.errors ?? 0),
+      pacedRate: FIXED_RATE[app], pacedRps: paced?.rps, pacedP50: paced?.p50, pacedP99: paced?.p99,
+      requests: 1 + warm.requests + r.requests + (paced?.requests ?? 0), // + the start-up probe
       spans: sent.traces.items,
       formats: sent.traces.formats,
       names: Object.fromEntries(sent.traces.names),
@@ -206,6 +241,74 @@ async function loadRun(cfg, app, sink, loadGen) {
     };
   } finally {
     await s.stop();
+  }
+}
+
+/** Per scavenge, from `--trace-gc-nvp` lines: what survived it and what the young generation holds. */
+function gcCounter() {
+  const c = { scavenges: 0, survived: 0, promoted: 0, allocated: 0, capacity: 0, heapAfter: NaN, rest: '' };
+  const field = (line, k) => Number((line.match(new RegExp(`\\b${k}=(\\d+)`)) ?? [])[1] ?? NaN);
+  return {
+    reset() {
+      Object.assign(c, { scavenges: 0, survived: 0, promoted: 0, allocated: 0 });
+    },
+    onStdout(d) {
+      const lines = (c.rest + d).split('\n');
+      c.rest = lines.pop();
+      for (const line of lines) {
+        if (!line.includes('gc=')) continue;
+        c.allocated += field(line, 'allocated') || 0;
+        c.capacity = Math.max(c.capacity, field(line, 'new_space_capacity') || 0);
+        if (!line.includes('gc=s ')) continue;
+        c.scavenges++;
+        c.survived += field(line, 'new_space_survived');
+        c.promoted += field(line, 'promoted');
+        // After a scavenge the heap's objects are the old generation plus the survivors.
+        c.heapAfter = field(line, 'end_object_size') - field(line, 'new_space_survived');
+      }
+    },
+    counts: () => ({ ...c }),
+  };
+}
+
+/**
+ * One load run under `--trace-gc-nvp`, apart from the throughput runs so that printing a line per
+ * GC does not cost them anything: survivors per scavenge, young-generation size, old generation
+ * after the last scavenge, and bytes allocated per request over the measured load.
+ */
+async function gcRun(cfg, app, sink, loadGen) {
+  sink.take();
+  const gc = gcCounter();
+  const s = await startServer(cfg, app, sink.url, { extraArgs: ['--trace-gc-nvp'], onStdout: (d) => gc.onStdout(String(d)) });
+  try {
+    await sleep(MODE.settleMs);
+    await runLoad(loadGen, NODE, s.url, MODE.warmup, 50, LOAD_SCRIPT[app]);
+    gc.reset();
+    const r = await runLoad(loadGen, NODE, s.url, MODE.seconds, 50, LOAD_SCRIPT[app]);
+    await sleep(200); // the last lines through the pipe
+    const c = gc.counts();
+    const rssLoad = s.rss();
+    await s.stop();
+    sink.take();
+    return {
+      config: cfg.id, app, requests: r.requests, rssLoad, scavenges: c.scavenges,
+      survivedPerScavenge: c.scavenges ? (c.survived + c.promoted) / c.scavenges : NaN,
+      promotedPerScavenge: c.scavenges ? c.promoted / c.scavenges : NaN,
+      youngCapacityMb: c.capacity / 2 ** 20, oldMb: c.heapAfter / 2 ** 20,
+      allocatedPerRequest: r.requests ? c.allocated / r.requests : NaN,
+    };
+  } finally {
+    await s.stop();
+  }
+}
+
+async function gcRuns(configs, sink, loadGen, results) {
+  for (const app of APPS) {
+    for (const cfg of configs) {
+      log(`gc ${app} ${cfg.id}`);
+      const g = await attempt(`gc ${app} ${cfg.id}`, results.errors, () => gcRun(cfg, app, sink, loadGen));
+      if (g) results.gc.push(g);
+    }
   }
 }
 
@@ -230,9 +333,9 @@ async function profileRun(cfg, app, sink, loadGen) {
   const dir = mkdtempSync(join(os.tmpdir(), 'bench-prof-'));
   const s = await startServer(cfg, app, sink.url, { extraArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
   try {
-    await runLoad(loadGen, NODE, s.url, 1);
+    await runLoad(loadGen, NODE, s.url, 1, 50, LOAD_SCRIPT[app]);
     const loadStart = Date.now();
-    const { requests } = await runLoad(loadGen, NODE, s.url, MODE.profileSeconds);
+    const { requests } = await runLoad(loadGen, NODE, s.url, MODE.profileSeconds, 50, LOAD_SCRIPT[app]);
     const loadEnd = Date.now();
     if (!(await s.stop())) throw new Error('server did not exit on SIGTERM, so no profile was written');
     sink.take();
@@ -258,12 +361,24 @@ async function attempt(what, errors, fn) {
   }
 }
 
+/** PostgreSQL and the upstream for the realistic app, on CPU 1 with the load generator. */
+async function startBackends() {
+  const pgServer = await startPostgres(await freePort());
+  const upstream = await startUpstream();
+  BACKENDS.env = { DATABASE_URL: pgServer.url, UPSTREAM_URL: upstream.url };
+  BACKENDS.stop = async () => {
+    await upstream.close();
+    await pgServer.stop();
+  };
+}
+
 async function main() {
   if (os.availableParallelism() < 2) throw new Error('needs 2 CPUs: the server and the load generator are pinned apart');
   spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)]); // this process, sink included, on CPU 1
   const cpuAtStart = cpuTicks();
   const loadGen = ensureLoadGen();
   const sink = await startSink();
+  if (APPS.includes('realistic')) await startBackends();
 
   const skipped = [];
   const wanted = opts.configs ? opts.configs.split(',') : CONFIGS.map((c) => c.id);
@@ -280,10 +395,11 @@ async function main() {
       loadGen, batchEnv: BATCH_ENV, skipped,
       configs: configs.map((c) => ({ id: c.id, label: c.label, cmd: ['node', ...c.args, 'app.js'].join(' '), env: c.env ?? {} })),
     },
-    startup: {}, load: {}, wire: [], pino: [], profiles: [], errors,
+    startup: {}, load: {}, wire: [], pino: [], profiles: [], gc: [], errors,
   };
 
-  if (!opts.profile) {
+  if (opts.gc) await gcRuns(configs, sink, loadGen, results);
+  if (!opts.profile && !opts.gc) {
     log(`start-up: ${MODE.startupRuns} runs × ${configs.length} configurations`);
     for (let i = 0; i < MODE.startupRuns; i++) {
       for (const cfg of rotate(configs, i)) {
@@ -305,6 +421,8 @@ async function main() {
         }
       }
     }
+    // Quick runs (npm test) keep the GC pass short: bare Node and our defaults only.
+    await gcRuns(opts.quick ? configs.filter((c) => c.id === 'bare' || c.id === 'ours') : configs, sink, loadGen, results);
     for (const cfg of instrumented.filter((c) => c.id === 'upstream' || c.id === 'ours')) {
       // Quick runs keep the two encodings the issue compares and skip plain protobuf.
       for (const proto of PROTOCOLS.filter((p) => !opts.quick || p.label !== 'protobuf')) {
@@ -315,7 +433,7 @@ async function main() {
     }
     results.pino = pinoRuns(configs.filter((c) => c.id !== 'ours-http-express'), sink.url, errors);
   }
-  if (opts.profile || !opts.quick) {
+  if (opts.profile || (!opts.quick && !opts.gc)) {
     // Bare Node too, as the baseline for node:internal and GC time.
     for (const cfg of configs.filter((c) => c.id !== 'ours-http-express')) {
       for (const app of APPS) {
@@ -326,21 +444,42 @@ async function main() {
     }
   }
   await sink.close();
+  await BACKENDS.stop();
   results.meta.machine.otherCpu = otherCpu(cpuAtStart);
-  if (!opts.quick && !opts.profile) results.installSize = await attempt('install size', errors, async () => measureInstallSizes());
+  if (!opts.quick && !opts.profile && !opts.gc) results.installSize = await attempt('install size', errors, async () => measureInstallSizes());
 
   const raw = join(os.tmpdir(), `otel-monitor-bench-${Date.now()}.json`);
   writeFileSync(raw, JSON.stringify(results, null, 2));
   log(`raw results: ${raw}`);
+  if (opts.gc) {
+    for (const g of results.gc) console.log(JSON.stringify(g));
+    return;
+  }
   if (opts.profile) {
     for (const p of results.profiles) console.log(`\n### ${p.config}, ${p.app} app (${p.file})\n\n${formatProfile(p.rows, p.requests)}`);
     return;
   }
   const out = opts.out ?? (opts.quick ? join(os.tmpdir(), 'otel-monitor-bench-quick.md') : join(ROOT, 'docs/BENCHMARKS.md'));
-  const md = render(results);
+  const md = keepHandMeasured(render(results), out);
   writeFileSync(out, md);
   console.log(md);
   log(`report written to ${out}`);
+}
+
+/**
+ * Figures measured by hand (bench/ab-env.js, bench/logger-redact.js) live between these markers in
+ * docs/BENCHMARKS.md; a regenerated file keeps them, just before "Where the time goes".
+ */
+function keepHandMeasured(md, out) {
+  const begin = '<!-- hand-measured:begin -->';
+  const end = '<!-- hand-measured:end -->';
+  const old = existsSync(out) ? readFileSync(out, 'utf8') : '';
+  const i = old.indexOf(begin);
+  const j = old.indexOf(end);
+  if (i === -1 || j < i) return md;
+  const block = `${old.slice(i, j + end.length)}\n\n`;
+  const at = md.indexOf('## Where the time goes');
+  return at === -1 ? `${md}\n${block}` : `${md.slice(0, at)}${block}${md.slice(at)}`;
 }
 
 /** CPU per pino log line (bench/pino-lines.mjs), in a burst and paced, for each configuration. */

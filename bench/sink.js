@@ -1,15 +1,18 @@
-// A local OTLP/HTTP sink that counts what agents send. It accepts /v1/traces, /v1/metrics and
+// A local OTLP/HTTP sink that counts what agents send, and dd-trace's agent endpoint (msgpack). It accepts /v1/traces, /v1/metrics and
 // /v1/logs as protobuf or JSON, gzip-compressed or not. Bodies are only stored while a run is
 // under way and decoded afterwards in take(), so decoding never competes with the load run.
 import http from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { decodeMsgpack } from './msgpack.js';
 
 // The trimmed OTLP schema the tests share; unknown fields are skipped by protobufjs.
 const root = protobuf.loadSync(fileURLToPath(new URL('../test/helpers/otlp.proto', import.meta.url)));
 
 // Each signal has the same shape: request.<resource list>[].<scope list>[].<items>[].
+// dd-trace's agent API: PUT /v0.4/traces, a msgpack array of traces, each an array of spans.
+const DD_TRACES = { name: 'traces', dd: true };
 const SIGNALS = {
   '/v1/traces': { name: 'traces', type: root.lookupType('otlp.ExportTraceServiceRequest'), path: ['resourceSpans', 'scopeSpans', 'spans'] },
   '/v1/metrics': { name: 'metrics', type: root.lookupType('otlp.ExportMetricsServiceRequest'), path: ['resourceMetrics', 'scopeMetrics', 'metrics'] },
@@ -24,6 +27,11 @@ export async function startSink() {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
+      if (!signal && req.method === 'PUT' && req.url.startsWith('/v0.4/traces')) {
+        pending.push({ signal: DD_TRACES, contentType: 'msgpack', encoding: '', body: Buffer.concat(chunks) });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"rate_by_service":{}}');
+        return;
+      }
       if (!signal || req.method !== 'POST') {
         res.writeHead(404).end();
         return;
@@ -60,6 +68,20 @@ function summarise(batch) {
     const s = out[signal.name];
     s.requests++;
     s.wireBytes += body.length; // as sent on the wire, i.e. after compression
+    if (signal.dd) {
+      s.formats.add('msgpack (dd-trace agent API)');
+      try {
+        for (const trace of decodeMsgpack(body)) {
+          for (const sp of trace) {
+            s.items++;
+            s.names.set(sp.name, (s.names.get(sp.name) ?? 0) + 1);
+          }
+        }
+      } catch {
+        s.errors++;
+      }
+      continue;
+    }
     const json = contentType.includes('json');
     s.formats.add(`${json ? 'json' : 'protobuf'}${encoding ? `+${encoding}` : ''}`);
     try {

@@ -24,7 +24,7 @@ function tables(md: string): Map<string, string[][]> {
   return out;
 }
 
-it('bench --quick produces a well-formed results table', { timeout: 420_000 }, async () => {
+it('bench --quick produces a well-formed results table', { timeout: 600_000 }, async () => {
   const out = join(mkdtempSync(join(tmpdir(), 'bench-quick-')), 'BENCHMARKS.md');
   const run = spawnTracked(join(ROOT, 'node_modules/.bin/node'), ['bench/run.js', '--quick', '--out', out], { cwd: ROOT });
   const code = await run.exited;
@@ -49,6 +49,17 @@ it('bench --quick produces a well-formed results table', { timeout: 420_000 }, a
     // The sink decoded spans from the upstream agent: the counting path works.
     expect(Number(byConfig.get('upstream register')?.[6])).toBeGreaterThanOrEqual(1);
   }
+  // The realistic app (PostgreSQL, fetch, pino) ran for every configuration, and the sink decoded
+  // dd-trace's msgpack spans as well as the OTLP ones.
+  const realistic = [...t.entries()].find(([h]) => h.startsWith('Realistic app'))?.[1];
+  expect(realistic, 'realistic app table').toBeDefined();
+  const realisticBy = new Map(realistic!.slice(2).map((r) => [r[0], r]));
+  for (const cfg of ['bare Node', 'upstream register', 'dd-trace', 'ours (defaults)']) {
+    expect(Number(realisticBy.get(cfg)?.[1]?.replace(/,/g, '')), cfg).toBeGreaterThan(0);
+    expect(Number(realisticBy.get(cfg)?.[9]), `${cfg} errors`).toBe(0);
+  }
+  for (const cfg of ['upstream register', 'dd-trace', 'ours (defaults)']) expect(Number(realisticBy.get(cfg)?.[6]), cfg).toBeGreaterThanOrEqual(3);
+  expect(t.get('Garbage collection under load')?.length).toBeGreaterThanOrEqual(4);
   expect(t.get('Start-up')?.length).toBeGreaterThanOrEqual(4);
   expect(t.get('Memory (RSS)')).toBeDefined();
   expect(t.get('Wire cost')).toBeDefined();
