@@ -75,9 +75,19 @@ export function parseMinutes(text: string, what: string): number {
   return n;
 }
 
+const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_536_000 };
+
+/** Seconds in a Prometheus duration (`90m`, `1h30m`, `7d`), or undefined if the text is not one. */
+export function durationSeconds(text: string): number | undefined {
+  if (!/^(\d+(ms|s|m|h|d|w|y))+$/.test(text)) return undefined;
+  let total = 0;
+  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(n) * UNIT_SECONDS[unit!]!;
+  return total;
+}
+
 /** A Prometheus duration such as `7d`, `36h` or `90m`, validated so it cannot break a query. */
 export function parseDuration(text: string, what: string): string {
-  if (!/^(\d+(ms|s|m|h|d|w|y))+$/.test(text)) {
+  if (durationSeconds(text) === undefined) {
     throw new UsageError(`${what} must be a Prometheus duration such as 7d or 36h, got "${text}"`);
   }
   return text;

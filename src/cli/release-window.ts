@@ -1,22 +1,13 @@
 // Time windows for `releases list` and `releases compare`: `1h` (the last hour) or `START..END`,
 // where each end is RFC 3339, Unix seconds, `now` or `now-DURATION`. Parsed here once so both
 // commands, and their error messages, agree.
+import { durationSeconds } from './args.js';
 import { UsageError } from './errors.js';
 
 export interface Window {
   /** Unix seconds. */
   start: number;
   end: number;
-}
-
-const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_536_000 };
-
-/** Seconds in a Prometheus-style duration (`90m`, `1h30m`, `7d`), or undefined if it is not one. */
-export function durationSeconds(text: string): number | undefined {
-  if (!/^(\d+(ms|s|m|h|d|w|y))+$/.test(text)) return undefined;
-  let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(n) * UNIT_SECONDS[unit!]!;
-  return total;
 }
 
 function instant(text: string, nowSeconds: number, what: string): number {

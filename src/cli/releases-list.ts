@@ -1,14 +1,14 @@
 // `otel-monitor releases list`: the releases Prometheus has seen per service, with when they were
 // first and last seen, their requests, error ratio and instances. The names it prints are the ones
 // `releases compare` takes.
-import { parseArgs, parseLabels } from './args.js';
+import { durationSeconds, parseArgs, parseLabels } from './args.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_PROMETHEUS_URL, prometheusFrom } from './connection-options.js';
 import { isoTime, json, shortTime, table, type Io } from './output.js';
 import { eq, extraMatchers } from './promql.js';
 import type { PrometheusClient, Sample } from './prometheus.js';
 import { HTTP_DURATION, LABEL_RELEASE, LABEL_SERVICE, windowCount } from './release-queries.js';
-import { durationSeconds, promRange, type Window } from './release-window.js';
+import { promRange, type Window } from './release-window.js';
 
 export const LIST_HELP = `Usage: otel-monitor releases list [options]
 

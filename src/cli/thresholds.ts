@@ -4,6 +4,7 @@
 // because a typo in an alerting file must never silently mean "no alert".
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
+import { durationSeconds } from './args.js';
 import { CliError } from './errors.js';
 
 export type Severity = 'warning' | 'critical';
@@ -33,7 +34,6 @@ export interface Thresholds {
 type Kind = 'percent' | 'seconds' | 'age' | 'health' | 'none';
 type Obj = Record<string, unknown>;
 
-const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
 const HEALTH: Record<string, number> = { degraded: 0.5, unhealthy: 0 };
 const THRESHOLD_KEY: Record<Kind, string | undefined> = { percent: 'above', seconds: 'above', age: 'after', health: 'status', none: undefined };
 
@@ -55,7 +55,7 @@ class Reader {
 
   duration(value: unknown, path: string): string {
     const text = scalar(value);
-    if (!DURATION.test(text)) this.fail(path, `expected a duration such as 5m or 1h, got ${JSON.stringify(text)}`);
+    if (durationSeconds(text) === undefined) this.fail(path, `expected a duration such as 5m or 1h, got ${JSON.stringify(text)}`);
     return text;
   }
 
@@ -67,8 +67,8 @@ class Reader {
       return { threshold: Number(m[1]) / 100, shown: `${m[1]}%` };
     }
     if (kind === 'seconds' || kind === 'age') {
-      if (!DURATION.test(text)) this.fail(path, `expected a duration such as 250ms or 1s, got ${JSON.stringify(text)}`);
-      return { threshold: durationSeconds(text), shown: text };
+      if (durationSeconds(text) === undefined) this.fail(path, `expected a duration such as 250ms or 1s, got ${JSON.stringify(text)}`);
+      return { threshold: durationSeconds(text)!, shown: text };
     }
     if (!(text in HEALTH)) this.fail(path, `expected degraded or unhealthy, got ${JSON.stringify(text)}`);
     return { threshold: HEALTH[text]!, shown: text };
@@ -103,15 +103,6 @@ function join(path: string, key: string): string {
 
 function scalar(value: unknown): string {
   return typeof value === 'string' || typeof value === 'number' ? String(value).trim() : JSON.stringify(value) ?? '';
-}
-
-const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
-
-/** `1m30s` -> 90. The text has already matched DURATION. */
-export function durationSeconds(text: string): number {
-  let total = 0;
-  for (const m of text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(m[1]) * UNIT_SECONDS[m[2]!]!;
-  return total;
 }
 
 const optional = <T>(obj: Obj, key: string, read: (v: unknown, path: string) => T, path: string): T | undefined =>
