@@ -20,7 +20,10 @@ export const LABEL_ROUTE = 'http_route';
 const LABEL_METHOD = 'http_request_method';
 
 /** A request failed when it answered 5xx or the instrumentation set error.type (e.g. aborted). */
-const FAILED: readonly Matcher[][] = [['http_response_status_code=~"5.."'], ['error_type!=""']];
+const FAILED: readonly Matcher[] = ['http_response_status_code=~"5.."', 'error_type!=""'];
+
+/** The selectors of failed requests within `sel`: one per way a request fails, for windowCount's union. */
+export const failedSelectors = (sel: string): string[] => FAILED.map((f) => `${sel}, ${f}`);
 
 export interface Scope {
   service: string;
@@ -77,7 +80,7 @@ async function httpData(prom: PrometheusClient, s: Scope): Promise<{ service: Sc
   const by = [LABEL_METHOD, LABEL_ROUTE];
   const [requests, errors, buckets] = await Promise.all([
     query(prom, windowCount(`${HTTP_DURATION}_count`, [matchers(s)], by, s.window), s.window),
-    query(prom, windowCount(`${HTTP_DURATION}_count`, FAILED.map((f) => matchers(s, f)), by, s.window), s.window),
+    query(prom, windowCount(`${HTTP_DURATION}_count`, failedSelectors(matchers(s)), by, s.window), s.window),
     query(prom, windowCount(`${HTTP_DURATION}_bucket`, [matchers(s)], [...by, 'le'], s.window), s.window),
   ]);
   const reqBy = groupBy(requests, routeKey, total);

@@ -7,7 +7,7 @@ import { DEFAULT_PROMETHEUS_URL, prometheusFrom } from './connection-options.js'
 import { isoTime, json, shortTime, table, type Io } from './output.js';
 import { eq, extraMatchers } from './promql.js';
 import type { PrometheusClient, Sample } from './prometheus.js';
-import { HTTP_DURATION, LABEL_RELEASE, LABEL_SERVICE, windowCount } from './release-queries.js';
+import { failedSelectors, HTTP_DURATION, LABEL_RELEASE, LABEL_SERVICE, windowCount } from './release-queries.js';
 import { promRange, type Window } from './release-window.js';
 
 export const LIST_HELP = `Usage: otel-monitor releases list [options]
@@ -61,7 +61,7 @@ export async function readReleases(prom: PrometheusClient, w: Window, matchers: 
     at(seen('min')),
     at(seen('max')),
     at(windowCount(`${HTTP_DURATION}_count`, [sel], [LABEL_SERVICE, LABEL_RELEASE], w)),
-    at(windowCount(`${HTTP_DURATION}_count`, [`${sel}, http_response_status_code=~"5.."`, `${sel}, error_type!=""`], [LABEL_SERVICE, LABEL_RELEASE], w)),
+    at(windowCount(`${HTTP_DURATION}_count`, failedSelectors(sel), [LABEL_SERVICE, LABEL_RELEASE], w)),
   ]);
   const [firstBy, lastBy, reqBy, errBy] = [first, last, requests, errors].map(byKey) as Array<Map<string, number>>;
   return instances
