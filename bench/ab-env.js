@@ -1,48 +1,102 @@
 // Quick A/B of one setting under our preload: the same app, interleaved runs with environment A
 // and B, throughput and latency from the usual load generator. For a feature's cost in isolation
 // (the full comparison with upstream is bench/run.js).
-//   node bench/ab-env.js --app http --a OTEL_MONITOR_REQUEST_ID=off --b OTEL_MONITOR_REQUEST_ID=on [--reps 3] [--seconds 10]
+//   node bench/ab-env.js --app http --a OTEL_MONITOR_REQUEST_ID=off --b OTEL_MONITOR_REQUEST_ID=on [--reps 3] [--seconds 10] [--profile]
+// --app realistic starts PostgreSQL and the upstream as bench/run.js does. A side given the single
+// pair BARE=1 runs without the preload, so a side can be bare Node itself; PRELOAD=/path/dist/index.js
+// runs another build of the preload (a copy of an earlier dist/), for a before/after of a code change.
+// --profile also CPU-profiles every run and prints, per side, the self time per request of the
+// functions that differ most between A and B (the load window only).
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
+import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSink } from './sink.js';
 import { ensureLoadGen, runLoad } from './load.js';
+import { startPostgres, startUpstream } from './backends.js';
+import { selfTimeByFunction } from './profile.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE_BIN = join(ROOT, 'node_modules/.bin/node');
 const NODE = existsSync(NODE_BIN) ? realpathSync(NODE_BIN) : process.execPath;
 const { values: o } = parseArgs({
-  options: { app: { type: 'string', default: 'http' }, a: { type: 'string', multiple: true, default: [] }, b: { type: 'string', multiple: true, default: [] }, reps: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' } },
+  options: { app: { type: 'string', default: 'http' }, a: { type: 'string', multiple: true, default: [] }, b: { type: 'string', multiple: true, default: [] }, reps: { type: 'string', default: '3' }, seconds: { type: 'string', default: '10' }, profile: { type: 'boolean' } },
 });
 const envOf = (pairs) => Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
 
-/** utime + stime of a process, in clock ticks (1/100 s). */
-function cpuTicks(pid) {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+/** utime + stime of a process (all its threads), or of its main thread alone, in clock ticks (1/100 s). */
+function cpuTicks(pid, mainThreadOnly = false) {
+  const fields = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(fields[11]) + Number(fields[12]);
 }
 
+const SCRIPT = o.app === 'realistic' ? join(ROOT, 'bench/scripts/realistic.lua') : undefined;
+const backends = { env: {}, stop: async () => {} };
+if (o.app === 'realistic') {
+  const pgServer = await startPostgres(20_000 + Math.floor(Math.random() * 20_000));
+  const upstream = await startUpstream();
+  backends.env = { DATABASE_URL: pgServer.url, UPSTREAM_URL: upstream.url };
+  backends.stop = async () => {
+    await upstream.close();
+    await pgServer.stop();
+  };
+}
+
+/** CPU ticks per thread name (main thread: "main"), summed over the process's threads. */
+function ticksByThread(pid) {
+  const out = {};
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).trim();
+      const fields = stat.split(') ')[1].split(' ');
+      out[name] = (out[name] ?? 0) + Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return out;
+}
+
 async function once(env, sink, tool, port) {
-  const child = spawn('taskset', ['-c', '0', NODE, '--import', '@org/otel-monitor', join(ROOT, 'bench/apps', `${o.app}.js`)], {
+  const bare = env.BARE === '1';
+  const profDir = o.profile ? mkdtempSync(join(os.tmpdir(), 'ab-prof-')) : undefined;
+  const profArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const spawnedAt = Date.now();
+  const preload = bare ? [] : ['--import', env.PRELOAD ?? '@org/otel-monitor'];
+  const child = spawn('taskset', ['-c', '0', NODE, ...profArgs, ...preload, join(ROOT, 'bench/apps', `${o.app}.js`)], {
     cwd: ROOT,
     stdio: 'ignore',
-    env: { PATH: process.env.PATH, PORT: String(port), OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'ab', ...env },
+    env: { PATH: process.env.PATH, PORT: String(port), OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'ab', ...backends.env, ...env },
   });
   const url = `http://127.0.0.1:${port}/`;
   for (let i = 0; i < 100; i++) {
     if (await fetch(url).then(() => true, () => false)) break;
     await sleep(100);
   }
-  await runLoad(tool, NODE, url, 2); // warm-up
+  await runLoad(tool, NODE, url, 2, 50, SCRIPT); // warm-up
   // CPU time the server spent per request: far steadier than req/s on a shared, busy machine.
   const before = cpuTicks(child.pid);
-  const r = await runLoad(tool, NODE, url, Number(o.seconds));
+  const beforeMain = cpuTicks(child.pid, true);
+  const threadsBefore = ticksByThread(child.pid);
+  const loadStart = Date.now();
+  const r = await runLoad(tool, NODE, url, Number(o.seconds), 50, SCRIPT);
+  const loadEnd = Date.now();
   r.cpuUsPerReq = ((cpuTicks(child.pid) - before) * 10_000) / r.requests;
+  // The rest is other threads: V8's GC helpers, libuv's pool (zlib, fs), none of which a CPU profile shows.
+  r.mainUsPerReq = ((cpuTicks(child.pid, true) - beforeMain) * 10_000) / r.requests;
+  const threadsAfter = ticksByThread(child.pid);
+  r.threads = Object.fromEntries(Object.entries(threadsAfter).map(([k, v]) => [k, ((v - (threadsBefore[k] ?? 0)) * 10_000) / r.requests]));
   child.kill('SIGTERM');
   await new Promise((res) => child.on('exit', res));
+  if (profDir) {
+    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
+    const window = { fromUs: (loadStart - spawnedAt) * 1000, toUs: (loadEnd - spawnedAt) * 1000 };
+    if (file) r.fns = selfTimeByFunction(join(profDir, file), window, r.requests);
+  }
   return r;
 }
 
@@ -53,13 +107,31 @@ for (let rep = 0; rep < Number(o.reps); rep++) {
   for (const [k, pairs] of rep % 2 ? [['B', o.b], ['A', o.a]] : [['A', o.a], ['B', o.b]]) {
     const r = await once(envOf(pairs), sink, tool, 20_000 + Math.floor(Math.random() * 20_000));
     results[k].push(r);
-    console.error(`${k} rep ${rep}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms, ${r.cpuUsPerReq.toFixed(1)} us CPU/request, errors ${r.errors}`);
+    console.error(`${k} rep ${rep}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms, ${r.cpuUsPerReq.toFixed(1)} us CPU/request (${Object.entries(r.threads).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}), errors ${r.errors}`);
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const k of ['A', 'B']) {
   const rs = results[k];
-  console.log(`${k} (${(k === 'A' ? o.a : o.b).join(' ') || 'defaults'}): median ${median(rs.map((r) => r.cpuUsPerReq)).toFixed(1)} us CPU/request, ${median(rs.map((r) => r.rps)).toFixed(0)} req/s, p50 ${median(rs.map((r) => r.p50))} ms, p99 ${median(rs.map((r) => r.p99))} ms (${tool}, ${o.app}, ${rs.length}x${o.seconds}s)`);
+  console.log(`${k} (${(k === 'A' ? o.a : o.b).join(' ') || 'defaults'}): median ${median(rs.map((r) => r.cpuUsPerReq)).toFixed(1)} us CPU/request (main thread ${median(rs.map((r) => r.mainUsPerReq)).toFixed(1)}), ${median(rs.map((r) => r.rps)).toFixed(0)} req/s, p50 ${median(rs.map((r) => r.p50))} ms, p99 ${median(rs.map((r) => r.p99))} ms (${tool}, ${o.app}, ${rs.length}x${o.seconds}s)`);
 }
+if (o.profile) printProfileDiff(results);
+await backends.stop();
 sink.close?.();
 process.exit(0);
+
+/** µs per request by function, the median over the runs of each side, largest differences first. */
+function printProfileDiff(res) {
+  const side = (rs) => {
+    const keys = new Set(rs.flatMap((r) => [...(r.fns ?? new Map()).keys()]));
+    return new Map([...keys].map((k) => [k, median(rs.map((r) => r.fns?.get(k) ?? 0))]));
+  };
+  const a = side(res.A);
+  const b = side(res.B);
+  const keys = new Set([...a.keys(), ...b.keys()]);
+  const rows = [...keys].map((k) => [k, a.get(k) ?? 0, b.get(k) ?? 0]).sort((x, y) => Math.abs(y[2] - y[1]) - Math.abs(x[2] - x[1]));
+  console.log('\n| function | A µs/request | B µs/request | B − A |\n|---|---:|---:|---:|');
+  for (const [k, x, y] of rows.slice(0, 30)) console.log(`| ${k} | ${x.toFixed(2)} | ${y.toFixed(2)} | ${(y - x).toFixed(2)} |`);
+  const sum = (m) => [...m.values()].reduce((s, v) => s + v, 0);
+  console.log(`| **total** | ${sum(a).toFixed(2)} | ${sum(b).toFixed(2)} | ${(sum(b) - sum(a)).toFixed(2)} |`);
+}

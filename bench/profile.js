@@ -17,6 +17,9 @@ export function packageOf(url, functionName) {
   if (url.startsWith('node:')) return 'node:internal';
   const path = url.replace(/^file:\/\//, '');
   if (path.startsWith(`${ROOT}dist/`)) return '@org/otel-monitor';
+  // Another build of this package (bench/ab-env.js PRELOAD=…/dist/index.js): same name, so the
+  // functions of a before and an after line up.
+  if (/\/dist\/(?:instrumentation|exporters|processors|sentry|logs|health|plugins|config|api)\//.test(path)) return '@org/otel-monitor';
   if (path.startsWith(`${ROOT}bench/`)) return 'app';
   return path;
 }
@@ -45,6 +48,31 @@ export function summariseProfile(file, window = { fromUs: 0, toUs: Infinity }) {
   return [...us]
     .map(([pkg, t]) => ({ pkg, ms: t / 1000, share: t / total }))
     .sort((a, b) => b.ms - a.ms);
+}
+
+/**
+ * Self time per request (µs) of every function, as a Map keyed `package function file:line`,
+ * for the samples inside `window`; idle time excluded.
+ */
+export function selfTimeByFunction(file, window, requests) {
+  const prof = JSON.parse(readFileSync(file, 'utf8'));
+  const keyById = new Map(
+    prof.nodes.map((n) => {
+      const f = n.callFrame;
+      return [n.id, `${packageOf(f.url, f.functionName)} ${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-1)[0]}:${f.lineNumber + 1}`];
+    }),
+  );
+  const us = new Map();
+  let t = prof.startTime;
+  prof.samples.forEach((id, i) => {
+    const dt = prof.timeDeltas[i] ?? 0;
+    t += dt;
+    if (t - prof.startTime < window.fromUs || t - prof.startTime > window.toUs) return;
+    const key = keyById.get(id);
+    if (key.startsWith('(idle)')) return;
+    us.set(key, (us.get(key) ?? 0) + dt / requests);
+  });
+  return us;
 }
 
 /** A Markdown table; with the number of requests served in the window, also µs per request. */

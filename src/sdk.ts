@@ -24,6 +24,7 @@ import { isExiting } from './exporters/exit-mode.js';
 import { logProcessorChain, spanProcessorChain } from './processors/chain.js';
 import type { ReleaseTags } from './processors/release-tags.js';
 import { Redactor } from './processors/redaction.js';
+import { denyMetricAttributes } from './processors/metric-attributes.js';
 import { loadInstrumentations, type LoadedInstrumentations } from './instrumentation/load-instrumentations.js';
 import { registerEsmHooks, type HookMode } from './instrumentation/esm-hooks.js';
 import { startSystemMetrics } from './instrumentation/system-metrics.js';
@@ -183,7 +184,7 @@ function createMeterProvider({ api, metrics }: Otel, config: Config, resource: R
   const meterProvider = new metrics.MeterProvider({
     resource,
     readers,
-    views: [{ instrumentName: '*', attributesProcessors: [metrics.createDenyListAttributesProcessor(UNBOUNDED_METRIC_KEYS)] }],
+    views: [{ instrumentName: '*', attributesProcessors: [denyMetricAttributes(UNBOUNDED_METRIC_KEYS)] }],
   });
   api.metrics.setGlobalMeterProvider(meterProvider);
   return meterProvider;

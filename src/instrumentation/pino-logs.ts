@@ -50,7 +50,7 @@ function severityOf(level: number): number {
   return EXTRA[Math.min(EXTRA.length - 1, Math.max(0, i))]!;
 }
 
-const OMITTED = ['hostname', 'pid', 'trace_id', 'span_id', 'trace_flags', 'event.name'];
+const OMITTED = new Set(['hostname', 'pid', 'trace_id', 'span_id', 'trace_flags', 'event.name']);
 
 const keysByProto = new WeakMap<object, PinoKeys>();
 
@@ -84,6 +84,25 @@ function millisOf(time: unknown, timeFn: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The line's fields but pino's own (time, level, message, error) and OMITTED: as upstream, the
+ * correlation ids are not attributes, the record has its context. One pass into a fresh object,
+ * not a rest copy and six deletes: deleting turned every record's attributes into a slow
+ * dictionary-mode object, which sdk-logs' setAttributes then walked too. Measured on the bench's
+ * realistic app (CPU profile, per request): toLogRecord 7.7 → 4.6 µs, LogRecordImpl.setAttributes
+ * 3.2 → 1.2 µs; in isolation, this subscriber 1.95 → 1.65 µs per pino line.
+ */
+function attributesOf(record: Record<string, unknown>, messageKey: string, errorKey: string): Record<string, unknown> {
+  const attributes: Record<string, unknown> = {};
+  for (const key in record) {
+    if (key === 'time' || key === 'level' || key === messageKey || key === errorKey || OMITTED.has(key)) continue;
+    // JSON.parse makes "__proto__" an own field; assigning it would set the prototype instead.
+    if (key === '__proto__') Object.defineProperty(attributes, key, { value: record[key], enumerable: true, writable: true, configurable: true });
+    else attributes[key] = record[key];
+  }
+  return attributes;
+}
+
 function toLogRecord(msg: AsJsonMessage): LogRecord | undefined {
   const instance = msg.instance;
   if (typeof msg.result !== 'string' || !instance || instance[OWN_LOGGER]) return undefined;
@@ -95,9 +114,8 @@ function toLogRecord(msg: AsJsonMessage): LogRecord | undefined {
   const messageKey = (keys.messageKey && (instance[keys.messageKey] as string)) || 'msg';
   const errorKey = (keys.errorKey && (instance[keys.errorKey] as string)) || 'err';
   const record = parsed as Record<string, unknown>;
-  const { time, level, [messageKey]: body, [errorKey]: exception, ...attributes } = record;
-  // As upstream: pino's own fields and the correlation ids (the record has its context) are not attributes.
-  for (const key of OMITTED) delete attributes[key];
+  const { time, level, [messageKey]: body, [errorKey]: exception } = record;
+  const attributes = attributesOf(record, messageKey, errorKey);
   const eventName = record['event.name'];
   const num = Number(msg.arguments?.[2] ?? level);
   let ms = millisOf(time, keys.time && instance[keys.time]);
