@@ -7,7 +7,7 @@
 // runs another build of the preload (a copy of an earlier dist/), for a before/after of a code change.
 // --profile also CPU-profiles every run and prints, per side, the self time per request of the
 // functions that differ most between A and B (the load window only).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,11 @@ function cpuTicks(pid, mainThreadOnly = false) {
   const fields = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(fields[11]) + Number(fields[12]);
 }
+
+// As bench/run.js: this process (the sink), and through inheritance the load generator and the
+// backends, on CPU 1; the server alone on CPU 0. Unpinned, the load generator lands on the server's
+// CPU now and then, and each response's write then waits for it.
+spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)]);
 
 const SCRIPT = o.app === 'realistic' ? join(ROOT, 'bench/scripts/realistic.lua') : undefined;
 const backends = { env: {}, stop: async () => {} };
