@@ -25,14 +25,14 @@ export function packageOf(url, functionName) {
 }
 
 /**
- * Returns [{ pkg, ms, share }] sorted by self time, share being of all non-idle time.
- * `window` ({ fromUs, toUs }, from the profile's start) keeps only the samples taken in it, so
- * that start-up and shutdown, which --cpu-prof records too, do not count as time under load.
- * The start is the anchor: the end moves with however long the process takes to exit.
+ * Self time (µs) summed by `keyOf(node)` over the samples of a .cpuprofile taken inside `window`
+ * ({ fromUs, toUs }, from the profile's start), so that start-up and shutdown, which --cpu-prof
+ * records too, do not count as time under load. The start is the anchor: the end moves with however
+ * long the process takes to exit.
  */
-export function summariseProfile(file, window = { fromUs: 0, toUs: Infinity }) {
+function selfTime(file, window, keyOf) {
   const prof = JSON.parse(readFileSync(file, 'utf8'));
-  const pkgById = new Map(prof.nodes.map((n) => [n.id, packageOf(n.callFrame.url, n.callFrame.functionName)]));
+  const keyById = new Map(prof.nodes.map((n) => [n.id, keyOf(n)]));
   const us = new Map();
   let t = prof.startTime;
   // timeDeltas[i] is the time elapsed before sample i; attribute it to that sample's frame.
@@ -40,9 +40,15 @@ export function summariseProfile(file, window = { fromUs: 0, toUs: Infinity }) {
     const dt = prof.timeDeltas[i] ?? 0;
     t += dt;
     if (t - prof.startTime < window.fromUs || t - prof.startTime > window.toUs) return;
-    const pkg = pkgById.get(id);
-    us.set(pkg, (us.get(pkg) ?? 0) + dt);
+    const key = keyById.get(id);
+    us.set(key, (us.get(key) ?? 0) + dt);
   });
+  return us;
+}
+
+/** Returns [{ pkg, ms, share }] sorted by self time, share being of all non-idle time. */
+export function summariseProfile(file, window = { fromUs: 0, toUs: Infinity }) {
+  const us = selfTime(file, window, (n) => packageOf(n.callFrame.url, n.callFrame.functionName));
   us.delete('(idle)'); // the server waiting for the network is not cost
   const total = [...us.values()].reduce((a, b) => a + b, 0) || 1;
   return [...us]
@@ -55,24 +61,10 @@ export function summariseProfile(file, window = { fromUs: 0, toUs: Infinity }) {
  * for the samples inside `window`; idle time excluded.
  */
 export function selfTimeByFunction(file, window, requests) {
-  const prof = JSON.parse(readFileSync(file, 'utf8'));
-  const keyById = new Map(
-    prof.nodes.map((n) => {
-      const f = n.callFrame;
-      return [n.id, `${packageOf(f.url, f.functionName)} ${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-1)[0]}:${f.lineNumber + 1}`];
-    }),
-  );
-  const us = new Map();
-  let t = prof.startTime;
-  prof.samples.forEach((id, i) => {
-    const dt = prof.timeDeltas[i] ?? 0;
-    t += dt;
-    if (t - prof.startTime < window.fromUs || t - prof.startTime > window.toUs) return;
-    const key = keyById.get(id);
-    if (key.startsWith('(idle)')) return;
-    us.set(key, (us.get(key) ?? 0) + dt / requests);
-  });
-  return us;
+  const us = selfTime(file, window, ({ callFrame: f }) => `${packageOf(f.url, f.functionName)} ${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-1)[0]}:${f.lineNumber + 1}`);
+  const perRequest = new Map();
+  for (const [key, t] of us) if (!key.startsWith('(idle)')) perRequest.set(key, t / requests);
+  return perRequest;
 }
 
 /** A Markdown table; with the number of requests served in the window, also µs per request. */
