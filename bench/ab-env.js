@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { startSink } from './sink.js';
 import { ensureLoadGen, runLoad } from './load.js';
 import { startPostgres, startUpstream } from './backends.js';
-import { selfTimeByFunction } from './profile.js';
+import { loadProfile, selfTimeByFunction } from './profile.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE_BIN = join(ROOT, 'node_modules/.bin/node');
@@ -27,11 +27,16 @@ const { values: o } = parseArgs({
 });
 const envOf = (pairs) => Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
 
-/** utime + stime of a process (all its threads), or of its main thread alone, in clock ticks (1/100 s). */
-function cpuTicks(pid, mainThreadOnly = false) {
-  const fields = readFileSync(mainThreadOnly ? `/proc/${pid}/task/${pid}/stat` : `/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return Number(fields[11]) + Number(fields[12]);
+/** A /proc stat file's name (comm) and utime + stime in clock ticks (1/100 s). */
+function readStat(path) {
+  const stat = readFileSync(path, 'utf8');
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  return { name: stat.slice(stat.indexOf('(') + 1, close).trim(), ticks: Number(fields[11]) + Number(fields[12]) };
 }
+
+/** utime + stime of a whole process, threads that have ended included. */
+const cpuTicks = (pid) => readStat(`/proc/${pid}/stat`).ticks;
 
 // As bench/run.js: this process (the sink), and through inheritance the load generator and the
 // backends, on CPU 1; the server alone on CPU 0. Unpinned, the load generator lands on the server's
@@ -50,15 +55,14 @@ if (o.app === 'realistic') {
   };
 }
 
-/** CPU ticks per thread name (main thread: "main"), summed over the process's threads. */
+/** CPU ticks per thread name (main thread: "main"), summed over the process's live threads. */
 function ticksByThread(pid) {
   const out = {};
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).trim();
-      const fields = stat.split(') ')[1].split(' ');
-      out[name] = (out[name] ?? 0) + Number(fields[11]) + Number(fields[12]);
+      const { name, ticks } = readStat(`/proc/${pid}/task/${tid}/stat`);
+      const key = tid === String(pid) ? 'main' : name;
+      out[key] = (out[key] ?? 0) + ticks;
     } catch {
       // the thread ended between the listing and the read
     }
@@ -85,23 +89,18 @@ async function once(env, sink, tool, port) {
   await runLoad(tool, NODE, url, 2, 50, SCRIPT); // warm-up
   // CPU time the server spent per request: far steadier than req/s on a shared, busy machine.
   const before = cpuTicks(child.pid);
-  const beforeMain = cpuTicks(child.pid, true);
   const threadsBefore = ticksByThread(child.pid);
   const loadStart = Date.now();
   const r = await runLoad(tool, NODE, url, Number(o.seconds), 50, SCRIPT);
   const loadEnd = Date.now();
   r.cpuUsPerReq = ((cpuTicks(child.pid) - before) * 10_000) / r.requests;
-  // The rest is other threads: V8's GC helpers, libuv's pool (zlib, fs), none of which a CPU profile shows.
-  r.mainUsPerReq = ((cpuTicks(child.pid, true) - beforeMain) * 10_000) / r.requests;
+  // Besides "main": V8's GC helpers, libuv's pool (zlib, fs), none of which a CPU profile shows.
   const threadsAfter = ticksByThread(child.pid);
   r.threads = Object.fromEntries(Object.entries(threadsAfter).map(([k, v]) => [k, ((v - (threadsBefore[k] ?? 0)) * 10_000) / r.requests]));
   child.kill('SIGTERM');
   await new Promise((res) => child.on('exit', res));
-  if (profDir) {
-    const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'));
-    const window = { fromUs: (loadStart - spawnedAt) * 1000, toUs: (loadEnd - spawnedAt) * 1000 };
-    if (file) r.fns = selfTimeByFunction(join(profDir, file), window, r.requests);
-  }
+  const prof = profDir && loadProfile(profDir, spawnedAt, loadStart, loadEnd);
+  if (prof) r.fns = selfTimeByFunction(prof.file, prof.window, r.requests);
   return r;
 }
 
@@ -118,7 +117,7 @@ for (let rep = 0; rep < Number(o.reps); rep++) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const k of ['A', 'B']) {
   const rs = results[k];
-  console.log(`${k} (${(k === 'A' ? o.a : o.b).join(' ') || 'defaults'}): median ${median(rs.map((r) => r.cpuUsPerReq)).toFixed(1)} us CPU/request (main thread ${median(rs.map((r) => r.mainUsPerReq)).toFixed(1)}), ${median(rs.map((r) => r.rps)).toFixed(0)} req/s, p50 ${median(rs.map((r) => r.p50))} ms, p99 ${median(rs.map((r) => r.p99))} ms (${tool}, ${o.app}, ${rs.length}x${o.seconds}s)`);
+  console.log(`${k} (${(k === 'A' ? o.a : o.b).join(' ') || 'defaults'}): median ${median(rs.map((r) => r.cpuUsPerReq)).toFixed(1)} us CPU/request (main thread ${median(rs.map((r) => r.threads.main)).toFixed(1)}), ${median(rs.map((r) => r.rps)).toFixed(0)} req/s, p50 ${median(rs.map((r) => r.p50))} ms, p99 ${median(rs.map((r) => r.p99))} ms (${tool}, ${o.app}, ${rs.length}x${o.seconds}s)`);
 }
 if (o.profile) printProfileDiff(results);
 await backends.stop();

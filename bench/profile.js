@@ -2,7 +2,8 @@
 // grouped by the node_modules package its script belongs to, `node:internal` for Node's own
 // JavaScript, `app` for the benchmark app, or V8's pseudo-frames such as (garbage collector).
 // Usage: node bench/profile.js file.cpuprofile
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -16,11 +17,10 @@ export function packageOf(url, functionName) {
   }
   if (url.startsWith('node:')) return 'node:internal';
   const path = url.replace(/^file:\/\//, '');
-  if (path.startsWith(`${ROOT}dist/`)) return '@org/otel-monitor';
-  // Another build of this package (bench/ab-env.js PRELOAD=…/dist/index.js): same name, so the
-  // functions of a before and an after line up.
-  if (/\/dist\/(?:instrumentation|exporters|processors|sentry|logs|health|plugins|config|api)\//.test(path)) return '@org/otel-monitor';
   if (path.startsWith(`${ROOT}bench/`)) return 'app';
+  // This package's dist/, or another build of it outside node_modules (bench/ab-env.js
+  // PRELOAD=…/dist/index.js): one name, so the functions of a before and an after line up.
+  if (path.includes('/dist/')) return '@org/otel-monitor';
   return path;
 }
 
@@ -44,6 +44,16 @@ function selfTime(file, window, keyOf) {
     us.set(key, (us.get(key) ?? 0) + dt);
   });
   return us;
+}
+
+/**
+ * The .cpuprofile that `--cpu-prof-dir=dir` wrote, and the window of it that was under load: the
+ * profile's clock starts when the process does (`spawnedAt`), all in Date.now() milliseconds.
+ */
+export function loadProfile(dir, spawnedAt, loadStart, loadEnd) {
+  const name = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+  if (!name) return undefined;
+  return { file: join(dir, name), window: { fromUs: (loadStart - spawnedAt) * 1000, toUs: (loadEnd - spawnedAt) * 1000 } };
 }
 
 /** Returns [{ pkg, ms, share }] sorted by self time, share being of all non-idle time. */

@@ -10,7 +10,7 @@
 //                                  (bench/collector-sizing.js; figures in docs/SCALING.md)
 // The server runs on CPU 0; this process (sink, probes) and the load generator on CPU 1.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { startSink } from './sink.js';
 import { startPostgres, startUpstream } from './backends.js';
 import { ensureLoadGen, loadGenVersion, runLoad } from './load.js';
-import { summariseProfile, formatProfile } from './profile.js';
+import { summariseProfile, formatProfile, loadProfile } from './profile.js';
 import { render } from './report.js';
 import { measureInstallSizes } from './install-size.js';
 
@@ -339,12 +339,11 @@ async function profileRun(cfg, app, sink, loadGen) {
     const loadEnd = Date.now();
     if (!(await s.stop())) throw new Error('server did not exit on SIGTERM, so no profile was written');
     sink.take();
-    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
-    if (!file) throw new Error(`no .cpuprofile in ${dir}`);
     // Only the measured load: the profile, which starts as the process does, also covers
     // start-up, warm-up and shutdown.
-    const window = { fromUs: (loadStart - s.spawnedAt) * 1000, toUs: (loadEnd - s.spawnedAt) * 1000 };
-    return { config: cfg.id, app, requests, file: join(dir, file), rows: summariseProfile(join(dir, file), window) };
+    const prof = loadProfile(dir, s.spawnedAt, loadStart, loadEnd);
+    if (!prof) throw new Error(`no .cpuprofile in ${dir}`);
+    return { config: cfg.id, app, requests, file: prof.file, rows: summariseProfile(prof.file, prof.window) };
   } finally {
     await s.stop();
   }

@@ -7,14 +7,10 @@
 // set back as it is when nothing is denied, as the SDK does for an instrument without a view, and
 // copies only when it removes something. The SDK keeps the set it is given as the series' key
 // either way, and never writes to it.
-import type { Attributes, Context } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
+import type { IAttributesProcessor } from '@opentelemetry/sdk-metrics';
 
-/** The shape of sdk-metrics' IAttributesProcessor (a view's `attributesProcessors` entry). */
-export interface MetricAttributesProcessor {
-  process(incoming: Attributes, context?: Context): Attributes;
-}
-
-export function denyMetricAttributes(keys: readonly string[]): MetricAttributesProcessor {
+export function denyMetricAttributes(keys: readonly string[]): IAttributesProcessor {
   const denied = new Set(keys);
   return {
     process(incoming: Attributes): Attributes {
