@@ -50,12 +50,15 @@ export async function readReleases(prom: PrometheusClient, w: Window, matchers: 
   const by = `${LABEL_SERVICE}, ${LABEL_RELEASE}`;
   const at = (expr: string) => prom.query(expr, w.end);
   // Subquery steps are aligned to multiples of the step, so a coarse one can miss a release that
-  // started minutes ago: the last 15 minutes are also read at 10 s.
+  // started minutes ago: the last 15 minutes are also read at 10 s. A release scraped only since
+  // the last 10 s boundary is in neither; the newest sample itself (`now`) covers it.
   // `or` keeps its left side where both have a release: the whole range first for first-seen, the
-  // fine recent read first for last-seen.
+  // newest sample and then the fine recent read first for last-seen.
   const coarse = (fn: string) => `${fn}_over_time(timestamp(target_info{${sel}})[${range}:${step}])`;
   const fine = (fn: string) => `${fn}_over_time(timestamp(target_info{${sel}})[15m:10s])`;
-  const seen = (fn: 'min' | 'max') => `${fn} by (${by}) (${fn === 'min' ? `${coarse(fn)} or ${fine(fn)}` : `${fine(fn)} or ${coarse(fn)}`})`;
+  const now = `timestamp(target_info{${sel}})`;
+  const order = (fn: 'min' | 'max') => (fn === 'min' ? [coarse(fn), fine(fn), now] : [now, fine(fn), coarse(fn)]);
+  const seen = (fn: 'min' | 'max') => `${fn} by (${by}) (${order(fn).join(' or ')})`;
   const [instances, first, last, requests, errors] = await Promise.all([
     at(`count by (${by}) (count by (${by}, instance) (last_over_time(target_info{${sel}}[${range}])))`),
     at(seen('min')),

@@ -6,6 +6,7 @@
 // (docs/RELEASES.md), with none it needs ~2,000.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { run } from '../../src/cli/run.js';
 import { ROOT, type RunningApp } from '../helpers/app.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { freePort, stopAll, waitFor } from '../helpers/process.js';
@@ -138,10 +139,26 @@ describe('releases list', () => {
     expect(byRelease['shop@0.9.0']!.requests).toBeGreaterThanOrEqual(12);
     expect(byRelease['shop@1.1.0']!.errorRatio).toBeGreaterThan(byRelease['shop@1.0.0']!.errorRatio);
     for (const row of rows) expect(row.instances).toBe(1);
-    expect(Date.parse(rows[0]!.firstSeen)).toBeGreaterThan(Date.now() - 15 * 60_000);
+    for (const row of rows) expect(Date.parse(row.firstSeen), r.stdout).toBeGreaterThan(Date.now() - 15 * 60_000);
     const table = await cli('releases', 'list');
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^SERVICE\s+RELEASE\s+FIRST SEEN/);
     expect(table.stdout).toContain('shop@1.1.0');
+  });
+
+  it('gives first and last seen for a release scraped only once, since the last 10 s boundary', async () => {
+    // The list's recent read steps every 10 s; a release newer than its last step is in no step.
+    // Listing right after 0.9.0's first scrape (ts) puts it there deterministically.
+    const [first] = await prom.query('min_over_time(timestamp(target_info{service_version="shop@0.9.0"})[15m:1s])');
+    const ts = Number(first!.value[1]);
+    const out: string[] = [];
+    const io = { out: (t: string) => void out.push(t), err: (t: string) => void out.push(t), env: { OTEL_MONITOR_PROMETHEUS_URL: prom.url }, now: () => ts * 1000 + 1 };
+    expect(await run(['releases', 'list', '--service', SERVICE, '--json'], io), out.join('')).toBe(0);
+    const rows = JSON.parse(out.join('')) as Array<{ release: string; firstSeen: string | null; lastSeen: string | null }>;
+    // The other releases may have been first scraped by then too; each row has both times.
+    for (const row of rows) expect([row.firstSeen, row.lastSeen], row.release).not.toContain(null);
+    const tiny = rows.find((x) => x.release === 'shop@0.9.0')!;
+    expect(Date.parse(tiny.firstSeen!) / 1000).toBe(ts);
+    expect(Date.parse(tiny.lastSeen!) / 1000).toBe(ts);
   });
 });
