@@ -67,8 +67,9 @@ class Reader {
       return { threshold: Number(m[1]) / 100, shown: `${m[1]}%` };
     }
     if (kind === 'seconds' || kind === 'age') {
-      if (durationSeconds(text) === undefined) this.fail(path, `expected a duration such as 250ms or 1s, got ${JSON.stringify(text)}`);
-      return { threshold: durationSeconds(text)!, shown: text };
+      const seconds = durationSeconds(text);
+      if (seconds === undefined) this.fail(path, `expected a duration such as 250ms or 1s, got ${JSON.stringify(text)}`);
+      return { threshold: seconds, shown: text };
     }
     if (!(text in HEALTH)) this.fail(path, `expected degraded or unhealthy, got ${JSON.stringify(text)}`);
     return { threshold: HEALTH[text]!, shown: text };
