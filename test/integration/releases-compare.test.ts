@@ -6,12 +6,11 @@
 // (docs/RELEASES.md), with none it needs ~2,000.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/run.js';
 import { ROOT, type RunningApp } from '../helpers/app.js';
 import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.js';
 import { freePort, stopAll, waitFor } from '../helpers/process.js';
 import { startCollector, startInstrumentedApp, startPrometheus, type RunningPrometheus } from '../helpers/stack.js';
-import { runCli } from './task-monitoring-helpers.js';
+import { runCli, runInProcess } from './task-monitoring-helpers.js';
 
 const SERVICE = 'shop';
 const BIN = join(ROOT, 'dist', 'cli', 'main.js');
@@ -151,10 +150,9 @@ describe('releases list', () => {
     // Listing right after 0.9.0's first scrape (ts) puts it there deterministically.
     const [first] = await prom.query('min_over_time(timestamp(target_info{service_version="shop@0.9.0"})[15m:1s])');
     const ts = Number(first!.value[1]);
-    const out: string[] = [];
-    const io = { out: (t: string) => void out.push(t), err: (t: string) => void out.push(t), env: { OTEL_MONITOR_PROMETHEUS_URL: prom.url }, now: () => ts * 1000 + 1 };
-    expect(await run(['releases', 'list', '--service', SERVICE, '--json'], io), out.join('')).toBe(0);
-    const rows = JSON.parse(out.join('')) as Array<{ release: string; firstSeen: string | null; lastSeen: string | null }>;
+    const r = await runInProcess(['releases', 'list', '--service', SERVICE, '--json'], { OTEL_MONITOR_PROMETHEUS_URL: prom.url }, () => ts * 1000 + 1);
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as Array<{ release: string; firstSeen: string | null; lastSeen: string | null }>;
     // The other releases may have been first scraped by then too; each row has both times.
     for (const row of rows) expect([row.firstSeen, row.lastSeen], row.release).not.toContain(null);
     const tiny = rows.find((x) => x.release === 'shop@0.9.0')!;

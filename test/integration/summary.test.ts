@@ -2,7 +2,6 @@
 // 200/404/500 responses, a worker with task runs and health checks) -> our Collector -> Prometheus,
 // and open alerts from a real Alertmanager.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../src/cli/run.js';
 import { ROOT, NODE24, type RunningApp } from '../helpers/app.js';
 import { freePort, spawnTracked, stopAll, waitFor } from '../helpers/process.js';
 import {
@@ -14,6 +13,7 @@ import {
   type RunningPrometheus,
 } from '../helpers/stack.js';
 import { startApp } from '../helpers/app.js';
+import { runInProcess } from './task-monitoring-helpers.js';
 
 let prometheus: RunningPrometheus;
 let alertmanager: RunningAlertmanager;
@@ -70,19 +70,13 @@ beforeAll(async () => {
 
 afterAll(() => stopAll());
 
-async function summary(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const io = { out: (t: string) => (out += t), err: (t: string) => (err += t), env: { OTEL_MONITOR_PROMETHEUS_URL: prometheus.url }, now: () => Date.now() };
-  const code = await run(['summary', ...args], io);
-  return { code, out, err };
-}
+const summary = (args: string[]) => runInProcess(['summary', ...args], { OTEL_MONITOR_PROMETHEUS_URL: prometheus.url });
 
 describe('otel-monitor summary', () => {
   it('--json: requests by status class, yield, task runs and yield, health, open alerts per service and release', async () => {
     const r = await summary(['--json', '--alertmanager-url', alertmanager.url]);
-    expect(r.code, r.err).toBe(0);
-    const doc = JSON.parse(r.out);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
     expect(doc).toMatchObject({ command: 'summary', status: 'OK', window: '1h', minYield: null });
     expect(doc.services).toEqual([
       {
@@ -107,40 +101,40 @@ describe('otel-monitor summary', () => {
 
   it('prints a compact table by default', async () => {
     const r = await summary(['--alertmanager-url', alertmanager.url]);
-    expect(r.code, r.err).toBe(0);
-    const lines = r.out.split('\n');
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^Summary over the last 1h at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(http:\/\/127\.0\.0\.1:\d+\)$/);
     expect(lines[1]).toMatch(/^SERVICE\s+RELEASE\s+REQUESTS\s+2XX\s+3XX\s+4XX\s+5XX\s+YIELD\s+TASK RUNS\s+TASK YIELD\s+HEALTH\s+ALERTS$/);
     expect(lines[2]).toMatch(/^shop\s+1\.0\.0\s+10\s+6\s+0\s+2\s+2\s+80\.00%\s+-\s+-\s+-\s+1 \(HttpErrorRatioHigh\)$/);
     expect(lines[3]).toMatch(/^worker\s+2\.1\.0\s+0\s+0\s+0\s+0\s+0\s+-\s+3 ok \/ 1 failed\s+75\.00%\s+degraded \(postgres\)\s+0$/);
-    expect(r.out).toMatch(/^Other open alerts: .*OtelCollectorQueueFilling \(warning\)/m);
-    expect(r.out).toMatch(/^Other open alerts: .*OtelMonitorTaskFailing \(warning\)/m);
+    expect(r.stdout).toMatch(/^Other open alerts: .*OtelCollectorQueueFilling \(warning\)/m);
+    expect(r.stdout).toMatch(/^Other open alerts: .*OtelMonitorTaskFailing \(warning\)/m);
   });
 
   it('--min-yield: exit 1 when a yield is below it, 0 when all are above, 3 when nothing had traffic', async () => {
     let r = await summary(['--min-yield', '0.78']);
-    expect(r.code, r.out).toBe(1); // task yield 75 % < 78 %
-    expect(r.out).toMatch(/^worker .*75\.00% </m);
-    expect(r.out).toContain('Minimum yield 78.00%: BELOW (marked <).');
+    expect(r.code, r.stdout).toBe(1); // task yield 75 % < 78 %
+    expect(r.stdout).toMatch(/^worker .*75\.00% </m);
+    expect(r.stdout).toContain('Minimum yield 78.00%: BELOW (marked <).');
     r = await summary(['--min-yield', '75%', '--json']);
-    expect(r.code, r.out).toBe(0);
-    expect(JSON.parse(r.out).status).toBe('OK');
+    expect(r.code, r.stdout).toBe(0);
+    expect(JSON.parse(r.stdout).status).toBe('OK');
     r = await summary(['--min-yield', '81%', '--json', '--label', 'job=shop']);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.out).services.map((s: any) => [s.service, s.belowMinYield])).toEqual([['shop', true]]);
+    expect(JSON.parse(r.stdout).services.map((s: any) => [s.service, s.belowMinYield])).toEqual([['shop', true]]);
     r = await summary(['--min-yield', '0.5', '--label', 'deployment_environment_name=production']);
-    expect([r.code, r.out.split('\n')[1]]).toEqual([3, 'No requests, task runs or health checks in the window.']);
+    expect([r.code, r.stdout.split('\n')[1]]).toEqual([3, 'No requests, task runs or health checks in the window.']);
   });
 
   it('bad arguments and an unreachable server are exit 2 with one line', async () => {
     for (const args of [['--min-yield', '1.5'], ['--window', 'an hour'], ['--watch', '0'], ['--bogus']]) {
       const r = await summary(args);
       expect(r.code, args.join(' ')).toBe(2);
-      expect(r.err.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
     const closed = await freePort();
     const r = await summary(['--prometheus-url', `http://127.0.0.1:${closed}`]);
-    expect([r.code, r.err]).toEqual([2, `otel-monitor: cannot reach Prometheus at http://127.0.0.1:${closed}: ECONNREFUSED`]);
+    expect([r.code, r.stderr]).toEqual([2, `otel-monitor: cannot reach Prometheus at http://127.0.0.1:${closed}: ECONNREFUSED`]);
   });
 
   it('--watch N prints the summary again every N seconds (the built CLI)', async () => {

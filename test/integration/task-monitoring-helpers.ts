@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { run } from '../../src/cli/run.js';
 import { freePort, spawnTracked, waitForHttp, type Tracked } from '../helpers/process.js';
 
 const exec = promisify(execFile);
@@ -48,6 +49,17 @@ export async function runCli(bin: string, args: string[], env: Record<string, st
     const e = err as { code?: number; stdout?: string; stderr?: string };
     return { code: typeof e.code === 'number' ? e.code : null, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
+}
+
+/**
+ * The CLI's `run()` in this process, for tests that read what it wrote or set its clock (`now`,
+ * in milliseconds) to a fixed instant. Only `env` is its environment, as for runCli.
+ */
+export async function runInProcess(args: string[], env: Record<string, string>, now: () => number = Date.now): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, { out: (t) => (stdout += t), err: (t) => (stderr += t), env, now });
+  return { code, stdout, stderr };
 }
 
 export interface HttpStub {
