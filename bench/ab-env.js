@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSink } from './sink.js';
 import { ensureLoadGen, runLoad } from './load.js';
-import { startPostgres, startUpstream } from './backends.js';
+import { startRealisticBackends } from './backends.js';
 import { loadProfile, selfTimeByFunction } from './profile.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -44,16 +44,7 @@ const cpuTicks = (pid) => readStat(`/proc/${pid}/stat`).ticks;
 spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)]);
 
 const SCRIPT = o.app === 'realistic' ? join(ROOT, 'bench/scripts/realistic.lua') : undefined;
-const backends = { env: {}, stop: async () => {} };
-if (o.app === 'realistic') {
-  const pgServer = await startPostgres(20_000 + Math.floor(Math.random() * 20_000));
-  const upstream = await startUpstream();
-  backends.env = { DATABASE_URL: pgServer.url, UPSTREAM_URL: upstream.url };
-  backends.stop = async () => {
-    await upstream.close();
-    await pgServer.stop();
-  };
-}
+const backends = o.app === 'realistic' ? await startRealisticBackends(20_000 + Math.floor(Math.random() * 20_000)) : { env: {}, stop: async () => {} };
 
 /** CPU ticks per thread name (main thread: "main"), summed over the process's live threads. */
 function ticksByThread(pid) {

@@ -82,3 +82,16 @@ export async function startUpstream() {
     }),
   };
 }
+
+/** PostgreSQL (on `pgPort`) and the upstream for the realistic app: the env that points it at them, and stop(). */
+export async function startRealisticBackends(pgPort) {
+  const pgServer = await startPostgres(pgPort);
+  const upstream = await startUpstream();
+  return {
+    env: { DATABASE_URL: pgServer.url, UPSTREAM_URL: upstream.url },
+    stop: async () => {
+      await upstream.close();
+      await pgServer.stop();
+    },
+  };
+}

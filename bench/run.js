@@ -19,7 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSink } from './sink.js';
-import { startPostgres, startUpstream } from './backends.js';
+import { startRealisticBackends } from './backends.js';
 import { ensureLoadGen, loadGenVersion, runLoad } from './load.js';
 import { summariseProfile, formatProfile, loadProfile } from './profile.js';
 import { render } from './report.js';
@@ -43,7 +43,7 @@ const { values: opts } = parseArgs({
 
 const APPS = opts.apps ? opts.apps.split(',').filter((a) => ALL_APPS.includes(a)) : ALL_APPS;
 /** DATABASE_URL and UPSTREAM_URL for the realistic app, once its backends run (main()). */
-const BACKENDS = { env: {}, stop: async () => {} };
+let BACKENDS = { env: {}, stop: async () => {} };
 
 const MODE = opts.quick
   ? { reps: 1, seconds: 2, warmup: 1, startupRuns: 2, wireRequests: 300, settleMs: 500, profileSeconds: 3 }
@@ -360,24 +360,14 @@ async function attempt(what, errors, fn) {
   }
 }
 
-/** PostgreSQL and the upstream for the realistic app, on CPU 1 with the load generator. */
-async function startBackends() {
-  const pgServer = await startPostgres(await freePort());
-  const upstream = await startUpstream();
-  BACKENDS.env = { DATABASE_URL: pgServer.url, UPSTREAM_URL: upstream.url };
-  BACKENDS.stop = async () => {
-    await upstream.close();
-    await pgServer.stop();
-  };
-}
-
 async function main() {
   if (os.availableParallelism() < 2) throw new Error('needs 2 CPUs: the server and the load generator are pinned apart');
   spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)]); // this process, sink included, on CPU 1
   const cpuAtStart = cpuTicks();
   const loadGen = ensureLoadGen();
   const sink = await startSink();
-  if (APPS.includes('realistic')) await startBackends();
+  // PostgreSQL and the upstream run on CPU 1 with the load generator (they inherit the pinning).
+  if (APPS.includes('realistic')) BACKENDS = await startRealisticBackends(await freePort());
 
   const skipped = [];
   const wanted = opts.configs ? opts.configs.split(',') : CONFIGS.map((c) => c.id);
