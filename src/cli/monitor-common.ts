@@ -1,14 +1,14 @@
 // Options and plumbing shared by `monitor latest-run` and `monitor last-seen`.
 import { parseDuration, parseLabels, type OptionSpec, type Parsed } from './args.js';
 import { sendAlerts, type Alert } from './alerts.js';
-import { alertmanagerOption, DEFAULT_PROMETHEUS_URL, prometheusOption, timeoutOption } from './connection-options.js';
+import { alertmanagerOption, CONNECTION_HELP, CONNECTION_SPEC, prometheusOption, timeoutOption } from './connection-options.js';
 import type { Io } from './output.js';
 import type { PrometheusClient } from './prometheus.js';
 
 export const DEFAULT_LOOKBACK = '7d';
 
 export const COMMON_SPEC: OptionSpec = {
-  'prometheus-url': 'value',
+  ...CONNECTION_SPEC,
   'alertmanager-url': 'value',
   json: 'flag',
   lookback: 'value',
@@ -19,8 +19,6 @@ export const COMMON_SPEC: OptionSpec = {
 
 export const COMMON_HELP = `
 Common options:
-  --prometheus-url URL     Prometheus to read (env OTEL_MONITOR_PROMETHEUS_URL; default ${DEFAULT_PROMETHEUS_URL}).
-                           Credentials in the URL are sent as HTTP Basic auth.
   --alertmanager-url URL   Also send the alerts to this Alertmanager (API v2; env OTEL_MONITOR_ALERTMANAGER_URL).
   --label NAME=VALUE       Only consider series with this label, e.g. deployment_environment_name=production.
                            Repeatable.
@@ -29,6 +27,8 @@ Common options:
   --timeout SECONDS        Per-request timeout for Prometheus, Alertmanager and Sentry (default 10).
   --json                   Print one JSON document instead of the table.
   -h, --help               Show this help.
+
+${CONNECTION_HELP}
 
 When SENTRY_DSN is set, each alert is also sent to Sentry as a message (SENTRY_ENVIRONMENT and
 SENTRY_RELEASE are honoured). Alerts are sent once per run.

@@ -4,9 +4,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LABEL_TASK_STATUS, PROM_TASK_RUNS, TASK_STATUS_ERROR, TASK_STATUS_OK } from '../semconv.js';
 import { openAlerts, type OpenAlert } from './alertmanager.js';
-import { parseArgs, parseDuration, parseLabels } from './args.js';
+import { parseArgs, parseDuration, parseLabels, type Parsed } from './args.js';
 import { UsageError } from './errors.js';
-import { alertmanagerOption, DEFAULT_PROMETHEUS_URL, prometheusOption, timeoutOption } from './connection-options.js';
+import { alertmanagerOption, CONNECTION_HELP, CONNECTION_SPEC, prometheusOption, timeoutOption } from './connection-options.js';
 import { json, shortTime, table, type Io } from './output.js';
 import type { PrometheusClient, Sample } from './prometheus.js';
 import { extraMatchers, selector } from './promql.js';
@@ -23,11 +23,11 @@ check; "-" when the service reports none), and, with --alertmanager-url, its ope
                            Repeatable.
   --min-yield RATIO        Exit 1 when a request or task yield is below it: 0.99 or 99%.
   --watch SECONDS          Print the summary again every SECONDS until interrupted.
-  --prometheus-url URL     Prometheus to read (env OTEL_MONITOR_PROMETHEUS_URL; default ${DEFAULT_PROMETHEUS_URL}).
   --alertmanager-url URL   Also show open alerts (env OTEL_MONITOR_ALERTMANAGER_URL).
-  --timeout SECONDS        Per-request timeout (default 10).
   --json                   Print one JSON document instead of the table.
   -h, --help               Show this help.
+
+${CONNECTION_HELP}
 
 Exit status: 0 OK; 1 a yield below --min-yield; 2 bad arguments or a server that cannot be reached;
 3 --min-yield given but no service had any request or task run in the window.`;
@@ -65,14 +65,14 @@ interface Options {
 
 export async function summary(argv: readonly string[], io: Io): Promise<number> {
   const parsed = parseArgs(argv, {
-    window: 'value', label: 'list', 'min-yield': 'value', watch: 'value', 'prometheus-url': 'value',
-    'alertmanager-url': 'value', timeout: 'value', json: 'flag',
+    window: 'value', label: 'list', 'min-yield': 'value', watch: 'value', 'alertmanager-url': 'value',
+    ...CONNECTION_SPEC, json: 'flag',
   });
   if (parsed.flags.has('help')) {
     io.out(HELP);
     return 0;
   }
-  const opts = options(parsed.values, parsed.lists.get('label') ?? [], parsed.flags.has('json'), io);
+  const opts = options(parsed, io);
   if (opts.watchSeconds === undefined) return once(opts, io);
   // Until interrupted: a failing refresh (Prometheus restarting) is reported and retried.
   for (;;) {
@@ -81,7 +81,8 @@ export async function summary(argv: readonly string[], io: Io): Promise<number> 
   }
 }
 
-function options(values: Map<string, string>, labels: string[], asJson: boolean, io: Io): Options {
+function options(parsed: Parsed, io: Io): Options {
+  const values = parsed.values;
   const positive = (name: string, fallback: string) => {
     const text = values.get(name) ?? fallback;
     const n = Number(text);
@@ -90,13 +91,13 @@ function options(values: Map<string, string>, labels: string[], asJson: boolean,
   };
   const timeoutMs = timeoutOption({ values });
   return {
-    prometheus: prometheusOption({ values }, io, timeoutMs),
+    prometheus: prometheusOption(parsed, io, timeoutMs),
     alertmanagerUrl: alertmanagerOption({ values }, io),
     window: parseDuration(values.get('window') ?? '1h', '--window'),
-    labels: parseLabels(labels),
+    labels: parseLabels(parsed.lists.get('label') ?? []),
     minYield: values.has('min-yield') ? parseRatio(values.get('min-yield')!) : undefined,
     watchSeconds: values.has('watch') ? positive('watch', '') : undefined,
-    json: asJson,
+    json: parsed.flags.has('json'),
     timeoutMs,
   };
 }
