@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseUrl, type OptionSpec, type Parsed } from './args.js';
 import { UsageError } from './errors.js';
+import { HttpEndpoint } from './http-endpoint.js';
 import type { Io } from './output.js';
 import { PrometheusClient } from './prometheus.js';
 
@@ -66,7 +67,7 @@ export function caFileOption(parsed: Options): string | undefined {
 export function prometheusOption(parsed: Options, io: Io, timeoutMs = timeoutOption(parsed)): PrometheusClient {
   const promUrl = parsed.values.get('prometheus-url') ?? (io.env.OTEL_MONITOR_PROMETHEUS_URL || DEFAULT_PROMETHEUS_URL);
   const url = parseUrl(promUrl, '--prometheus-url');
-  const bearerToken = io.env[PROMETHEUS_TOKEN_ENV] || undefined;
+  const bearerToken = io.env.OTEL_MONITOR_PROMETHEUS_TOKEN || undefined;
   if (bearerToken && (url.username || url.password)) {
     throw new UsageError(`--prometheus-url has user:password and ${PROMETHEUS_TOKEN_ENV} is set: give one of them`);
   }
@@ -77,8 +78,11 @@ export function prometheusOption(parsed: Options, io: Io, timeoutMs = timeoutOpt
 /** The releases commands' Prometheus: the same as every command's. */
 export const prometheusFrom = (p: Parsed, io: Io): PrometheusClient => prometheusOption(p, io);
 
-/** The Alertmanager of `--alertmanager-url` or OTEL_MONITOR_ALERTMANAGER_URL; none by default. */
-export function alertmanagerOption(parsed: Options, io: Io): URL | undefined {
+/**
+ * The Alertmanager of `--alertmanager-url` or OTEL_MONITOR_ALERTMANAGER_URL; none by default.
+ * Basic auth from its URL and --ca-file apply; Prometheus' headers and token do not (another server).
+ */
+export function alertmanagerOption(parsed: Options, io: Io, timeoutMs = timeoutOption(parsed)): HttpEndpoint | undefined {
   const amUrl = parsed.values.get('alertmanager-url') ?? (io.env.OTEL_MONITOR_ALERTMANAGER_URL || undefined);
-  return amUrl === undefined ? undefined : parseUrl(amUrl, '--alertmanager-url');
+  return amUrl === undefined ? undefined : new HttpEndpoint(parseUrl(amUrl, '--alertmanager-url'), { ca: caFileOption(parsed), timeoutMs });
 }

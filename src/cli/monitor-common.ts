@@ -3,6 +3,7 @@ import { parseDuration, parseLabels, type OptionSpec, type Parsed } from './args
 import { sendAlerts, type Alert } from './alerts.js';
 import { alertmanagerOption, CONNECTION_HELP, CONNECTION_SPEC, prometheusOption, timeoutOption } from './connection-options.js';
 import type { Io } from './output.js';
+import type { HttpEndpoint } from './http-endpoint.js';
 import type { PrometheusClient } from './prometheus.js';
 
 export const DEFAULT_LOOKBACK = '7d';
@@ -37,7 +38,7 @@ Exit status: 0 all OK, 1 at least one ALERT, 2 bad arguments or a server that ca
 
 export interface Common {
   prometheus: PrometheusClient;
-  alertmanagerUrl: URL | undefined;
+  alertmanager: HttpEndpoint | undefined;
   json: boolean;
   lookback: string;
   labels: Array<[string, string]>;
@@ -50,7 +51,7 @@ export function commonOptions(parsed: Parsed, io: Io): Common {
   const timeoutMs = timeoutOption(parsed);
   return {
     prometheus: prometheusOption(parsed, io, timeoutMs),
-    alertmanagerUrl: alertmanagerOption(parsed, io),
+    alertmanager: alertmanagerOption(parsed, io, timeoutMs),
     json: parsed.flags.has('json'),
     lookback: parseDuration(parsed.values.get('lookback') ?? DEFAULT_LOOKBACK, '--lookback'),
     labels: parseLabels(parsed.lists.get('label') ?? []),
@@ -91,7 +92,7 @@ export async function deliverAndReport(
 /** Sends the alerts (if any) and says where they went; delivery errors propagate (exit 2). */
 export async function deliver(alerts: Alert[], common: Common, io: Io, generatorExpr: string): Promise<string[]> {
   return sendAlerts(alerts, {
-    alertmanagerUrl: common.alertmanagerUrl,
+    alertmanager: common.alertmanager,
     sentryDsn: io.env.SENTRY_DSN || undefined,
     env: io.env,
     generatorURL: `${common.prometheus.displayUrl}/graph?${new URLSearchParams({ 'g0.expr': generatorExpr, 'g0.tab': '1' })}`,

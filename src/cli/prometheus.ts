@@ -43,7 +43,9 @@ export class PrometheusClient {
     try {
       body = JSON.parse(res.text) as typeof body;
     } catch {
-      throw new CliError(`${where} answered HTTP ${res.status} without JSON; is this a Prometheus URL?`);
+      // A proxy's refusal (no route for a tenant, a bad gateway) is plain text: show its start.
+      const said = this.endpoint.scrub(res.text).replace(/\s+/g, ' ').trim().slice(0, 160);
+      throw new CliError(`${where} answered HTTP ${res.status} without JSON${said ? ` ("${said}")` : ''}; is this a Prometheus URL?`);
     }
     if (body.status !== 'success') {
       throw new CliError(this.endpoint.scrub(`${where} rejected the query (HTTP ${res.status}): ${body.error ?? 'unknown error'}`));

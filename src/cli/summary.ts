@@ -8,6 +8,7 @@ import { parseArgs, parseDuration, parseLabels, type Parsed } from './args.js';
 import { UsageError } from './errors.js';
 import { alertmanagerOption, CONNECTION_HELP, CONNECTION_SPEC, prometheusOption, timeoutOption } from './connection-options.js';
 import { json, shortTime, table, type Io } from './output.js';
+import type { HttpEndpoint } from './http-endpoint.js';
 import type { PrometheusClient, Sample } from './prometheus.js';
 import { extraMatchers, selector } from './promql.js';
 import { LABEL_HEALTH_CHECK, PROM_HEALTH_STATUS } from './threshold-rules.js';
@@ -54,7 +55,7 @@ export interface ServiceSummary {
 
 interface Options {
   prometheus: PrometheusClient;
-  alertmanagerUrl: URL | undefined;
+  alertmanager: HttpEndpoint | undefined;
   window: string;
   labels: Array<[string, string]>;
   minYield: number | undefined;
@@ -92,7 +93,7 @@ function options(parsed: Parsed, io: Io): Options {
   const timeoutMs = timeoutOption({ values });
   return {
     prometheus: prometheusOption(parsed, io, timeoutMs),
-    alertmanagerUrl: alertmanagerOption({ values }, io),
+    alertmanager: alertmanagerOption(parsed, io, timeoutMs),
     window: parseDuration(values.get('window') ?? '1h', '--window'),
     labels: parseLabels(parsed.lists.get('label') ?? []),
     minYield: values.has('min-yield') ? parseRatio(values.get('min-yield')!) : undefined,
@@ -124,7 +125,7 @@ async function once(opts: Options, io: Io): Promise<number> {
     opts.prometheus.query(`sum by (job, service_version, http_response_status_code) (${growth(REQUESTS, opts)})`, time),
     opts.prometheus.query(`sum by (job, service_version, ${LABEL_TASK_STATUS}) (${growth(PROM_TASK_RUNS, opts)})`, time),
     opts.prometheus.query(`min by (job, service_version, ${LABEL_HEALTH_CHECK}) (${selector(PROM_HEALTH_STATUS, extraMatchers(opts.labels))})`, time),
-    opts.alertmanagerUrl ? openAlerts(opts.alertmanagerUrl, opts.timeoutMs) : Promise.resolve(undefined),
+    opts.alertmanager ? openAlerts(opts.alertmanager) : Promise.resolve(undefined),
   ]);
   const rows = buildRows(requests, tasks, health, alerts, opts.minYield);
   const matched = new Set(rows.map((r) => rowKey(r.service, r.release)));
@@ -200,7 +201,7 @@ function render(rows: ServiceSummary[], other: OpenAlert[] | null, opts: Options
   const head = `Summary over the last ${opts.window} at ${shortTime(time)} (${opts.prometheus.displayUrl})`;
   if (rows.length === 0) return `${head}\nNo requests, task runs or health checks in the window.`;
   const headers = ['SERVICE', 'RELEASE', 'REQUESTS', '2XX', '3XX', '4XX', '5XX', 'YIELD', 'TASK RUNS', 'TASK YIELD', 'HEALTH'];
-  if (opts.alertmanagerUrl) headers.push('ALERTS');
+  if (opts.alertmanager) headers.push('ALERTS');
   const lines = rows.map((r) => {
     const cells = [
       r.service, r.release || '-', String(r.requests.total), ...(['2xx', '3xx', '4xx', '5xx'] as const).map((c) => String(r.requests[c])),

@@ -216,7 +216,8 @@ export interface RunningPrometheus {
   stop(): Promise<number | string>;
 }
 
-export async function startPrometheus(opts: { collector: RunningCollector; alertmanagerUrl?: string; rulesDir?: string }): Promise<RunningPrometheus> {
+/** `remoteWriteUrl`: also forward every sample there (a second store, e.g. VictoriaMetrics), within a second. */
+export async function startPrometheus(opts: { collector: RunningCollector; alertmanagerUrl?: string; rulesDir?: string; remoteWriteUrl?: string }): Promise<RunningPrometheus> {
   ensureAptPackages();
   const dir = tempDir('prometheus');
   const port = await freePort();
@@ -227,6 +228,7 @@ export async function startPrometheus(opts: { collector: RunningCollector; alert
     // Without an Alertmanager, a closed port: Prometheus only logs that it cannot notify.
     alertmanager: opts.alertmanagerUrl ? new URL(opts.alertmanagerUrl).host : `127.0.0.1:${await freePort()}`,
   }, opts.rulesDir);
+  if (opts.remoteWriteUrl) config.remote_write = [{ url: opts.remoteWriteUrl, queue_config: { batch_send_deadline: '1s' } }];
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, YAML.stringify(config));
   const proc = spawnTracked(BIN.prometheus, [

@@ -1,0 +1,242 @@
+// The CLI against a store beyond one Prometheus: VictoriaMetrics, filled by Prometheus' remote
+// write from the very samples Prometheus holds, and vmauth in front of it for the connection
+// options (bearer token, Basic auth, a tenant header, a private CA).
+// instrumented apps (examples/app.js, three releases of `shop`; the summary test's worker) -> our
+// Collector -> Prometheus --remote_write--> VictoriaMetrics; every command runs against both at the
+// same instant, and the verdicts must be the same. Built CLI runs check what a user sees on failure.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, startApp, type RunningApp } from '../helpers/app.js';
+import { stopAll, waitFor } from '../helpers/process.js';
+import { startCollector, startInstrumentedApp, startPrometheus, type RunningPrometheus } from '../helpers/stack.js';
+import { startVictoriaMetrics, startVmauth, type RunningServer } from '../helpers/victoriametrics.js';
+import { runCli, runInProcess } from './task-monitoring-helpers.js';
+
+const SERVICE = 'shop';
+const BIN = join(ROOT, 'dist', 'cli', 'main.js');
+const PER_RELEASE = 600;
+const PATHS = ['/', '/users/1', '/users/2', '/upstream', '/users/3'];
+// Secrets the auth cases use: none may appear in anything the CLI prints.
+const TOKEN = 'tok-3f9a7c1e5b';
+const PASSWORD = 'pw-8d2e6b4a91';
+
+let prom: RunningPrometheus;
+let vm: RunningServer;
+/** The instant every comparison runs at, in ms: both stores hold all samples up to it. */
+let at: number;
+const dirs: string[] = [];
+
+async function interleaved(apps: RunningApp[], perApp: number): Promise<void> {
+  let n = 0;
+  const worker = async () => {
+    while (n < perApp) {
+      const path = PATHS[n++ % PATHS.length]!;
+      await Promise.all(apps.map(async (app) => (await app.get(path)).arrayBuffer()));
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+}
+
+async function vmQuery(promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+  const body = (await (await fetch(`${vm.url}/api/v1/query?query=${encodeURIComponent(promql)}`)).json()) as any;
+  if (body.status !== 'success') throw new Error(`MetricsQL ${promql}: ${body.error}`);
+  return body.data.result;
+}
+
+/** The same query's answer from both stores, as sorted `labels value` lines. */
+async function sameInBoth(promql: string): Promise<boolean> {
+  const lines = (rows: Array<{ metric: Record<string, string>; value: [number, string] }>) =>
+    rows.map((r) => `${JSON.stringify(Object.entries(r.metric).sort())} ${r.value[1]}`).sort().join('\n');
+  const [a, b] = await Promise.all([prom.query(promql), vmQuery(promql)]);
+  return a.length > 0 && lines(a) === lines(b);
+}
+
+beforeAll(async () => {
+  vm = await startVictoriaMetrics();
+  const collector = await startCollector({ env: { OTELCOL_TRACES_EXPORTERS: '[debug]' } });
+  prom = await startPrometheus({ collector, remoteWriteUrl: vm.writeUrl });
+  const start = (release: string, env: Record<string, string> = {}) =>
+    startInstrumentedApp({ collector, service: SERVICE, release, env: { OTEL_SERVICE_NAME: SERVICE, ...env } });
+  const [base, bad, tiny] = await Promise.all([
+    start('shop@1.0.0'),
+    start('shop@1.1.0', { DEMO_ERROR_RATE: '0.1', DEMO_DELAY_MS: '20' }),
+    start('shop@0.9.0'),
+    startApp({
+      script: 'test/fixtures/summary-worker.mjs',
+      env: {
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttp,
+        OTEL_SERVICE_NAME: 'worker',
+        OTEL_RESOURCE_ATTRIBUTES: 'service.version=2.1.0,deployment.environment.name=test',
+        OTEL_MONITOR_HOST_METRICS: 'false',
+      },
+    }),
+  ]);
+  await interleaved([base!, bad!], PER_RELEASE);
+  for (let i = 0; i < 12; i++) await (await tiny!.get(PATHS[i % PATHS.length]!)).arrayBuffer();
+  const requests = `sum by (service_version) (http_server_request_duration_seconds_count{job="${SERVICE}"})`;
+  await waitFor(async () => (await prom.query(`${requests} >= 12`)).length === 3, { timeoutMs: 90_000, what: 'all three releases in Prometheus' });
+  await waitFor(async () => (await prom.query('count by (service_version) (process_cpu_time_seconds_total{job="shop"})')).length === 3, {
+    timeoutMs: 60_000,
+    what: 'process metrics for all three releases',
+  });
+  await waitFor(async () => (await prom.query('otel_monitor_health_status')).length === 2, { timeoutMs: 60_000, what: 'health checks' });
+  // Remote write forwards within a second or two; then both answer alike, and `at` is a moment
+  // both stores are complete up to.
+  for (const q of [requests, 'sum by (job, otel_monitor_task_status) (otel_monitor_task_runs_total)', 'otel_monitor_health_status']) {
+    await waitFor(() => sameInBoth(q), { timeoutMs: 60_000, what: `VictoriaMetrics to agree on ${q}` });
+  }
+  at = Date.now();
+  await sleep(5000);
+}, 600_000);
+
+afterAll(async () => {
+  await stopAll();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** One command at `at` against Prometheus and against VictoriaMetrics. */
+async function both(args: string[]) {
+  const on = (url: string) => runInProcess(args, { OTEL_MONITOR_PROMETHEUS_URL: url }, () => at);
+  const [p, v] = await Promise.all([on(prom.url), on(vm.url)]);
+  expect(p.stderr).toBe('');
+  expect(v.stderr).toBe('');
+  return { p, v };
+}
+
+describe('VictoriaMetrics filled by remote write gives the same verdicts as Prometheus', () => {
+  it('releases compare: the regression, exit 1, with the same verdict per metric and route', async () => {
+    const { p, v } = await both(['releases', 'compare', 'shop@1.0.0', 'shop@1.1.0', '--window', '15m', '--json']);
+    expect([p.code, v.code]).toEqual([1, 1]);
+    const verdicts = (doc: any) =>
+      doc.services.flatMap((s: any) => s.report.metrics.map((m: any) => `${s.service} ${m.scope} ${m.route ?? ''} ${m.metric}: ${m.verdict}`)).sort();
+    const [pd, vd] = [JSON.parse(p.stdout), JSON.parse(v.stdout)];
+    expect(verdicts(vd)).toEqual(verdicts(pd));
+    expect(verdicts(pd).some((l: string) => l.includes('error_ratio: regressed'))).toBe(true);
+    expect(vd).toEqual(pd);
+  });
+
+  it('releases compare: too few requests is inconclusive, exit 3, in both', async () => {
+    const { p, v } = await both(['releases', 'compare', 'shop@1.0.0', 'shop@0.9.0', '--window', '15m', '--json']);
+    expect([p.code, v.code]).toEqual([3, 3]);
+    expect(JSON.parse(v.stdout)).toEqual(JSON.parse(p.stdout));
+  });
+
+  it('releases list: the same releases, requests, error ratios, instances and times', async () => {
+    const { p, v } = await both(['releases', 'list', '--json']);
+    expect([p.code, v.code]).toEqual([0, 0]);
+    const rows = JSON.parse(p.stdout);
+    expect(rows.filter((r: any) => r.service === SERVICE).map((r: any) => r.release).sort()).toEqual(['shop@0.9.0', 'shop@1.0.0', 'shop@1.1.0']);
+    expect(JSON.parse(v.stdout)).toEqual(rows);
+  });
+
+  it('summary and health: the same document', async () => {
+    const s = await both(['summary', '--json']);
+    expect([s.p.code, s.v.code]).toEqual([0, 0]);
+    const doc = (text: string) => ({ ...JSON.parse(text), prometheus: undefined });
+    expect(doc(s.v.stdout)).toEqual(doc(s.p.stdout));
+    expect(doc(s.p.stdout).services.find((r: any) => r.service === 'worker').tasks).toEqual({ ok: 3, error: 1, total: 4 });
+    const h = await both(['health', '--json']);
+    expect([h.p.code, h.v.code]).toEqual([0, 0]);
+    expect(JSON.parse(h.v.stdout)).toEqual(JSON.parse(h.p.stdout));
+  });
+});
+
+/** A private CA and a certificate for 127.0.0.1 signed by it, made with openssl. */
+function privateCa(): { dir: string; ca: string; cert: string; key: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'otel-monitor-ca-'));
+  dirs.push(dir);
+  const f = (name: string) => join(dir, name);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl('req', '-x509', ...ec, '-keyout', f('ca.key'), '-out', f('ca.pem'), '-days', '2', '-subj', '/CN=otel-monitor test CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign');
+  ssl('req', ...ec, '-keyout', f('server.key'), '-out', f('server.csr'), '-subj', '/CN=127.0.0.1');
+  execFileSync('sh', ['-c', 'printf "subjectAltName=IP:127.0.0.1\\n" > san.ext'], { cwd: dir });
+  ssl('x509', '-req', '-in', f('server.csr'), '-CA', f('ca.pem'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('server.pem'), '-days', '2', '-extfile', f('san.ext'));
+  return { dir, ca: f('ca.pem'), cert: f('server.pem'), key: f('server.key') };
+}
+
+describe('connection options against an authenticating proxy (vmauth in front of VictoriaMetrics)', () => {
+  let proxy: RunningServer;
+  let tls: RunningServer;
+  let ca: string;
+
+  beforeAll(async () => {
+    const users = [
+      // The tenant's route: the token alone is not enough, the X-Scope-OrgID header picks the route.
+      { bearer_token: TOKEN, url_map: [{ src_paths: ['/api/v1/.*'], src_headers: ['X-Scope-OrgID: team-a'], url_prefix: vm.url }] },
+      { username: 'reader', password: PASSWORD },
+    ];
+    const pki = privateCa();
+    ca = pki.ca;
+    [proxy, tls] = await Promise.all([
+      startVmauth({ target: vm.url, users }),
+      startVmauth({ target: vm.url, users, tls: { certFile: pki.cert, keyFile: pki.key } }),
+    ]);
+  }, 120_000);
+
+  const withBasic = (url: string, password: string) => url.replace('://', `://reader:${password}@`);
+  /** The built CLI, as a user runs it; nothing it prints may hold a secret. */
+  async function cli(args: string[], env: Record<string, string>) {
+    const r = await runCli(BIN, args, env);
+    for (const secret of [TOKEN, PASSWORD, 'wrong-tok-77', 'wrong-pw-77']) expect(r.stdout + r.stderr).not.toContain(secret);
+    return r;
+  }
+  const oneLine = (r: { stderr: string }) => expect(r.stderr.trim().split('\n')).toHaveLength(1);
+
+  it('a bearer token from OTEL_MONITOR_PROMETHEUS_TOKEN and a tenant --header: the same releases as the store itself', async () => {
+    const env = { OTEL_MONITOR_PROMETHEUS_URL: proxy.url, OTEL_MONITOR_PROMETHEUS_TOKEN: TOKEN };
+    const r = await cli(['releases', 'list', '--json', '--header', 'X-Scope-OrgID=team-a'], env);
+    expect(r.code, r.stderr).toBe(0);
+    const direct = await runCli(BIN, ['releases', 'list', '--json'], { OTEL_MONITOR_PROMETHEUS_URL: vm.url });
+    const releases = (text: string) => JSON.parse(text).map((x: any) => x.release).sort();
+    expect(releases(r.stdout)).toEqual(releases(direct.stdout));
+    expect(releases(r.stdout)).toContain('shop@1.1.0');
+    const h = await cli(['health', '--json', '--header', 'X-Scope-OrgID=team-a'], env);
+    expect(h.code, h.stderr).toBe(0);
+    // Without the tenant header the proxy has no route for the token: exit 2, the proxy's reason.
+    const noTenant = await cli(['health'], env);
+    expect(noTenant.code).toBe(2);
+    oneLine(noTenant);
+    expect(noTenant.stderr).toMatch(/^otel-monitor: Prometheus at http:\/\/127\.0\.0\.1:\d+ answered HTTP 4\d\d without JSON/);
+  });
+
+  it('a wrong token exits 2 with one line and prints no credentials', async () => {
+    const r = await cli(['releases', 'compare', 'shop@1.0.0', 'shop@1.1.0', '--header', 'X-Scope-OrgID=team-a'], {
+      OTEL_MONITOR_PROMETHEUS_URL: proxy.url,
+      OTEL_MONITOR_PROMETHEUS_TOKEN: 'wrong-tok-77',
+    });
+    expect(r.code).toBe(2);
+    oneLine(r);
+    expect(r.stderr).toMatch(/^otel-monitor: Prometheus at http:\/\/127\.0\.0\.1:\d+ refused the request \(HTTP 401\)/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('Basic auth from the URL: right password works, a wrong one exits 2; the URL is never printed with them', async () => {
+    const ok = await cli(['releases', 'compare', 'shop@1.0.0', 'shop@1.1.0', '--window', '15m'], { OTEL_MONITOR_PROMETHEUS_URL: withBasic(proxy.url, PASSWORD) });
+    expect(ok.code, ok.stdout + ok.stderr).toBe(1);
+    expect(ok.stdout).toMatch(/Verdict: REGRESSED/);
+    const summary = await cli(['summary', '--prometheus-url', withBasic(proxy.url, PASSWORD)], {});
+    expect(summary.code, summary.stderr).toBe(0);
+    expect(summary.stdout).toContain(`(${proxy.url})`);
+    const wrong = await cli(['summary', '--prometheus-url', withBasic(proxy.url, 'wrong-pw-77')], {});
+    expect(wrong.code).toBe(2);
+    oneLine(wrong);
+    expect(wrong.stderr).toContain('refused the request (HTTP 401)');
+  });
+
+  it('--ca-file trusts a private CA for https; without it, exit 2 naming the option', async () => {
+    const url = withBasic(tls.url, PASSWORD);
+    const ok = await cli(['health', '--json', '--ca-file', ca, '--prometheus-url', url], {});
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).checks.map((c: any) => c.check).sort()).toEqual(['cache', 'postgres']);
+    const untrusted = await cli(['health', '--prometheus-url', url], {});
+    expect(untrusted.code).toBe(2);
+    oneLine(untrusted);
+    expect(untrusted.stderr).toMatch(/cannot reach Prometheus at https:\/\/127\.0\.0\.1:\d+: \w+ \(a private CA\? pass its certificate with --ca-file\)/);
+  });
+});
