@@ -12,11 +12,11 @@
 //
 // Exit code 0 and the last stdout line `victoriametrics: <absolute directory>` on success.
 // Environment: GO (the go binary to use).
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireBuildLock } from '../../collector/build-lock.js';
+import { findGo, goRunner, goWhere } from '../../collector/go-build.js';
 
 // Its go.mod asks for go 1.26; newer releases need a newer Go than this machine's.
 const VERSION = 'v1.151.0';
@@ -44,13 +44,9 @@ if (upToDate()) {
   done();
 }
 
-const candidates = process.env.GO ? [process.env.GO] : ['go', '/usr/local/go/bin/go'];
-const found = candidates.find((c) => spawnSync(c, ['version']).status === 0);
+const found = findGo();
 if (!found) {
-  fail(
-    `Go is not installed (no \`go\` ${process.env.GO ? `at GO=${process.env.GO}` : 'on PATH or in /usr/local/go/bin'}); ` +
-      `VictoriaMetrics ${VERSION} and vmauth are built from source and need Go >= 1.26 (https://go.dev/dl/).`,
-  );
+  fail(`Go is not installed (no \`go\` ${goWhere()}); VictoriaMetrics ${VERSION} and vmauth are built from source and need Go >= 1.26 (https://go.dev/dl/).`);
 }
 
 await acquireBuildLock(LOCK, log);
@@ -59,24 +55,7 @@ if (upToDate()) done();
 const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false -mod=mod', CGO_ENABLED: '0' };
 
 // The Go build runs niced: tests and other builds share the machine's cores.
-function run(args, cwd, what) {
-  const started = Date.now();
-  log(`${what}...`);
-  return new Promise((resolve, reject) => {
-    const child = spawn('nice', ['-n', '10', found, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out = (out + d).slice(-8000)));
-    child.stderr.on('data', (d) => (out = (out + d).slice(-8000)));
-    const timer = setInterval(() => log(`  ...still ${what.toLowerCase()} (${Math.round((Date.now() - started) / 1000)} s)`), 20_000);
-    child.on('error', (err) => (clearInterval(timer), reject(err)));
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      if (code !== 0) return reject(new Error(`${what} failed (exit ${code}):\n${out}`));
-      log(`${what}: done in ${Math.round((Date.now() - started) / 1000)} s`);
-      resolve(out);
-    });
-  });
-}
+const run = goRunner({ go: found, env, log, nice: true });
 
 try {
   const mod = join(OUT_DIR, 'mod');

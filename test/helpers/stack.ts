@@ -327,3 +327,16 @@ export function startInstrumentedApp(opts: {
     },
   });
 }
+
+/** test/fixtures/summary-worker.mjs as `worker`@2.1.0: 3 ok and 1 failed task run, two health checks (postgres degraded). */
+export function startSummaryWorker(collector: RunningCollector): Promise<RunningApp> {
+  return startApp({
+    script: 'test/fixtures/summary-worker.mjs',
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttp,
+      OTEL_SERVICE_NAME: 'worker',
+      OTEL_RESOURCE_ATTRIBUTES: 'service.version=2.1.0,deployment.environment.name=test',
+      OTEL_MONITOR_HOST_METRICS: 'false',
+    },
+  });
+}

@@ -1,29 +1,20 @@
 // VictoriaMetrics (a store with Prometheus' query API, filled by remote write) and vmauth (its
 // authenticating proxy), built from source by deploy/victoriametrics/build.js and run on free
 // 127.0.0.1 ports, each stopped by pid.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { ROOT, NODE24 } from './app.js';
+import { ROOT } from './app.js';
+import { runBuildScript } from './collector-build.js';
 import { freePort, spawnTracked, waitFor, type Tracked } from './process.js';
 
 const OUT = join(ROOT, '.cache', 'victoriametrics');
 export const VM_BIN = { victoriaMetrics: join(OUT, 'victoria-metrics'), vmauth: join(OUT, 'vmauth') };
 
-/** Builds both binaries (a no-op when cached) and throws with the build's output when that fails. */
+/** Builds both binaries (a no-op when cached); throws when that fails. */
 export function ensureVictoriaMetrics(): void {
-  const r = spawnSync(NODE24, [join(ROOT, 'deploy', 'victoriametrics', 'build.js')], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    // Progress goes to the test's stderr so a cold build (minutes) is visibly alive.
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 30 * 60_000,
-  });
-  if (r.status !== 0 || !existsSync(VM_BIN.victoriaMetrics) || !existsSync(VM_BIN.vmauth)) {
-    throw new Error(`could not build VictoriaMetrics (node deploy/victoriametrics/build.js exited ${r.status ?? r.signal}); see the output above`);
-  }
+  runBuildScript('deploy/victoriametrics/build.js', Object.values(VM_BIN), 'VictoriaMetrics and vmauth');
 }
 
 export interface RunningServer {

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startApp, type RunningApp } from '../helpers/app.js';
+import { ROOT, type RunningApp } from '../helpers/app.js';
 import { stopAll, waitFor } from '../helpers/process.js';
-import { startCollector, startInstrumentedApp, startPrometheus, type RunningPrometheus } from '../helpers/stack.js';
+import { startCollector, startInstrumentedApp, startPrometheus, startSummaryWorker, type RunningPrometheus } from '../helpers/stack.js';
 import { startVictoriaMetrics, startVmauth, type RunningServer } from '../helpers/victoriametrics.js';
 import { runCli, runInProcess } from './task-monitoring-helpers.js';
 
@@ -30,15 +30,12 @@ let vm: RunningServer;
 let at: number;
 const dirs: string[] = [];
 
-async function interleaved(apps: RunningApp[], perApp: number): Promise<void> {
-  let n = 0;
-  const worker = async () => {
-    while (n < perApp) {
-      const path = PATHS[n++ % PATHS.length]!;
-      await Promise.all(apps.map(async (app) => (await app.get(path)).arrayBuffer()));
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, worker));
+/** PER_RELEASE requests to each app, four at a time, the apps in step so they share the load alike. */
+async function load(apps: RunningApp[]): Promise<void> {
+  for (let i = 0; i < PER_RELEASE; i += 4) {
+    const paths = [0, 1, 2, 3].map((k) => PATHS[(i + k) % PATHS.length]!);
+    await Promise.all(apps.flatMap((app) => paths.map(async (p) => (await app.get(p)).arrayBuffer())));
+  }
 }
 
 async function vmQuery(promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
@@ -65,17 +62,9 @@ beforeAll(async () => {
     start('shop@1.0.0'),
     start('shop@1.1.0', { DEMO_ERROR_RATE: '0.1', DEMO_DELAY_MS: '20' }),
     start('shop@0.9.0'),
-    startApp({
-      script: 'test/fixtures/summary-worker.mjs',
-      env: {
-        OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttp,
-        OTEL_SERVICE_NAME: 'worker',
-        OTEL_RESOURCE_ATTRIBUTES: 'service.version=2.1.0,deployment.environment.name=test',
-        OTEL_MONITOR_HOST_METRICS: 'false',
-      },
-    }),
+    startSummaryWorker(collector),
   ]);
-  await interleaved([base!, bad!], PER_RELEASE);
+  await load([base!, bad!]);
   for (let i = 0; i < 12; i++) await (await tiny!.get(PATHS[i % PATHS.length]!)).arrayBuffer();
   const requests = `sum by (service_version) (http_server_request_duration_seconds_count{job="${SERVICE}"})`;
   await waitFor(async () => (await prom.query(`${requests} >= 12`)).length === 3, { timeoutMs: 90_000, what: 'all three releases in Prometheus' });
@@ -84,13 +73,14 @@ beforeAll(async () => {
     what: 'process metrics for all three releases',
   });
   await waitFor(async () => (await prom.query('otel_monitor_health_status')).length === 2, { timeoutMs: 60_000, what: 'health checks' });
-  // Remote write forwards within a second or two; then both answer alike, and `at` is a moment
-  // both stores are complete up to.
+  // Remote write forwards within a second or two, and VictoriaMetrics makes new samples searchable
+  // a second or two later: once both agree on the counts, `at` (5 s ago) is an instant both hold
+  // every sample up to after another 10 s.
   for (const q of [requests, 'sum by (job, otel_monitor_task_status) (otel_monitor_task_runs_total)', 'otel_monitor_health_status']) {
     await waitFor(() => sameInBoth(q), { timeoutMs: 60_000, what: `VictoriaMetrics to agree on ${q}` });
   }
-  at = Date.now();
-  await sleep(5000);
+  at = Date.now() - 5000;
+  await sleep(10_000);
 }, 600_000);
 
 afterAll(async () => {

@@ -4,13 +4,14 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { parseArgs, parseUrl } from '../../src/cli/args.js';
-import { CONNECTION_SPEC, headerOption, prometheusOption } from '../../src/cli/connection-options.js';
+import { openAlerts } from '../../src/cli/alertmanager.js';
+import { alertmanagerOption, CONNECTION_SPEC, headerOption, prometheusOption } from '../../src/cli/connection-options.js';
 import { CliError, UsageError } from '../../src/cli/errors.js';
 import type { Io } from '../../src/cli/output.js';
 import { run } from '../../src/cli/run.js';
 
 const io = (env: Record<string, string> = {}): Io => ({ out: () => {}, err: () => {}, env, now: () => 0 });
-const parse = (argv: string[]) => parseArgs(argv, CONNECTION_SPEC);
+const parse = (argv: string[]) => parseArgs(argv, { ...CONNECTION_SPEC, 'alertmanager-url': 'value' });
 
 async function withServer(answer: (headers: IncomingHttpHeaders) => [number, string], fn: (url: string, seen: IncomingHttpHeaders[]) => Promise<void>) {
   const seen: IncomingHttpHeaders[] = [];
@@ -70,6 +71,20 @@ describe('connection options', () => {
         const client = prometheusOption(parse(['--prometheus-url', url]), io({ OTEL_MONITOR_PROMETHEUS_TOKEN: 's3cr3t-token' }));
         const err = (await client.query('up', 1).catch((e: Error) => e)) as CliError;
         expect(err.message).toContain('answered HTTP 502 without JSON ("upstream said no to Bearer ***")');
+      },
+    );
+  });
+
+  it('Alertmanager: Basic auth from its URL, and none of Prometheus\' headers or token', async () => {
+    await withServer(
+      () => [200, '[]'],
+      async (url, seen) => {
+        const argv = ['--alertmanager-url', url.replace('://', '://am:pa55word@'), '--header', 'X-Scope-OrgID=team-a'];
+        const am = alertmanagerOption(parse(argv), io({ OTEL_MONITOR_PROMETHEUS_TOKEN: 's3cr3t-token' }))!;
+        expect(await openAlerts(am)).toEqual([]);
+        expect(seen[0]!.authorization).toBe(`Basic ${Buffer.from('am:pa55word').toString('base64')}`);
+        expect(seen[0]!['x-scope-orgid']).toBeUndefined();
+        expect(am.display).toBe(url);
       },
     );
   });
