@@ -216,8 +216,7 @@ export interface RunningPrometheus {
   stop(): Promise<number | string>;
 }
 
-/** `remoteWriteUrl`: also forward every sample there (a second store, e.g. VictoriaMetrics), within a second. */
-export async function startPrometheus(opts: { collector: RunningCollector; alertmanagerUrl?: string; rulesDir?: string; remoteWriteUrl?: string }): Promise<RunningPrometheus> {
+export async function startPrometheus(opts: { collector: RunningCollector; alertmanagerUrl?: string; rulesDir?: string }): Promise<RunningPrometheus> {
   ensureAptPackages();
   const dir = tempDir('prometheus');
   const port = await freePort();
@@ -228,7 +227,6 @@ export async function startPrometheus(opts: { collector: RunningCollector; alert
     // Without an Alertmanager, a closed port: Prometheus only logs that it cannot notify.
     alertmanager: opts.alertmanagerUrl ? new URL(opts.alertmanagerUrl).host : `127.0.0.1:${await freePort()}`,
   }, opts.rulesDir);
-  if (opts.remoteWriteUrl) config.remote_write = [{ url: opts.remoteWriteUrl, queue_config: { batch_send_deadline: '1s' } }];
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, YAML.stringify(config));
   const proc = spawnTracked(BIN.prometheus, [
@@ -324,19 +322,6 @@ export function startInstrumentedApp(opts: {
       OTEL_METRICS_EXPORTER: 'otlp',
       OTEL_LOGS_EXPORTER: 'otlp',
       ...opts.env,
-    },
-  });
-}
-
-/** test/fixtures/summary-worker.mjs as `worker`@2.1.0: 3 ok and 1 failed task run, two health checks (postgres degraded). */
-export function startSummaryWorker(collector: RunningCollector): Promise<RunningApp> {
-  return startApp({
-    script: 'test/fixtures/summary-worker.mjs',
-    env: {
-      OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttp,
-      OTEL_SERVICE_NAME: 'worker',
-      OTEL_RESOURCE_ATTRIBUTES: 'service.version=2.1.0,deployment.environment.name=test',
-      OTEL_MONITOR_HOST_METRICS: 'false',
     },
   });
 }

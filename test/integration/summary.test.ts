@@ -9,10 +9,10 @@ import {
   startCollector,
   startInstrumentedApp,
   startPrometheus,
-  startSummaryWorker,
   type RunningAlertmanager,
   type RunningPrometheus,
 } from '../helpers/stack.js';
+import { startApp } from '../helpers/app.js';
 import { runInProcess } from './task-monitoring-helpers.js';
 
 let prometheus: RunningPrometheus;
@@ -24,7 +24,15 @@ beforeAll(async () => {
   alertmanager = await startAlertmanager();
   prometheus = await startPrometheus({ collector, alertmanagerUrl: alertmanager.url });
   shop = await startInstrumentedApp({ collector, service: 'shop', release: '1.0.0' });
-  await startSummaryWorker(collector);
+  await startApp({
+    script: 'test/fixtures/summary-worker.mjs',
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttp,
+      OTEL_SERVICE_NAME: 'worker',
+      OTEL_RESOURCE_ATTRIBUTES: 'service.version=2.1.0,deployment.environment.name=test',
+      OTEL_MONITOR_HOST_METRICS: 'false',
+    },
+  });
   // 6 x 200, 2 x 404, 2 x 500: 10 requests, yield 80 %.
   for (let i = 0; i < 6; i++) expect((await shop.get(`/users/${i}`)).status).toBe(200);
   for (let i = 0; i < 2; i++) expect((await shop.get('/nowhere')).status).toBe(404);

@@ -1,46 +1,90 @@
 // The CLI against a store beyond one Prometheus: VictoriaMetrics, filled by Prometheus' remote
 // write from the very samples Prometheus holds, and vmauth in front of it for the connection
 // options (bearer token, Basic auth, a tenant header, a private CA).
-// instrumented apps (examples/app.js, three releases of `shop`; the summary test's worker) -> our
-// Collector -> Prometheus --remote_write--> VictoriaMetrics; every command runs against both at the
-// same instant, and the verdicts must be the same. Built CLI runs check what a user sees on failure.
+//
+// Prometheus scrapes a seeded exposition every second (the series our Collector exports: request
+// histograms of three releases of `shop`, target_info, CPU and memory, a worker's task runs and
+// health checks; latencies drawn as in test/helpers/release-backfill.ts) and forwards every sample
+// by remote_write to VictoriaMetrics. Each command runs against both at the same instant; the
+// documents, verdicts included, must be the same. No Collector or app: the store is under test,
+// not the pipeline (releases-compare.test.ts covers that), and the machine stays unloaded.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, type RunningApp } from '../helpers/app.js';
-import { stopAll, waitFor } from '../helpers/process.js';
-import { startCollector, startInstrumentedApp, startPrometheus, startSummaryWorker, type RunningPrometheus } from '../helpers/stack.js';
+import { ROOT } from '../helpers/app.js';
+import { freePort, spawnTracked, stopAll, waitFor, waitForHttp } from '../helpers/process.js';
+import { BUCKETS, bucketCounts, binomial, prng } from '../helpers/release-backfill.js';
+import { BIN as STACK_BIN, ensureAptPackages } from '../helpers/stack.js';
 import { startVictoriaMetrics, startVmauth, type RunningServer } from '../helpers/victoriametrics.js';
-import { runCli, runInProcess } from './task-monitoring-helpers.js';
+import { runCli, runInProcess, startExposition, type HttpStub } from './task-monitoring-helpers.js';
 
-const SERVICE = 'shop';
 const BIN = join(ROOT, 'dist', 'cli', 'main.js');
-const PER_RELEASE = 600;
-const PATHS = ['/', '/users/1', '/users/2', '/upstream', '/users/3'];
 // Secrets the auth cases use: none may appear in anything the CLI prints.
 const TOKEN = 'tok-3f9a7c1e5b';
 const PASSWORD = 'pw-8d2e6b4a91';
+const ROUTES = ['/', '/users/:id', '/upstream'];
 
-let prom: RunningPrometheus;
+/** Requests per release, their error ratio on /users/:id and latency factor: a regression, its baseline, a trickle. */
+const RELEASES: Array<[release: string, requests: number, usersErrorRatio: number, latencyFactor: number]> = [
+  ['shop@1.0.0', 3000, 0, 1],
+  ['shop@1.1.0', 3000, 0.1, 1.5],
+  ['shop@0.9.0', 12, 0, 1],
+];
+
+/**
+ * The exposition: cumulative counts drawn once (seeded), so every scrape shows the same totals,
+ * and a CPU counter that grows with the wall clock, so CPU utilization is a real rate().
+ */
+function exposition(seed: number): () => string {
+  const rand = prng(seed);
+  const started = Date.now() / 1000;
+  const lines: string[] = [];
+  const processLabels: string[] = [];
+  for (const [release, requests, usersErrorRatio, factor] of RELEASES) {
+    const base = `job="shop",instance="${release}-0",service_version="${release}",deployment_environment_name="test"`;
+    processLabels.push(base);
+    ROUTES.forEach((route, i) => {
+      const n = Math.round(requests / ROUTES.length);
+      const errors = route === '/users/:id' ? binomial(rand, n, usersErrorRatio) : 0;
+      for (const [status, k] of [['200', n - errors], ['500', errors]] as const) {
+        const labels = `${base},http_request_method="GET",http_route="${route}",http_response_status_code="${status}"`;
+        let cumulative = 0;
+        bucketCounts(rand, k, 0.01 * (i + 1) * factor, 0.6).forEach((c, b) => {
+          cumulative += c;
+          lines.push(`http_server_request_duration_seconds_bucket{${labels},le="${b < BUCKETS.length ? BUCKETS[b] : '+Inf'}"} ${cumulative}`);
+        });
+        lines.push(`http_server_request_duration_seconds_count{${labels}} ${k}`, `http_server_request_duration_seconds_sum{${labels}} ${(k * 0.012 * (i + 1) * factor).toFixed(3)}`);
+      }
+    });
+  }
+  const worker = 'job="worker",instance="worker-0",service_version="2.1.0",deployment_environment_name="test"';
+  processLabels.push(worker);
+  lines.push(
+    `otel_monitor_task_runs_total{${worker},otel_monitor_task_name="import_prices",otel_monitor_task_status="ok"} 3`,
+    `otel_monitor_task_runs_total{${worker},otel_monitor_task_name="import_prices",otel_monitor_task_status="error"} 1`,
+    `otel_monitor_health_status{${worker},otel_monitor_health_check="postgres",otel_monitor_health_critical="true"} 0.5`,
+    `otel_monitor_health_status{${worker},otel_monitor_health_check="cache",otel_monitor_health_critical="false"} 1`,
+  );
+  return () => {
+    const cpu = 0.05 * (Date.now() / 1000 - started);
+    const perProcess = processLabels.flatMap((l) => [`target_info{${l}} 1`, `process_cpu_time_seconds_total{${l}} ${cpu.toFixed(3)}`, `process_memory_usage{${l}} 150000000`]);
+    return `${[...lines, ...perProcess].join('\n')}\n`;
+  };
+}
+
+let promUrl: string;
 let vm: RunningServer;
+let metrics: HttpStub;
 /** The instant every comparison runs at, in ms: both stores hold all samples up to it. */
 let at: number;
 const dirs: string[] = [];
 
-/** PER_RELEASE requests to each app, four at a time, the apps in step so they share the load alike. */
-async function load(apps: RunningApp[]): Promise<void> {
-  for (let i = 0; i < PER_RELEASE; i += 4) {
-    const paths = [0, 1, 2, 3].map((k) => PATHS[(i + k) % PATHS.length]!);
-    await Promise.all(apps.flatMap((app) => paths.map(async (p) => (await app.get(p)).arrayBuffer())));
-  }
-}
-
-async function vmQuery(promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
-  const body = (await (await fetch(`${vm.url}/api/v1/query?query=${encodeURIComponent(promql)}`)).json()) as any;
-  if (body.status !== 'success') throw new Error(`MetricsQL ${promql}: ${body.error}`);
+async function instant(url: string, promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+  const body = (await (await fetch(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`)).json()) as any;
+  if (body.status !== 'success') throw new Error(`${promql}: ${body.error}`);
   return body.data.result;
 }
 
@@ -48,36 +92,35 @@ async function vmQuery(promql: string): Promise<Array<{ metric: Record<string, s
 async function sameInBoth(promql: string): Promise<boolean> {
   const lines = (rows: Array<{ metric: Record<string, string>; value: [number, string] }>) =>
     rows.map((r) => `${JSON.stringify(Object.entries(r.metric).sort())} ${r.value[1]}`).sort().join('\n');
-  const [a, b] = await Promise.all([prom.query(promql), vmQuery(promql)]);
+  const [a, b] = await Promise.all([instant(promUrl, promql), instant(vm.url, promql)]);
   return a.length > 0 && lines(a) === lines(b);
 }
 
 beforeAll(async () => {
-  vm = await startVictoriaMetrics();
-  const collector = await startCollector({ env: { OTELCOL_TRACES_EXPORTERS: '[debug]' } });
-  prom = await startPrometheus({ collector, remoteWriteUrl: vm.writeUrl });
-  const start = (release: string, env: Record<string, string> = {}) =>
-    startInstrumentedApp({ collector, service: SERVICE, release, env: { OTEL_SERVICE_NAME: SERVICE, ...env } });
-  const [base, bad, tiny] = await Promise.all([
-    start('shop@1.0.0'),
-    start('shop@1.1.0', { DEMO_ERROR_RATE: '0.1', DEMO_DELAY_MS: '20' }),
-    start('shop@0.9.0'),
-    startSummaryWorker(collector),
-  ]);
-  await load([base!, bad!]);
-  for (let i = 0; i < 12; i++) await (await tiny!.get(PATHS[i % PATHS.length]!)).arrayBuffer();
-  const requests = `sum by (service_version) (http_server_request_duration_seconds_count{job="${SERVICE}"})`;
-  await waitFor(async () => (await prom.query(`${requests} >= 12`)).length === 3, { timeoutMs: 90_000, what: 'all three releases in Prometheus' });
-  await waitFor(async () => (await prom.query('count by (service_version) (process_cpu_time_seconds_total{job="shop"})')).length === 3, {
-    timeoutMs: 60_000,
-    what: 'process metrics for all three releases',
+  ensureAptPackages();
+  [vm, metrics] = await Promise.all([startVictoriaMetrics(), startExposition(exposition(20261206))]);
+  const dir = mkdtempSync(join(tmpdir(), 'otel-monitor-prom-rw-'));
+  dirs.push(dir);
+  const config = {
+    global: { scrape_interval: '1s' },
+    // honor_labels: the exposition sets job and instance per series, as our Collector's exporter does.
+    scrape_configs: [{ job_name: 'otel-collector', honor_labels: true, static_configs: [{ targets: [new URL(metrics.url).host] }] }],
+    remote_write: [{ url: vm.writeUrl, queue_config: { batch_send_deadline: '1s' } }],
+  };
+  writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config));
+  const port = await freePort();
+  promUrl = `http://127.0.0.1:${port}`;
+  const proc = spawnTracked(STACK_BIN.prometheus, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`]);
+  await waitForHttp(`${promUrl}/-/ready`, 120_000).catch((err: Error) => {
+    throw new Error(`${err.message}\n${proc.output()}`);
   });
-  await waitFor(async () => (await prom.query('otel_monitor_health_status')).length === 2, { timeoutMs: 60_000, what: 'health checks' });
-  // Remote write forwards within a second or two, and VictoriaMetrics makes new samples searchable
-  // a second or two later: once both agree on the counts, `at` (5 s ago) is an instant both hold
-  // every sample up to after another 10 s.
-  for (const q of [requests, 'sum by (job, otel_monitor_task_status) (otel_monitor_task_runs_total)', 'otel_monitor_health_status']) {
-    await waitFor(() => sameInBoth(q), { timeoutMs: 60_000, what: `VictoriaMetrics to agree on ${q}` });
+  // A few scrapes, so rate() has samples; then remote write forwards within a second or two and
+  // VictoriaMetrics makes them searchable a second or two later. Once both agree on the counts,
+  // `at` (5 s ago) is an instant both hold every sample up to after another 10 s.
+  await waitFor(async () => (await instant(promUrl, 'count(process_cpu_time_seconds_total)'))[0]?.value[1] === '4', { timeoutMs: 60_000, what: 'the first scrape' });
+  await sleep(10_000);
+  for (const q of ['sum by (service_version) (http_server_request_duration_seconds_count)', 'sum by (otel_monitor_task_status) (otel_monitor_task_runs_total)', 'otel_monitor_health_status']) {
+    await waitFor(() => sameInBoth(q), { timeoutMs: 60_000, what: `VictoriaMetrics to agree with Prometheus on ${q}` });
   }
   at = Date.now() - 5000;
   await sleep(10_000);
@@ -85,13 +128,14 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopAll();
+  await metrics?.close();
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 /** One command at `at` against Prometheus and against VictoriaMetrics. */
 async function both(args: string[]) {
   const on = (url: string) => runInProcess(args, { OTEL_MONITOR_PROMETHEUS_URL: url }, () => at);
-  const [p, v] = await Promise.all([on(prom.url), on(vm.url)]);
+  const [p, v] = await Promise.all([on(promUrl), on(vm.url)]);
   expect(p.stderr).toBe('');
   expect(v.stderr).toBe('');
   return { p, v };
@@ -119,7 +163,7 @@ describe('VictoriaMetrics filled by remote write gives the same verdicts as Prom
     const { p, v } = await both(['releases', 'list', '--json']);
     expect([p.code, v.code]).toEqual([0, 0]);
     const rows = JSON.parse(p.stdout);
-    expect(rows.filter((r: any) => r.service === SERVICE).map((r: any) => r.release).sort()).toEqual(['shop@0.9.0', 'shop@1.0.0', 'shop@1.1.0']);
+    expect(rows.filter((r: any) => r.service === 'shop').map((r: any) => r.release).sort()).toEqual(['shop@0.9.0', 'shop@1.0.0', 'shop@1.1.0']);
     expect(JSON.parse(v.stdout)).toEqual(rows);
   });
 
