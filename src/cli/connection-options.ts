@@ -22,7 +22,7 @@ export const CONNECTION_HELP = `Connection (Prometheus or a store with its API: 
                            with a path prefix if any. http://USER:PASSWORD@host sends HTTP Basic auth.
   --header NAME=VALUE      An extra request header, e.g. X-Scope-OrgID=TENANT for Mimir or Cortex.
                            Repeatable.
-  --ca-file FILE           PEM certificate(s) of a private CA to trust for an https URL.
+  --ca-file FILE           PEM certificate(s) of a private CA, trusted instead of the public roots (https).
   --timeout SECONDS        Per-request timeout (default 10).
   env ${PROMETHEUS_TOKEN_ENV}
                            A bearer token, sent as "Authorization: Bearer" (never a flag: flags show in ps).`;

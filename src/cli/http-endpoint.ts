@@ -35,6 +35,8 @@ export class HttpEndpoint {
   ) {
     const clean = new URL(url);
     this.headers = { ...opts.headers };
+    // A credential passed as a header (--header Authorization=...) is as secret as the token.
+    for (const [name, value] of Object.entries(this.headers)) if (/auth|token|key|secret|cookie/i.test(name)) this.secrets.push(value);
     if (clean.username || clean.password) {
       const user = decodeURIComponent(clean.username);
       const pass = decodeURIComponent(clean.password);

@@ -89,6 +89,17 @@ describe('connection options', () => {
     );
   });
 
+  it('scrubs a credential passed as a header too', async () => {
+    await withServer(
+      (h) => [502, `no to ${h['x-api-key']}`],
+      async (url) => {
+        const client = prometheusOption(parse(['--prometheus-url', url, '--header', 'X-Api-Key=k3y-value']), io());
+        const err = (await client.query('up', 1).catch((e: Error) => e)) as CliError;
+        expect(err.message).toContain('("no to ***")');
+      },
+    );
+  });
+
   it('refuses a token together with URL credentials, and an unreadable --ca-file, as usage errors', () => {
     expect(() => prometheusOption(parse(['--prometheus-url', 'http://u:p@127.0.0.1:1']), io({ OTEL_MONITOR_PROMETHEUS_TOKEN: 't' }))).toThrow(/give one of them/);
     expect(() => prometheusOption(parse(['--ca-file', '/nonexistent/ca.pem']), io())).toThrow(/--ca-file: cannot read \/nonexistent\/ca\.pem: ENOENT/);
