@@ -146,10 +146,21 @@ describe('VictoriaMetrics filled by remote write gives the same verdicts as Prom
     const { p, v } = await both(['releases', 'compare', 'shop@1.0.0', 'shop@1.1.0', '--window', '15m', '--json']);
     expect([p.code, v.code]).toEqual([1, 1]);
     const verdicts = (doc: any) =>
-      doc.services.flatMap((s: any) => s.report.metrics.map((m: any) => `${s.service} ${m.scope} ${m.route ?? ''} ${m.metric}: ${m.verdict}`)).sort();
+      doc.services.flatMap((s: any) => s.report.metrics.map((m: any) => `${[s.service, m.scope, m.route, m.metric].filter(Boolean).join(' ')}: ${m.verdict}`)).sort();
     const [pd, vd] = [JSON.parse(p.stdout), JSON.parse(v.stdout)];
     expect(verdicts(vd)).toEqual(verdicts(pd));
-    expect(verdicts(pd).some((l: string) => l.includes('error_ratio: regressed'))).toBe(true);
+    expect(verdicts(pd)).toEqual(expect.arrayContaining(['shop service error_ratio: regressed', 'shop route GET /users/:id error_ratio: regressed']));
+    expect(verdicts(pd).some((l: string) => / latency_p95: regressed$/.test(l))).toBe(true);
+    expect(vd).toEqual(pd);
+  });
+
+  it('releases compare over a minute the processes started in: CPU judged, the same document (no rate() extrapolation)', async () => {
+    const { p, v } = await both(['releases', 'compare', 'shop@1.0.0', 'shop@1.1.0', '--window', '1m', '--json']);
+    expect([p.code, v.code]).toEqual([1, 1]);
+    const [pd, vd] = [JSON.parse(p.stdout), JSON.parse(v.stdout)];
+    const cpu = pd.services[0].report.metrics.find((m: any) => m.metric === 'cpu');
+    // 0.05 CPU seconds per second since the exposition started, counted from its first sample on.
+    expect(cpu.baseline).toBeGreaterThan(0);
     expect(vd).toEqual(pd);
   });
 
