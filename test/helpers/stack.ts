@@ -193,13 +193,30 @@ export function parsePromText(text: string): Map<string, number> {
 // ---------------------------------------------------------------------------------------------
 // Prometheus
 
+/** Prometheus's scrape and rule-evaluation intervals, as Prometheus durations (`1s`). */
+export interface PrometheusIntervals {
+  scrape: string;
+  evaluation: string;
+}
+
+/**
+ * Test-speed intervals. The shipped 10 s would make every test that waits on a scrape or a rule
+ * evaluation wait up to 10 s for it; the rules' own `for:` durations are the same either way.
+ */
+export const TEST_PROMETHEUS_INTERVALS: PrometheusIntervals = { scrape: '1s', evaluation: '1s' };
+
 /**
  * deploy/prometheus/prometheus.yml with each compose address in `targets` replaced and the rules
- * glob pointed at the repo's rules directory. Nothing else changes (collector-config.test.ts
- * checks that).
+ * glob pointed at the repo's rules directory, and the global intervals when `intervals` is given.
+ * Nothing else changes (collector-config.test.ts checks that).
  */
-export function renderPrometheusConfig(targets: Partial<Record<keyof typeof COMPOSE_TARGETS, string>>, rulesDir = abs(PATHS.prometheusRules)): any {
+export function renderPrometheusConfig(
+  targets: Partial<Record<keyof typeof COMPOSE_TARGETS, string>>,
+  rulesDir = abs(PATHS.prometheusRules),
+  intervals?: PrometheusIntervals,
+): any {
   const doc = YAML.parse(readFileSync(abs(PATHS.prometheusConfig), 'utf8'));
+  if (intervals) doc.global = { ...doc.global, scrape_interval: intervals.scrape, evaluation_interval: intervals.evaluation };
   const swap = new Map<string, string | undefined>(Object.entries(targets).map(([k, v]) => [COMPOSE_TARGETS[k as keyof typeof COMPOSE_TARGETS], v]));
   const fix = (list: string[]) => list.map((t) => swap.get(t) ?? t);
   for (const sc of doc.scrape_configs ?? []) for (const s of sc.static_configs ?? []) s.targets = fix(s.targets);
@@ -216,7 +233,13 @@ export interface RunningPrometheus {
   stop(): Promise<number | string>;
 }
 
-export async function startPrometheus(opts: { collector: RunningCollector; alertmanagerUrl?: string; rulesDir?: string }): Promise<RunningPrometheus> {
+export async function startPrometheus(opts: {
+  collector: RunningCollector;
+  alertmanagerUrl?: string;
+  rulesDir?: string;
+  /** Default: TEST_PROMETHEUS_INTERVALS. */
+  intervals?: PrometheusIntervals;
+}): Promise<RunningPrometheus> {
   ensureAptPackages();
   const dir = tempDir('prometheus');
   const port = await freePort();
@@ -226,7 +249,7 @@ export async function startPrometheus(opts: { collector: RunningCollector; alert
     prometheus: `127.0.0.1:${port}`,
     // Without an Alertmanager, a closed port: Prometheus only logs that it cannot notify.
     alertmanager: opts.alertmanagerUrl ? new URL(opts.alertmanagerUrl).host : `127.0.0.1:${await freePort()}`,
-  }, opts.rulesDir);
+  }, opts.rulesDir, opts.intervals ?? TEST_PROMETHEUS_INTERVALS);
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, YAML.stringify(config));
   const proc = spawnTracked(BIN.prometheus, [
@@ -258,11 +281,25 @@ export async function startPrometheus(opts: { collector: RunningCollector; alert
 // ---------------------------------------------------------------------------------------------
 // Alertmanager
 
-/** deploy/alertmanager/alertmanager.yml rendered by its own render-config.sh with `env`. */
-export function renderAlertmanagerConfig(env: Record<string, string>, outFile: string): string {
+/**
+ * Test-speed grouping: the shipped route waits 10 s to group a first alert, which every delivery
+ * test would wait out; how alerts are grouped and routed stays the shipped one.
+ */
+export const TEST_ALERTMANAGER_GROUP_WAIT = '1s';
+
+/**
+ * deploy/alertmanager/alertmanager.yml rendered by its own render-config.sh with `env`, and the
+ * root route's group_wait set to `groupWait` when given.
+ */
+export function renderAlertmanagerConfig(env: Record<string, string>, outFile: string, groupWait?: string): string {
   execFileSync('sh', [abs(PATHS.alertmanagerRender), abs(PATHS.alertmanagerConfig), outFile], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
   });
+  if (groupWait) {
+    const doc = YAML.parse(readFileSync(outFile, 'utf8'));
+    doc.route.group_wait = groupWait;
+    writeFileSync(outFile, YAML.stringify(doc));
+  }
   return readFileSync(outFile, 'utf8');
 }
 
@@ -273,12 +310,12 @@ export interface RunningAlertmanager {
   stop(): Promise<number | string>;
 }
 
-export async function startAlertmanager(env: Record<string, string> = {}): Promise<RunningAlertmanager> {
+export async function startAlertmanager(env: Record<string, string> = {}, groupWait = TEST_ALERTMANAGER_GROUP_WAIT): Promise<RunningAlertmanager> {
   ensureAptPackages();
   const dir = tempDir('alertmanager');
   mkdirSync(join(dir, 'data'));
   const configFile = join(dir, 'alertmanager.yml');
-  renderAlertmanagerConfig(env, configFile);
+  renderAlertmanagerConfig(env, configFile, groupWait);
   const port = await freePort();
   const proc = spawnTracked(BIN.alertmanager, [
     `--config.file=${configFile}`,
