@@ -54,21 +54,30 @@ export function ensureAptPackages(): void {
   aptInstall([...new Set(Object.entries(wanted).filter(([bin]) => !existsSync(bin)).map(([, pkg]) => pkg))]);
 }
 
-/** apt-get installs `missing` (as root, or through sudo -n); throws with apt's output on failure. */
+/**
+ * apt-get installs `missing` (as root, or through sudo -n); throws with the end of apt's output on
+ * failure. apt's own output (about 100 lines) goes to a log file under .cache/; the terminal gets
+ * one line per step and a progress line every 15 s, as the Collector build does.
+ */
 export function aptInstall(missing: string[]): void {
   if (missing.length === 0) return;
   const asRoot = process.getuid?.() === 0;
+  mkdirSync(join(ROOT, '.cache'), { recursive: true });
+  const logFile = join(ROOT, '.cache', 'apt-get.log');
   const run = (args: string[]) => {
     const [cmd, ...rest] = asRoot ? args : ['sudo', '-n', ...args];
-    process.stderr.write(`[stack] ${[cmd, ...rest].join(' ')}\n`);
-    const r = spawnSync(cmd!, rest, {
+    process.stderr.write(`[stack] ${[cmd, ...rest].join(' ')} (output: ${logFile})\n`);
+    // A shell waits for apt and prints the progress line, so this stays synchronous for callers.
+    const script = '"$@" >>"$LOG" 2>&1 & pid=$!; s=0; while kill -0 $pid 2>/dev/null; do sleep 1; s=$((s+1)); [ $((s % 15)) -eq 0 ] && echo "[stack]   ...apt-get still running (${s} s)" >&2; done; wait $pid';
+    const r = spawnSync('sh', ['-c', script, 'apt', cmd!, ...rest], {
       encoding: 'utf8',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      stdio: ['ignore', 'inherit', 'pipe'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LOG: logFile },
+      stdio: ['ignore', 'inherit', 'inherit'],
       timeout: 20 * 60_000,
     });
     if (r.status !== 0) {
-      throw new Error(`\`${args.join(' ')}\` failed (${r.status ?? r.error}); cannot install ${missing.join(', ')}:\n${r.stderr ?? ''}`);
+      const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '';
+      throw new Error(`\`${args.join(' ')}\` failed (${r.status ?? r.error}); cannot install ${missing.join(', ')}. End of ${logFile}:\n${tail}`);
     }
   };
   // Another apt run may hold the dpkg lock; wait for it rather than fail.
