@@ -11,7 +11,7 @@ import { ensureAptPackages, startCollector, startInstrumentedApp, startPrometheu
 import { stopAll, waitFor } from '../test/helpers/process.ts';
 import { NODE24, ROOT } from '../test/helpers/app.ts';
 import { spawnSync } from 'node:child_process';
-import { table } from '../src/cli/output.ts';
+import { table } from '../src/cli/shared/output.ts';
 
 const RELEASES = ['demo-shop@1.0.0', 'demo-shop@1.1.0'];
 // 1.1.0 is built to regress: 8% of /users/:id requests fail and each takes 25 ms longer.

@@ -2,15 +2,14 @@
 // over a window: requests by status class and their yield (share not 5xx), task runs by status and
 // their success yield, the health-check status, and the open alerts when an Alertmanager is given.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LABEL_TASK_STATUS, PROM_TASK_RUNS, TASK_STATUS_ERROR, TASK_STATUS_OK } from '../semconv.js';
-import { openAlerts, type OpenAlert } from './alertmanager.js';
-import { parseArgs, parseDuration, parseLabels } from './args.js';
-import { UsageError } from './errors.js';
-import { alertmanagerOption, DEFAULT_PROMETHEUS_URL, prometheusOption, timeoutOption } from './connection-options.js';
-import { json, shortTime, table, type Io } from './output.js';
-import type { PrometheusClient, Sample } from './prometheus.js';
-import { extraMatchers, selector } from './promql.js';
-import { LABEL_HEALTH_CHECK, PROM_HEALTH_STATUS } from './threshold-rules.js';
+import { LABEL_HEALTH_CHECK, LABEL_TASK_STATUS, PROM_HEALTH_STATUS, PROM_TASK_RUNS, TASK_STATUS_ERROR, TASK_STATUS_OK } from '../semconv.js';
+import { openAlerts, type OpenAlert } from './shared/alertmanager.js';
+import { parseArgs, parseDuration, parseLabels } from './shared/args.js';
+import { UsageError } from './shared/errors.js';
+import { alertmanagerOption, DEFAULT_PROMETHEUS_URL, prometheusOption, timeoutOption } from './shared/connection-options.js';
+import { json, shortTime, table, type Io } from './shared/output.js';
+import type { PrometheusClient, Sample } from './shared/prometheus.js';
+import { extraMatchers, selector } from './shared/promql.js';
 
 export const HELP = `Usage: otel-monitor summary [options]
 

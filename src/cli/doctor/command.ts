@@ -2,13 +2,13 @@
 // leg by sending a span, a metric, a log record and a Sentry test error now and finding them again.
 import { createRequire, isBuiltin } from 'node:module';
 import { join } from 'node:path';
-import { readConfig, redactUrl, type Config } from '../config.js';
-import { findAppPackage, resolveRelease } from '../resource.js';
-import { selectInstrumentations } from '../instrumentation/catalogue.js';
-import { parseArgs, parseUrl } from './args.js';
-import { UsageError } from './errors.js';
-import { json, table, type Io } from './output.js';
-import { checkCollector, checkLoki, checkPrometheus, checkSentry, newProbe, REQUEST_TIMEOUT_MS, type LegResult } from './doctor-legs.js';
+import { readConfig, redactUrl, type Config } from '../../config.js';
+import { findAppPackage, resolveRelease } from '../../resource.js';
+import { selectInstrumentations } from '../../instrumentation/catalogue.js';
+import { parseArgs, parseUrl } from '../shared/args.js';
+import { UsageError } from '../shared/errors.js';
+import { json, table, type Io } from '../shared/output.js';
+import { checkCollector, checkLoki, checkPrometheus, checkSentry, newProbe, REQUEST_TIMEOUT_MS, type LegResult } from './legs.js';
 
 export const DOCTOR_HELP = `Usage: otel-monitor doctor [options]
 
