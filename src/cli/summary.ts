@@ -4,7 +4,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LABEL_HEALTH_CHECK, LABEL_TASK_STATUS, PROM_HEALTH_STATUS, PROM_TASK_RUNS, TASK_STATUS_ERROR, TASK_STATUS_OK } from '../semconv.js';
 import { openAlerts, type OpenAlert } from './shared/alertmanager.js';
-import { parseArgs, parseDuration, parseLabels } from './shared/args.js';
+import { parseArgs, parseDuration, parseLabels, parseNumber } from './shared/args.js';
 import { UsageError } from './shared/errors.js';
 import { alertmanagerOption, DEFAULT_PROMETHEUS_URL, prometheusOption, timeoutOption } from './shared/connection-options.js';
 import { json, shortTime, table, type Io } from './shared/output.js';
@@ -81,12 +81,6 @@ export async function summary(argv: readonly string[], io: Io): Promise<number> 
 }
 
 function options(values: Map<string, string>, labels: string[], asJson: boolean, io: Io): Options {
-  const positive = (name: string, fallback: string) => {
-    const text = values.get(name) ?? fallback;
-    const n = Number(text);
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number of seconds, got "${text}"`);
-    return n;
-  };
   const timeoutMs = timeoutOption({ values });
   return {
     prometheus: prometheusOption({ values }, io, timeoutMs),
@@ -94,7 +88,7 @@ function options(values: Map<string, string>, labels: string[], asJson: boolean,
     window: parseDuration(values.get('window') ?? '1h', '--window'),
     labels: parseLabels(labels),
     minYield: values.has('min-yield') ? parseRatio(values.get('min-yield')!) : undefined,
-    watchSeconds: values.has('watch') ? positive('watch', '') : undefined,
+    watchSeconds: values.has('watch') ? parseNumber(values.get('watch')!, '--watch', { unit: 'seconds' }) : undefined,
     json: asJson,
     timeoutMs,
   };
