@@ -103,19 +103,15 @@ export class PoolRegistry {
   }
 }
 
-/** The pool usage instruments, upstream's names and units, read when the metrics are collected. */
+// upstream's names, descriptions and unit (all three in `{connection}`)
+const POOL_INSTRUMENTS = [
+  ['db.client.connection.count', 'The number of connections that are currently in state described by the state attribute.'],
+  ['db.client.connection.pending_requests', 'The number of current pending requests for an open connection.'],
+  ['db.client.connection.max', 'The maximum number of open connections allowed.'],
+] as const;
+
+/** The pool usage instruments, read when the metrics are collected. */
 export function observePools(meter: Api.Meter, pools: PoolRegistry): void {
-  const count = meter.createObservableUpDownCounter('db.client.connection.count', {
-    description: 'The number of connections that are currently in state described by the state attribute.',
-    unit: '{connection}',
-  });
-  const pending = meter.createObservableUpDownCounter('db.client.connection.pending_requests', {
-    description: 'The number of current pending requests for an open connection.',
-    unit: '{connection}',
-  });
-  const max = meter.createObservableUpDownCounter('db.client.connection.max', {
-    description: 'The maximum number of open connections allowed.',
-    unit: '{connection}',
-  });
+  const [count, pending, max] = POOL_INSTRUMENTS.map(([name, description]) => meter.createObservableUpDownCounter(name, { description, unit: '{connection}' })) as [Api.Observable, Api.Observable, Api.Observable];
   meter.addBatchObservableCallback((result) => pools.observe(result, count, pending, max), [count, pending, max]);
 }
