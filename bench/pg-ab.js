@@ -3,7 +3,9 @@
 // upstream's instrumentation-pg (OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS=pg), with ours, and bare.
 // Sides are interleaved, every process pinned to CPU 0 and PostgreSQL and the sink to CPU 1; it
 // prints CPU µs per query and KB survived per scavenge (--trace-gc-nvp) over the measured window.
-//   node bench/pg-ab.js [--reps 5] [--queries 20000]
+//   node bench/pg-ab.js [--reps 5] [--queries 20000] [--rate 1000]
+// --rate: queries started per second at a fixed pace instead of 20 callers in a closed loop, so
+// both sides keep the same number of spans in flight and in the export queue (survivors compare).
 // Child mode (spawned by the parent): node bench/pg-ab.js --child N
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, realpathSync } from 'node:fs';
@@ -12,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values: o } = parseArgs({ options: { reps: { type: 'string', default: '5' }, queries: { type: 'string', default: '20000' }, child: { type: 'string' } } });
+const { values: o } = parseArgs({ options: { reps: { type: 'string', default: '5' }, queries: { type: 'string', default: '20000' }, child: { type: 'string' }, rate: { type: 'string' } } });
 
 async function child(n) {
   const { trace } = await import('@opentelemetry/api');
@@ -23,12 +25,22 @@ async function child(n) {
     await pool.query('SELECT $1::int AS id', [i]);
     span.end();
   });
-  const run = async (count) => {
+  const paced = async (count, rate) => {
+    const all = [];
+    for (let i = 0; i < count; i += rate / 100) {
+      for (let j = 0; j < rate / 100; j++) all.push(one(i + j));
+      await new Promise((ok) => setTimeout(ok, 10));
+    }
+    await Promise.all(all);
+  };
+  const closed = async (count) => {
     let next = 0;
     await Promise.all(Array.from({ length: 20 }, async () => {
       while (next < count) await one(next++);
     }));
   };
+  const rate = Number(process.env.PG_AB_RATE ?? 0);
+  const run = (count) => (rate ? paced(count, rate) : closed(count));
   await run(2000); // warm-up
   console.log('MEASURE-START');
   const cpu = process.cpuUsage();
@@ -45,6 +57,7 @@ async function once(side, dbUrl, sinkUrl, gcCounter) {
   const preload = side === 'bare' ? [] : ['--import', '@org/otel-monitor'];
   const env = { PATH: process.env.PATH, DATABASE_URL: dbUrl, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_SERVICE_NAME: 'pg-ab', OTEL_LOG_LEVEL: 'warn' };
   if (side === 'upstream') env.OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS = 'pg';
+  if (o.rate) env.PG_AB_RATE = o.rate;
   const gc = gcCounter();
   const p = spawn('taskset', ['-c', '0', node, '--trace-gc-nvp', ...preload, join(ROOT, 'bench/pg-ab.js'), '--child', o.queries], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
   let measuring = false;
