@@ -139,6 +139,30 @@ describe('pg traced by us', () => {
   });
 });
 
+// pg-native needs libpq and a native build, so it is not a dependency: point PG_NATIVE_NODE_PATH at
+// a node_modules that holds a built pg-native to run this (docs/COMPATIBILITY.md says how it was).
+const nativePath = process.env.PG_NATIVE_NODE_PATH;
+describe.skipIf(!nativePath)('pg traced by us, pg-native', () => {
+  it('traces pg.native queries, promise and callback forms and an error, under the request span', async () => {
+    const r = await startOtlpReceiver();
+    try {
+      const app = await pgApp(r, { PG_NATIVE: '1', NODE_PATH: nativePath! });
+      const a = await call(app, '/native');
+      expect(a.result).toEqual([7, 8, '42P01']);
+      const spans = await traceOf(r, a.traceId);
+      const server = spans.find((s) => s.kind === SERVER)!;
+      const queries = spans.filter((s) => s.scope === OURS);
+      expect(queries.map((q) => q.attributes['db.query.text'])).toEqual(['SELECT 7 AS seven', 'SELECT $1::int AS eight', 'SELECT * FROM no_such_table']);
+      for (const q of queries) expect(q.parentSpanId).toBe(server.spanId);
+      expect(queries[0]!.attributes).toMatchObject({ 'db.system.name': 'postgresql', 'db.namespace': 'postgres', 'server.address': '127.0.0.1' });
+      expect(queries[2]!.status.code).toBe(2);
+      expect(queries[2]!.attributes['error.type']).toBe('42P01');
+    } finally {
+      await r.close();
+    }
+  });
+});
+
 // ---- golden: the same requests under upstream's instrumentation-pg and under ours ----
 
 const GOLDEN_PATHS = ['/promise?id=1', '/callback', '/checkout', '/client', '/submittable', '/error'];
