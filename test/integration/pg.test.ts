@@ -54,9 +54,9 @@ describe('pg traced by us', () => {
     try {
       const app = await pgApp(r);
       expect(app.output()).toMatch(/instrumentations=[^ ]*pg/);
-      // 2 clients, 10 requests each holding a client for 50 ms: 8 of them wait, and each gets its
+      // 2 clients, 10 requests, 8 holding a client for 200 ms: most of them wait, and each gets its
       // client from release() inside another request.
-      const paths = [...Array.from({ length: 8 }, (_, i) => `/promise?id=${i}&ms=50`), '/callback', '/checkout'];
+      const paths = [...Array.from({ length: 8 }, (_, i) => `/promise?id=${i}&ms=200`), '/callback', '/checkout'];
       const answers = await Promise.all(paths.map((p) => call(app, p)));
       expect(new Set(answers.map((a) => a.traceId)).size).toBe(paths.length);
       for (const [i, a] of answers.entries()) {
@@ -76,7 +76,7 @@ describe('pg traced by us', () => {
       // Every query span of ours is accounted for: none joined another trace.
       const all = r.spans().filter((s) => s.scope === OURS);
       expect(all).toHaveLength(8 + 1 + 2);
-      // Waiting for a client shows: at least one query waited a good part of another's 50 ms.
+      // Waiting for a client shows: at least one query waited a good part of another's 200 ms.
       const waits = all.map((s) => Number(s.attributes['otel_monitor.db.pool.wait_ms'] ?? 0));
       expect(Math.max(...waits)).toBeGreaterThan(20);
     } finally {
