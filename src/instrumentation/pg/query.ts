@@ -10,10 +10,10 @@ import { setOwnAttribute, setOwnAttributes } from '../own-attributes.js';
 import type { Guard } from '../channel-guard.js';
 import { errorType, queryShape, sanitizedErrorMessage, serverShape, type PgConnectionParameters, type QueryShape } from './attributes.js';
 import { callIn, takePoolWait, type ContextStore } from './context.js';
+import { ATTR_DB_POOL_WAIT_MS } from '../../semconv.js';
 
 const CLIENT = 2; // SpanKind.CLIENT
 const ERROR = 2; // SpanStatusCode.ERROR
-export const POOL_WAIT_ATTRIBUTE = 'otel_monitor.db.pool.wait_ms';
 
 export interface PgClient {
   connectionParameters?: PgConnectionParameters;
@@ -63,7 +63,7 @@ function startRun(deps: QueryTracerDeps, client: PgClient, config: unknown, pare
   if (text !== undefined) setOwnAttribute(span, 'db.query.text', text);
   if (text !== undefined && typeof name === 'string') setOwnAttribute(span, 'db.postgresql.plan', name);
   const wait = takePoolWait(client);
-  if (wait !== undefined) setOwnAttribute(span, POOL_WAIT_ATTRIBUTE, wait);
+  if (wait !== undefined) setOwnAttribute(span, ATTR_DB_POOL_WAIT_MS, wait);
   return new QueryRun(span, shape, performance.now(), parent, deps);
 }
 
