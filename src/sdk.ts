@@ -154,7 +154,7 @@ type Register = (list: Instr.Instrumentation[]) => void;
 function startInstrumentations(otel: Otel, config: Config, providers: Providers, store: AsyncLocalStorage<Api.Context>, logBatch: unknown): { register: Register; names: string[]; hookMode: HookMode } {
   const instrumentation = requireCjs('@opentelemetry/instrumentation') as typeof Instr;
   const register: Register = (list) => instrumentation.registerInstrumentations({ instrumentations: list, ...providers });
-  const loaded = loadInstrumentations(config, (i) => contained('instrumentation activation', () => register([i])));
+  const loaded = loadInstrumentations(config, (i) => contained('instrumentation activation', () => register([i])), store);
   const hookMode = registerEsmHooks(loaded.modules);
   register(loaded.instrumentations);
   armLazyActivation(loaded.pending);
