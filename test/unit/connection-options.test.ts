@@ -3,11 +3,11 @@
 // credential. The end-to-end case through vmauth is test/integration/victoriametrics.test.ts.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { parseArgs, parseUrl } from '../../src/cli/args.js';
-import { openAlerts } from '../../src/cli/alertmanager.js';
-import { alertmanagerOption, CONNECTION_SPEC, headerOption, prometheusOption } from '../../src/cli/connection-options.js';
-import { CliError, UsageError } from '../../src/cli/errors.js';
-import type { Io } from '../../src/cli/output.js';
+import { parseArgs, parseUrl } from '../../src/cli/shared/args.js';
+import { openAlerts } from '../../src/cli/shared/alertmanager.js';
+import { alertmanagerOption, CONNECTION_SPEC, headerOption, prometheusOption } from '../../src/cli/shared/connection-options.js';
+import { CliError, UsageError } from '../../src/cli/shared/errors.js';
+import type { Io } from '../../src/cli/shared/output.js';
 import { run } from '../../src/cli/run.js';
 
 const io = (env: Record<string, string> = {}): Io => ({ out: () => {}, err: () => {}, env, now: () => 0 });

@@ -1,12 +1,12 @@
 // Options and plumbing shared by `monitor latest-run` and `monitor last-seen`.
-import { parseDuration, parseLabels, type OptionSpec, type Parsed } from './args.js';
-import { sendAlerts, type Alert } from './alerts.js';
-import { alertmanagerOption, CONNECTION_HELP, CONNECTION_SPEC, prometheusOption, timeoutOption } from './connection-options.js';
-import type { Io } from './output.js';
-import type { HttpEndpoint } from './http-endpoint.js';
-import type { PrometheusClient } from './prometheus.js';
+import { parseDuration, parseLabels, type OptionSpec, type Parsed } from '../shared/args.js';
+import { sendAlerts, type Alert } from './send-alerts.js';
+import { alertmanagerOption, CONNECTION_HELP, CONNECTION_SPEC, prometheusOption, timeoutOption } from '../shared/connection-options.js';
+import { DEFAULT_LOOKBACK } from '../shared/alert-names.js';
+import type { HttpEndpoint } from '../shared/http-endpoint.js';
+import type { Io } from '../shared/output.js';
+import type { PrometheusClient } from '../shared/prometheus.js';
 
-export const DEFAULT_LOOKBACK = '7d';
 
 export const COMMON_SPEC: OptionSpec = {
   ...CONNECTION_SPEC,

@@ -2,7 +2,7 @@
 // connect: an option, else the environment, else the default. Shared by every command that reads
 // or alerts, with one help block (CONNECTION_HELP) so the options read the same everywhere.
 import { readFileSync } from 'node:fs';
-import { parseUrl, type OptionSpec, type Parsed } from './args.js';
+import { parseNumber, parseUrl, type OptionSpec, type Parsed } from './args.js';
 import { UsageError } from './errors.js';
 import { HttpEndpoint } from './http-endpoint.js';
 import type { Io } from './output.js';
@@ -29,12 +29,7 @@ export const CONNECTION_HELP = `Connection (Prometheus or a store with its API: 
 
 /** `--timeout` in seconds (default 10), as milliseconds. */
 export function timeoutOption(parsed: Options): number {
-  const timeoutText = parsed.values.get('timeout') ?? '10';
-  const timeoutSeconds = Number(timeoutText);
-  if (timeoutText.trim() === '' || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
-    throw new UsageError(`--timeout must be a positive number of seconds, got "${timeoutText}"`);
-  }
-  return timeoutSeconds * 1000;
+  return parseNumber(parsed.values.get('timeout') ?? '10', '--timeout', { unit: 'seconds' }) * 1000;
 }
 
 /** `--header NAME=VALUE` options as a header record. */
