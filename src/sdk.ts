@@ -246,7 +246,7 @@ function startChannelTracers(
       meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
       store,
       collectClientAddress: config.collectClientAddress,
-      requestIds: config.requestId.enabled ? new RequestIds(config.requestId.header) : undefined,
+      requestIds: config.requestId.enabled ? new RequestIds(config.requestId.header, config.requestId.format) : undefined,
     });
   }
   if (loaded.expressChannel) traceExpressRouter({ api, core, tracer: tracer('express'), store });

@@ -1,5 +1,5 @@
 // Our own switches (OTEL_MONITOR_*): what to instrument and record, redaction, start-up and shutdown.
-import { bool, headerName, int, list, type Warn } from './parsers.js';
+import { bool, headerName, int, list, oneOf, type Warn } from './parsers.js';
 import { UPSTREAM_INSTRUMENTATIONS, type Config, type Env, type RejectionMode, type UpstreamInstrumentation } from './types.js';
 
 /** Keys whose values are replaced with [REDACTED] in span attributes, log records and Sentry events. */
@@ -89,6 +89,7 @@ export function readSwitches(env: Env, warn: Warn): Switches {
     requestId: {
       enabled: bool(env, 'OTEL_MONITOR_REQUEST_ID', true, warn),
       header: headerName(env, 'OTEL_MONITOR_REQUEST_ID_HEADER', 'x-request-id', warn),
+      format: oneOf(env, 'OTEL_MONITOR_REQUEST_ID_FORMAT', ['trace', 'uuid'] as const, 'trace', warn),
     },
   };
 }

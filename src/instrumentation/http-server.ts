@@ -11,7 +11,7 @@ import type * as Core from '@opentelemetry/core';
 import { setOwnAttribute, setOwnAttributes } from './own-attributes.js';
 import { Guard } from './channel-guard.js';
 import { isUntracedServer } from './untraced-servers.js';
-import type { RequestIds } from './request-id.js';
+import { REQUEST_ID_KEY, type RequestIds } from './request-id.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -105,7 +105,8 @@ export function traceHttpServer(o: HttpServerTracerOptions): void {
     // The channel fires synchronously just before the server emits 'request', so entering the
     // context here makes it the active one for the app's handlers and everything they start.
     const ctx = core.setRPCMetadata(api.trace.setSpan(parent, span), rpc);
-    store.enterWith(o.requestIds ? o.requestIds.assign(ctx, span, request, response) : ctx);
+    const ids = o.requestIds;
+    store.enterWith(ids ? ctx.setValue(REQUEST_ID_KEY, ids.assign(span, request, response, api.trace.getSpanContext(parent) !== undefined)) : ctx);
     (response as ServerResponse & { [kRequest]?: RequestState })[kRequest] = {
       span,
       rpc,
