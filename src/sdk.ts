@@ -35,6 +35,7 @@ import type { CrashOrigin } from './crash.js';
 import { startPlugins, type PluginHost } from './plugins/index.js';
 import { startHealth } from './health/start.js';
 import { RequestIdPropagator, RequestIds } from './instrumentation/request-id.js';
+import { leanTracer } from './instrumentation/lean-tracer.js';
 import { publishLoggerSetup } from './logs/logger.js';
 
 export interface Sdk {
@@ -229,6 +230,16 @@ function startInstrumentations(otel: Otel, config: Config, providers: Providers,
   return { register, names: loaded.names, hookMode };
 }
 
+/**
+ * What our channel tracers start: lean spans (lean-span.ts), unless OTEL_MONITOR_LEAN_SPANS=false, or
+ * Sentry or a plugin is configured: their span processors may read the SDK's span class itself.
+ */
+export function spanKind(config: Config): 'lean' | 'sdk' | 'sdk-for-sentry' | 'sdk-for-plugins' {
+  if (!config.leanSpans) return 'sdk';
+  if (config.sentry) return 'sdk-for-sentry';
+  return config.plugins.length > 0 ? 'sdk-for-plugins' : 'lean';
+}
+
 function startChannelTracers(
   { api, core }: Otel,
   config: Config,
@@ -237,7 +248,11 @@ function startChannelTracers(
   loaded: LoadedInstrumentations,
   logBatch: unknown,
 ): void {
-  const tracer = (name: string) => tracerProvider.getTracer(`@org/otel-monitor/${name}`, DISTRO_VERSION);
+  const lean = spanKind(config) === 'lean';
+  const tracer = (name: string) => {
+    const sdkTracer = tracerProvider.getTracer(`@org/otel-monitor/${name}`, DISTRO_VERSION);
+    return (lean && leanTracer(sdkTracer, api, core)) || sdkTracer;
+  };
   if (config.httpServerTracer && loaded.names.includes('http')) {
     traceHttpServer({
       api,
