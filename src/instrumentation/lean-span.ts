@@ -42,6 +42,23 @@ export function msToHrTime(ms: number): HrTime {
   return ns >= 1e9 ? [s + 1, ns - 1e9] : [s, ns];
 }
 
+/**
+ * `list` with one more item within `limit`, as SpanImpl keeps events and links: the oldest falls out
+ * when full, nothing is added when the limit is 0. The list is made on first use. Returns the list
+ * and how many were dropped (0 or 1).
+ */
+function append<T>(list: T[], limit: number, make: () => T): [T[], number] {
+  if (limit === 0) return [list, 1];
+  const out = list === NONE ? [] : list;
+  let dropped = 0;
+  if (out.length >= limit) {
+    out.shift();
+    dropped = 1;
+  }
+  out.push(make());
+  return [out, dropped];
+}
+
 export class LeanSpan implements Span, ReadableSpan {
   attributes: Attributes = {};
   /** Kept under the SDK's name: own-attributes.ts writes into `attributes` and keeps it in step. */
@@ -145,41 +162,32 @@ export class LeanSpan implements Span, ReadableSpan {
   addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
     if (this.refuse()) return this;
     const { eventCountLimit, attributePerEventCountLimit, attributeValueLengthLimit } = this.shared.limits;
-    if (eventCountLimit === 0) {
-      this.droppedEvents++;
-      return this;
-    }
-    if (this.events_ === NONE) this.events_ = [];
-    if (this.events_.length >= eventCountLimit) {
-      this.events_.shift();
-      this.droppedEvents++;
-    }
+    if (eventCountLimit === 0) this.shared.diag.warn('No events allowed.');
     let attributes = attributesOrTime;
     if (this.shared.core.isTimeInput(attributesOrTime)) {
       if (!this.shared.core.isTimeInput(time)) time = attributesOrTime as TimeInput;
       attributes = undefined;
     }
-    const clean = this.shared.core.cleanSimpleAttributes(attributes, { attributeCountLimit: attributePerEventCountLimit, attributeValueLengthLimit });
     // An HrTime is kept as given (nanoseconds and all), as SpanImpl does.
     const at = Array.isArray(time) ? (time as HrTime) : msToHrTime(this.toMs(time));
-    this.events_.push({ name, time: at, ...clean } as TimedEvent);
+    const [events, dropped] = append(this.events_, eventCountLimit, () => {
+      const clean = this.shared.core.cleanSimpleAttributes(attributes, { attributeCountLimit: attributePerEventCountLimit, attributeValueLengthLimit });
+      return { name, time: at, ...clean } as TimedEvent;
+    });
+    this.events_ = events;
+    this.droppedEvents += dropped;
     return this;
   }
 
   addLink(link: Link): this {
     if (this.refuse()) return this;
     const { linkCountLimit, attributePerLinkCountLimit, attributeValueLengthLimit } = this.shared.limits;
-    if (linkCountLimit === 0) {
-      this.droppedLinks++;
-      return this;
-    }
-    if (this.links_ === NONE) this.links_ = [];
-    if (this.links_.length >= linkCountLimit) {
-      this.links_.shift();
-      this.droppedLinks++;
-    }
-    const clean = this.shared.core.cleanAttributes(link.attributes, { attributeCountLimit: attributePerLinkCountLimit, attributeValueLengthLimit });
-    this.links_.push({ context: link.context, ...clean });
+    const [links, dropped] = append(this.links_, linkCountLimit, () => {
+      const clean = this.shared.core.cleanAttributes(link.attributes, { attributeCountLimit: attributePerLinkCountLimit, attributeValueLengthLimit });
+      return { context: link.context, ...clean };
+    });
+    this.links_ = links;
+    this.droppedLinks += dropped;
     return this;
   }
 
