@@ -228,8 +228,12 @@ export class LeanSpan implements Span, ReadableSpan {
       return;
     }
     const end = this.toMs(endTime);
-    // As SpanImpl: an end before the start is a zero-length span.
+    // As SpanImpl: an end before the start is a zero-length span, and dropped events/links are said.
     this.endMs = end < this.startMs ? this.startMs : end;
+    const { diag } = this.shared;
+    if (end < this.startMs) diag.warn('Inconsistent start and end time, startTime > endTime. Setting span duration to 0ms.');
+    if (this.droppedEvents > 0) diag.warn(`Dropped ${this.droppedEvents} events because eventCountLimit reached`);
+    if (this.droppedLinks > 0) diag.warn(`Dropped ${this.droppedLinks} links because linkCountLimit reached`);
     const processor = this.shared.processor;
     processor.onEnding?.(this as never);
     this.ended_ = true;
