@@ -147,6 +147,17 @@ function identity(w: ProtobufWriter, ctx: SpanContext): void {
   }
 }
 
+/** Span.start_time_unix_nano and end_time_unix_nano, from a lean span's numbers when it has them. */
+function startAndEnd(w: ProtobufWriter, span: ReadableSpan): void {
+  const lean = span as { startMs?: unknown; endMs?: unknown };
+  w.tag(7, I64);
+  if (typeof lean.startMs === 'number') timeMs(w, lean.startMs);
+  else time(w, span.startTime);
+  w.tag(8, I64);
+  if (typeof lean.endMs === 'number') timeMs(w, lean.endMs);
+  else time(w, span.endTime);
+}
+
 /** Appends one span as a ScopeSpans.spans field (tag, length and Span message). */
 export function encodeSpan(w: ProtobufWriter, span: ReadableSpan): void {
   const ctx = span.spanContext();
@@ -165,13 +176,7 @@ export function encodeSpan(w: ProtobufWriter, span: ReadableSpan): void {
     w.tag(6, VARINT);
     w.varint(span.kind + 1);
   }
-  const lean = span as { startMs?: unknown; endMs?: unknown };
-  w.tag(7, I64);
-  if (typeof lean.startMs === 'number') timeMs(w, lean.startMs);
-  else time(w, span.startTime);
-  w.tag(8, I64);
-  if (typeof lean.endMs === 'number') timeMs(w, lean.endMs);
-  else time(w, span.endTime);
+  startAndEnd(w, span);
   attributes(w, span.attributes, 9);
   w.tag(10, VARINT);
   w.varint(span.droppedAttributesCount);
