@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Builds Jaeger v2 (github.com/jaegertracing/jaeger, cmd/jaeger: itself an OpenTelemetry
+// Collector distribution with OTLP receivers, trace storage, a query API and the UI) from the Go
+// module proxy, for the trace-store tests and the demo. `npm run jaeger:build`.
+//
+//   - builds in a throwaway Go module under .cache/jaeger/mod (`go mod init`, then
+//     `go get -tool` of the pinned version), so no Jaeger source is ever part of this repository
+//   - the binary is .cache/jaeger/jaeger (git-ignored)
+//   - skips everything when the stamp names the pinned version below
+//   - a cold build is about 4 minutes of CPU (longer on a loaded machine); Go's build cache
+//     makes later builds on the same machine a link step
+//   - fails with a clear message when Go is missing
+//
+// Exit code 0 and the last stdout line `jaeger: <absolute binary path>` on success.
+// Environment: GO (the go binary to use).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { acquireBuildLock } from '../../collector/build-lock.js';
+
+const VERSION = 'v1.75.0';
+const PKG = 'github.com/jaegertracing/jaeger/cmd/jaeger';
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const OUT_DIR = join(ROOT, '.cache', 'jaeger');
+const MOD_DIR = join(OUT_DIR, 'mod');
+const BIN = join(OUT_DIR, 'jaeger');
+const STAMP = join(OUT_DIR, '.version');
+const LOCK = join(ROOT, '.cache', 'jaeger.lock');
+
+const log = (msg) => process.stderr.write(`[jaeger:build] ${msg}\n`);
+const fail = (msg) => {
+  log(`ERROR: ${msg}`);
+  process.exit(1);
+};
+const upToDate = () => existsSync(BIN) && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === VERSION;
+const done = () => {
+  console.log(`jaeger: ${BIN}`);
+  process.exit(0);
+};
+
+if (upToDate()) {
+  log(`up to date (${VERSION}), skipping build`);
+  done();
+}
+
+// $GO, when set, is the only candidate (so a wrong $GO fails loudly instead of being ignored).
+const candidates = process.env.GO ? [process.env.GO] : ['go', '/usr/local/go/bin/go'];
+const found = candidates.find((c) => spawnSync(c, ['version']).status === 0);
+if (!found) {
+  fail(
+    `Go is not installed (no \`go\` ${process.env.GO ? `at GO=${process.env.GO}` : 'on PATH or in /usr/local/go/bin'}). ` +
+      `Jaeger ${VERSION} is built from source and needs Go: install it from https://go.dev/dl/, ` +
+      'or run the stack with Docker instead: `docker compose up`.',
+  );
+}
+
+await acquireBuildLock(LOCK, log);
+if (upToDate()) done();
+
+const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' };
+
+function run(args, what) {
+  const started = Date.now();
+  log(`${what}...`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(found, args, { cwd: MOD_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let tail = '';
+    const onData = (d) => (tail = (tail + d).slice(-8000));
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setInterval(() => log(`  ...still ${what.toLowerCase()} (${Math.round((Date.now() - started) / 1000)} s)`), 30_000);
+    child.on('error', (err) => (clearInterval(timer), reject(err)));
+    child.on('exit', (code) => {
+      clearInterval(timer);
+      if (code !== 0) return reject(new Error(`${what} failed (exit ${code}):\n${tail}`));
+      log(`${what}: done in ${Math.round((Date.now() - started) / 1000)} s`);
+      resolve();
+    });
+  });
+}
+
+try {
+  // A fresh module each time: its go.mod/go.sum record nothing but the pinned tool.
+  rmSync(MOD_DIR, { recursive: true, force: true });
+  mkdirSync(MOD_DIR, { recursive: true });
+  await run(['mod', 'init', 'otel-monitor.local/jaeger-build'], 'Creating the build module');
+  await run(['get', '-tool', `${PKG}@${VERSION}`], `Resolving ${PKG}@${VERSION}`);
+  await run(
+    ['build', '-trimpath', '-ldflags', '-s -w', '-o', BIN, PKG],
+    `Building Jaeger ${VERSION} (a cold build takes several minutes)`,
+  );
+  rmSync(MOD_DIR, { recursive: true, force: true });
+  writeFileSync(STAMP, `${VERSION}\n`);
+} catch (err) {
+  fail(err.message);
+}
+done();
