@@ -185,6 +185,9 @@ describe('the Grafana provisioning links resolve to traces stored in Jaeger', ()
 
   it('Prometheus stores the span_metrics exemplars, and their trace_id opens the trace', async () => {
     const link = links.find((l) => l.label)!;
+    // span_metrics attaches the exemplars of one flush interval only (it clears them at each
+    // flush), so a scrape sees them while requests keep coming, as in production.
+    const traffic = setInterval(() => void get(apps[0]!, '/users/exemplar').catch(() => undefined), 250);
     const exemplars = await waitFor(
       async () => {
         const now = Date.now() / 1000;
@@ -194,7 +197,7 @@ describe('the Grafana provisioning links resolve to traces stored in Jaeger', ()
         return all.length >= 3 ? all : undefined;
       },
       { timeoutMs: 90_000, intervalMs: 2000, what: 'exemplars in Prometheus' },
-    );
+    ).finally(() => clearInterval(traffic));
     for (const e of exemplars.slice(0, 5)) {
       const id = e.labels[link.label!]!;
       expect(id).toMatch(/^[0-9a-f]{32}$/);
