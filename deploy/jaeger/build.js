@@ -9,15 +9,15 @@
 //   - skips everything when the stamp names the pinned version below
 //   - a cold build is about 4 minutes of CPU (longer on a loaded machine); Go's build cache
 //     makes later builds on the same machine a link step
-//   - fails with a clear message when Go is missing
+//   - fails with a clear message when Go is missing; finds and runs Go with collector/go-build.js
 //
 // Exit code 0 and the last stdout line `jaeger: <absolute binary path>` on success.
 // Environment: GO (the go binary to use).
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireBuildLock } from '../../collector/build-lock.js';
+import { findGo, goRunner, goWhere } from '../../collector/go-build.js';
 
 const VERSION = 'v1.75.0';
 const PKG = 'github.com/jaegertracing/jaeger/cmd/jaeger';
@@ -44,14 +44,11 @@ if (upToDate()) {
   done();
 }
 
-// $GO, when set, is the only candidate (so a wrong $GO fails loudly instead of being ignored).
-const candidates = process.env.GO ? [process.env.GO] : ['go', '/usr/local/go/bin/go'];
-const found = candidates.find((c) => spawnSync(c, ['version']).status === 0);
+const found = findGo();
 if (!found) {
   fail(
-    `Go is not installed (no \`go\` ${process.env.GO ? `at GO=${process.env.GO}` : 'on PATH or in /usr/local/go/bin'}). ` +
-      `Jaeger ${VERSION} is built from source and needs Go: install it from https://go.dev/dl/, ` +
-      'or run the stack with Docker instead: `docker compose up`.',
+    `Go is not installed (no \`go\` ${goWhere()}). Jaeger ${VERSION} is built from source and needs Go: ` +
+      'install it from https://go.dev/dl/, or run the stack with Docker instead: `docker compose up`.',
   );
 }
 
@@ -59,37 +56,16 @@ await acquireBuildLock(LOCK, log);
 if (upToDate()) done();
 
 const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' };
-
-function run(args, what) {
-  const started = Date.now();
-  log(`${what}...`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(found, args, { cwd: MOD_DIR, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const onData = (d) => (tail = (tail + d).slice(-8000));
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    const timer = setInterval(() => log(`  ...still ${what.toLowerCase()} (${Math.round((Date.now() - started) / 1000)} s)`), 30_000);
-    child.on('error', (err) => (clearInterval(timer), reject(err)));
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      if (code !== 0) return reject(new Error(`${what} failed (exit ${code}):\n${tail}`));
-      log(`${what}: done in ${Math.round((Date.now() - started) / 1000)} s`);
-      resolve();
-    });
-  });
-}
+// The Go build runs niced: tests and other builds share the machine's cores.
+const run = goRunner({ go: found, env, log, nice: true });
 
 try {
   // A fresh module each time: its go.mod/go.sum record nothing but the pinned tool.
   rmSync(MOD_DIR, { recursive: true, force: true });
   mkdirSync(MOD_DIR, { recursive: true });
-  await run(['mod', 'init', 'otel-monitor.local/jaeger-build'], 'Creating the build module');
-  await run(['get', '-tool', `${PKG}@${VERSION}`], `Resolving ${PKG}@${VERSION}`);
-  await run(
-    ['build', '-trimpath', '-ldflags', '-s -w', '-o', BIN, PKG],
-    `Building Jaeger ${VERSION} (a cold build takes several minutes)`,
-  );
+  await run(['mod', 'init', 'otel-monitor.local/jaeger-build'], MOD_DIR, 'Creating the build module');
+  await run(['get', '-tool', `${PKG}@${VERSION}`], MOD_DIR, `Resolving ${PKG}@${VERSION}`);
+  await run(['build', '-trimpath', '-ldflags', '-s -w', '-o', BIN, PKG], MOD_DIR, `Building Jaeger ${VERSION} (a cold build takes several minutes)`);
   rmSync(MOD_DIR, { recursive: true, force: true });
   writeFileSync(STAMP, `${VERSION}\n`);
 } catch (err) {

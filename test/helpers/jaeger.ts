@@ -2,10 +2,9 @@
 // with the very config file docker-compose.yml mounts (deploy/jaeger/config.yaml), on free
 // 127.0.0.1 ports, stopped by pid. Plus readers for its query API, the one Grafana's Jaeger data
 // source and `otel-monitor doctor` use.
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { NODE24, ROOT } from './app.js';
+import { ROOT } from './app.js';
+import { runBuildScript } from './collector-build.js';
 import { freePort, spawnTracked, waitFor, type Tracked } from './process.js';
 
 /** Where `npm run jaeger:build` puts Jaeger. */
@@ -14,16 +13,7 @@ export const JAEGER_CONFIG = 'deploy/jaeger/config.yaml';
 
 /** Builds Jaeger with deploy/jaeger/build.js (a no-op when built) and returns the binary's path. */
 export function ensureJaeger(): string {
-  const r = spawnSync(NODE24, [join(ROOT, 'deploy', 'jaeger', 'build.js')], {
-    cwd: ROOT,
-    encoding: 'utf8',
-    // Progress goes to the test's stderr so a cold build (minutes) is visibly alive.
-    stdio: ['ignore', 'pipe', 'inherit'],
-    timeout: 40 * 60_000,
-  });
-  if (r.status !== 0 || !existsSync(JAEGER_BIN)) {
-    throw new Error(`could not build Jaeger (node deploy/jaeger/build.js exited ${r.status ?? r.signal}); see the output above`);
-  }
+  runBuildScript('deploy/jaeger/build.js', [JAEGER_BIN], 'Jaeger');
   return JAEGER_BIN;
 }
 

@@ -106,7 +106,7 @@ describe('the build', () => {
     expect(r.stdout.trim()).toBe(`jaeger: ${JAEGER_BIN}`);
     // The same script in a checkout without a build, on a machine without Go.
     const fresh = mkdtempSync(join(tmpdir(), 'jaeger-build-'));
-    for (const f of ['deploy/jaeger/build.js', 'collector/build-lock.js']) cpSync(abs(f), join(fresh, f));
+    for (const f of ['deploy/jaeger/build.js', 'collector/build-lock.js', 'collector/go-build.js']) cpSync(abs(f), join(fresh, f));
     r = spawnSync(process.execPath, [join(fresh, 'deploy/jaeger/build.js')], { encoding: 'utf8', env: { ...process.env, GO: '/nonexistent/go' } });
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/ERROR: Go is not installed \(no `go` at GO=\/nonexistent\/go\)\. Jaeger v1\.75\.0 is built from source and needs Go/);

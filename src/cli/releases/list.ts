@@ -1,14 +1,14 @@
 // `otel-monitor releases list`: the releases Prometheus has seen per service, with when they were
 // first and last seen, their requests, error ratio and instances. The names it prints are the ones
 // `releases compare` takes.
-import { durationSeconds, parseArgs, parseLabels } from './args.js';
-import { UsageError } from './errors.js';
-import { DEFAULT_PROMETHEUS_URL, prometheusFrom } from './connection-options.js';
-import { isoTime, json, shortTime, table, type Io } from './output.js';
-import { eq, extraMatchers } from './promql.js';
-import type { PrometheusClient, Sample } from './prometheus.js';
-import { failedSelectors, HTTP_DURATION, LABEL_RELEASE, LABEL_SERVICE, windowCount } from './release-queries.js';
-import { promRange, type Window } from './release-window.js';
+import { durationSeconds, parseArgs, parseLabels } from '../shared/args.js';
+import { UsageError } from '../shared/errors.js';
+import { CONNECTION_HELP, CONNECTION_SPEC, prometheusFrom } from '../shared/connection-options.js';
+import { isoTime, json, shortTime, table, type Io } from '../shared/output.js';
+import { eq, extraMatchers } from '../shared/promql.js';
+import type { PrometheusClient, Sample } from '../shared/prometheus.js';
+import { failedSelectors, HTTP_DURATION, LABEL_RELEASE, LABEL_SERVICE, windowCount } from './queries.js';
+import { promRange, type Window } from './window.js';
 
 export const LIST_HELP = `Usage: otel-monitor releases list [options]
 
@@ -19,10 +19,10 @@ Options:
   --service NAME           Only this service (the job label).
   --since DURATION         How far back to look (default 24h).
   --label NAME=VALUE       Only series with this label. Repeatable.
-  --prometheus-url URL     Prometheus to read (env OTEL_MONITOR_PROMETHEUS_URL; default ${DEFAULT_PROMETHEUS_URL}).
-  --timeout SECONDS        Per-query timeout (default 10).
   --json                   One JSON document instead of the table.
   -h, --help               Show this help.
+
+${CONNECTION_HELP}
 
 Exit status: 0, or 2 on a usage error or when Prometheus cannot be reached.`;
 
@@ -85,7 +85,7 @@ export async function readReleases(prom: PrometheusClient, w: Window, matchers: 
 }
 
 export async function releasesList(argv: readonly string[], io: Io): Promise<number> {
-  const p = parseArgs(argv, { service: 'value', since: 'value', label: 'list', 'prometheus-url': 'value', timeout: 'value', json: 'flag' });
+  const p = parseArgs(argv, { service: 'value', since: 'value', label: 'list', ...CONNECTION_SPEC, json: 'flag' });
   if (p.flags.has('help')) {
     io.out(LIST_HELP);
     return 0;

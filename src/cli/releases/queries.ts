@@ -6,11 +6,11 @@
 // in the window minus its last value before it (0 for a process that started inside the window).
 // `increase()` would drop the requests a process served before its first scrape, which is all of
 // them for a short-lived release, and extrapolates the rest into fractions.
-import { PROM_TASK_DURATION, PROM_TASK_RUNS, LABEL_TASK_NAME, LABEL_TASK_STATUS, TASK_STATUS_ERROR } from '../semconv.js';
-import { eq, escapeRegex, str, type Matcher } from './promql.js';
-import type { PrometheusClient, Sample } from './prometheus.js';
-import type { Histogram, ReleaseData, ScopeData, TaskData } from './release-statistics.js';
-import { promRange, type Window } from './release-window.js';
+import { PROM_TASK_DURATION, PROM_TASK_RUNS, LABEL_TASK_NAME, LABEL_TASK_STATUS, TASK_STATUS_ERROR } from '../../semconv.js';
+import { eq, escapeRegex, str, type Matcher } from '../shared/promql.js';
+import type { PrometheusClient, Sample } from '../shared/prometheus.js';
+import type { Histogram, ReleaseData, ScopeData, TaskData } from './statistics.js';
+import { promRange, type Window } from './window.js';
 
 export const HTTP_DURATION = 'http_server_request_duration_seconds';
 /** The labels Prometheus shows for a service's release and route. */
@@ -135,7 +135,10 @@ async function processData(prom: PrometheusClient, s: Scope, scrapeStep: string)
   const [seen, peak, cpu, memory] = await Promise.all([
     one(`count(count by (instance) (last_over_time(target_info{${sel}}[${range}])))`),
     one(`max_over_time(count(target_info{${sel}})[${range}:${scrapeStep}])`),
-    one(`avg(sum by (instance) (rate(process_cpu_time_seconds_total{${sel}}[${range}])))`),
+    // CPU seconds each instance used in the window (counted exactly, as requests are) over the
+    // window: not rate(), which Prometheus extrapolates and MetricsQL (VictoriaMetrics) does not, so
+    // an instance that started inside the window got 0.005 from one and 0.05 from the other.
+    one(`avg(${windowCount('process_cpu_time_seconds_total', [sel], ['instance'], s.window)}) / ${s.window.end - s.window.start}`),
     // host-metrics gives process.memory.usage no unit, so the exporter adds no `_bytes`.
     one(`avg(avg by (instance) (avg_over_time({__name__=~"process_memory_usage(_bytes)?", ${sel}}[${range}])))`),
   ]);
