@@ -13,11 +13,10 @@
 //
 // Exit code 0 and the last stdout line `jaeger: <absolute binary path>` on success.
 // Environment: GO (the go binary to use).
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { acquireBuildLock } from '../../collector/build-lock.js';
-import { findGo, goRunner, goWhere } from '../../collector/go-build.js';
+import { goRunner, startStampedBuild } from '../../collector/go-build.js';
 
 const VERSION = 'v1.75.0';
 const PKG = 'github.com/jaegertracing/jaeger/cmd/jaeger';
@@ -25,39 +24,22 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT_DIR = join(ROOT, '.cache', 'jaeger');
 const MOD_DIR = join(OUT_DIR, 'mod');
 const BIN = join(OUT_DIR, 'jaeger');
-const STAMP = join(OUT_DIR, '.version');
-const LOCK = join(ROOT, '.cache', 'jaeger.lock');
 
-const log = (msg) => process.stderr.write(`[jaeger:build] ${msg}\n`);
-const fail = (msg) => {
-  log(`ERROR: ${msg}`);
-  process.exit(1);
-};
-const upToDate = () => existsSync(BIN) && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === VERSION;
-const done = () => {
-  console.log(`jaeger: ${BIN}`);
-  process.exit(0);
-};
-
-if (upToDate()) {
-  log(`up to date (${VERSION}), skipping build`);
-  done();
-}
-
-const found = findGo();
-if (!found) {
-  fail(
-    `Go is not installed (no \`go\` ${goWhere()}). Jaeger ${VERSION} is built from source and needs Go: ` +
-      'install it from https://go.dev/dl/, or run the stack with Docker instead: `docker compose up`.',
-  );
-}
-
-await acquireBuildLock(LOCK, log);
-if (upToDate()) done();
+const { go, log, fail, done, markBuilt } = await startStampedBuild({
+  name: 'jaeger',
+  version: VERSION,
+  outputs: [BIN],
+  stamp: join(OUT_DIR, '.version'),
+  lock: join(ROOT, '.cache', 'jaeger.lock'),
+  result: BIN,
+  noGo: (where) =>
+    `Go is not installed (no \`go\` ${where}). Jaeger ${VERSION} is built from source and needs Go: ` +
+    'install it from https://go.dev/dl/, or run the stack with Docker instead: `docker compose up`.',
+});
 
 const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' };
 // The Go build runs niced: tests and other builds share the machine's cores.
-const run = goRunner({ go: found, env, log, nice: true });
+const run = goRunner({ go, env, log, nice: true });
 
 try {
   // A fresh module each time: its go.mod/go.sum record nothing but the pinned tool.
@@ -67,7 +49,7 @@ try {
   await run(['get', '-tool', `${PKG}@${VERSION}`], MOD_DIR, `Resolving ${PKG}@${VERSION}`);
   await run(['build', '-trimpath', '-ldflags', '-s -w', '-o', BIN, PKG], MOD_DIR, `Building Jaeger ${VERSION} (a cold build takes several minutes)`);
   rmSync(MOD_DIR, { recursive: true, force: true });
-  writeFileSync(STAMP, `${VERSION}\n`);
+  markBuilt();
 } catch (err) {
   fail(err.message);
 }
