@@ -1,6 +1,9 @@
 // What the build scripts that compile a Go module from the module proxy share (the Compose CLI,
-// VictoriaMetrics): finding Go, and running it with a progress line while a cold build runs.
+// VictoriaMetrics, Jaeger): finding Go, running it with a progress line while a cold build runs,
+// and the stamp-lock-skip start of a version-pinned build.
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { acquireBuildLock } from './build-lock.js';
 
 /** The first working `go`: $GO when set (so a wrong $GO fails loudly), else PATH or /usr/local/go. */
 export function findGo() {
@@ -36,4 +39,33 @@ export function goRunner({ go, env, log, nice = false }) {
       });
     });
   };
+}
+
+/**
+ * The start every version-stamped Go build shares (the Compose CLI, VictoriaMetrics, Jaeger): skip
+ * when `stamp` names `version` and every output exists, find Go (or exit 1 with `noGo(where)`),
+ * take the build lock, and skip after all if a concurrent build finished meanwhile. Returns Go and
+ * what the build goes on with: its log, fail (exit 1), done (prints `<name>: <result>`, exit 0)
+ * and markBuilt (writes the stamp).
+ */
+export async function startStampedBuild({ name, version, outputs, stamp, lock, result, noGo }) {
+  const log = (msg) => process.stderr.write(`[${name}:build] ${msg}\n`);
+  const fail = (msg) => {
+    log(`ERROR: ${msg}`);
+    process.exit(1);
+  };
+  const done = () => {
+    console.log(`${name}: ${result}`);
+    process.exit(0);
+  };
+  const upToDate = () => outputs.every((f) => existsSync(f)) && existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === version;
+  if (upToDate()) {
+    log(`up to date (${version}), skipping build`);
+    done();
+  }
+  const go = findGo();
+  if (!go) fail(noGo(goWhere()));
+  await acquireBuildLock(lock, log);
+  if (upToDate()) done();
+  return { go, log, fail, done, markBuilt: () => writeFileSync(stamp, `${version}\n`) };
 }

@@ -1,12 +1,14 @@
 // `npm run demo`: the whole path on this machine. Builds our Collector if needed, finds or installs
 // Prometheus, starts both on loopback, runs examples/app.js as two releases with traffic and
-// errors, and prints what landed in Prometheus per release. Stops everything it started, unless
-// --keep is given (then Ctrl-C stops it).
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// errors, and prints what landed in Prometheus per release. When Jaeger is built (`npm run
+// jaeger:build`) the traces go there too, and it prints a Jaeger UI link to a failing request of the
+// regressed release. Stops everything it started, unless --keep is given (then Ctrl-C stops it).
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOtlpReceiver } from '../test/helpers/otlp-receiver.ts';
 import { ensureCollector } from '../test/helpers/collector-build.ts';
+import { JAEGER_BIN, startJaeger } from '../test/helpers/jaeger.ts';
 import { ensureAptPackages, startCollector, startInstrumentedApp, startPrometheus } from '../test/helpers/stack.ts';
 import { stopAll, waitFor } from '../test/helpers/process.ts';
 import { NODE24, ROOT } from '../test/helpers/app.ts';
@@ -28,10 +30,13 @@ ensureAptPackages();
 
 // Loki cannot run here: a local OTLP receiver stands in for its /otlp/v1/logs endpoint.
 const loki = await startOtlpReceiver();
-const collector = await startCollector({ lokiEndpoint: loki.url, env: { OTELCOL_TRACES_EXPORTERS: '[debug]' } });
+// Jaeger only when already built: the demo does not wait minutes for a Go build it can do without.
+const jaeger = existsSync(JAEGER_BIN) ? await startJaeger() : undefined;
+const traces = jaeger ? { OTELCOL_TRACES_EXPORTERS: '[otlp_http/jaeger]', JAEGER_ENDPOINT: jaeger.otlpHttp } : { OTELCOL_TRACES_EXPORTERS: '[debug]' };
+const collector = await startCollector({ lokiEndpoint: loki.url, env: traces });
 const prom = await startPrometheus({ collector });
 try {
-  step(`stack up: Collector OTLP ${collector.otlpHttp}, Prometheus ${prom.url}, Loki stand-in ${loki.url}`);
+  step(`stack up: Collector OTLP ${collector.otlpHttp}, Prometheus ${prom.url}, Loki stand-in ${loki.url}${jaeger ? `, Jaeger ${jaeger.queryUrl}` : ''}`);
   const apps = await Promise.all(
     RELEASES.map((release, i) =>
       startInstrumentedApp({ collector, service: SERVICE, release, environment: 'demo', env: { OTEL_SERVICE_NAME: SERVICE, ...(i === 1 ? REGRESSION : {}) } }),
@@ -85,6 +90,7 @@ try {
 
   step('where to look');
   console.log(`    Prometheus            ${prom.url}/graph  (try: sum by (service_version) (rate(http_server_request_duration_seconds_count[1m])))`);
+  console.log(`    Jaeger UI             ${jaeger ? await failingTraceLink(jaeger) : '(run `npm run jaeger:build` once, and the demo stores every trace in Jaeger)'}`);
   console.log('    Grafana + Loki        docker compose up   (needs Docker; GF_ADMIN_PASSWORD must be set)');
   if (process.argv.includes('--keep')) {
     console.log('    --keep: the stack keeps running; Ctrl-C stops it');
@@ -93,10 +99,22 @@ try {
 } finally {
   writeFileSync(join(logDir, 'collector.log'), collector.proc.output());
   writeFileSync(join(logDir, 'prometheus.log'), prom.proc.output());
-  console.log(`    logs                  ${logDir}/collector.log, ${logDir}/prometheus.log`);
+  if (jaeger) writeFileSync(join(logDir, 'jaeger.log'), jaeger.proc.output());
+  console.log(`    logs                  ${logDir}/collector.log, ${logDir}/prometheus.log${jaeger ? `, ${logDir}/jaeger.log` : ''}`);
   step('stopping everything the demo started');
   await stopAll();
   await loki.close();
+}
+
+/** The Jaeger UI page of one failing /users/:id request of the regressed release (the regression itself). */
+async function failingTraceLink(j: NonNullable<typeof jaeger>): Promise<string> {
+  // Not error=true: Jaeger v1.75.0's memory store matches no error span for it (docs/DASHBOARDS.md).
+  const tags = JSON.stringify({ 'service.version': RELEASES[1], 'http.route': '/users/:id', 'http.response.status_code': '500' });
+  const found = await waitFor(async () => (await j.search({ service: SERVICE, tags, limit: '1' }))[0], {
+    timeoutMs: 30_000,
+    what: `a failing /users/:id trace of ${RELEASES[1]} in Jaeger`,
+  });
+  return `${j.queryUrl}/trace/${found.traceID}  (a failing /users/:id request of ${RELEASES[1]})`;
 }
 
 /** REQUESTS requests, 8 at a time, each body read so the connection is reused. */

@@ -11,11 +11,10 @@
 // Exit code 0 and the last stdout line `compose: <absolute binary path>` on success.
 // Environment: GO (the go binary to use).
 import { spawnSync } from 'node:child_process';
-import { cpSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { acquireBuildLock } from '../../collector/build-lock.js';
-import { findGo, goRunner, goWhere } from '../../collector/go-build.js';
+import { goRunner, startStampedBuild } from '../../collector/go-build.js';
 
 // Its go.mod asks for go >= 1.24.9; newer Compose releases need a newer Go than the one the
 // Collector build pins.
@@ -24,30 +23,15 @@ const MODULE = 'github.com/docker/compose/v2';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT_DIR = join(ROOT, '.cache', 'compose');
 const BIN = join(OUT_DIR, 'docker-compose');
-const STAMP = join(OUT_DIR, '.version');
-const LOCK = join(ROOT, '.cache', 'compose.lock');
-
-const log = (msg) => process.stderr.write(`[compose:build] ${msg}\n`);
-const fail = (msg) => {
-  log(`ERROR: ${msg}`);
-  process.exit(1);
-};
-const upToDate = () => existsSync(BIN) && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === VERSION;
-const done = () => {
-  console.log(`compose: ${BIN}`);
-  process.exit(0);
-};
-
-if (upToDate()) {
-  log(`up to date (${VERSION}), skipping build`);
-  done();
-}
-
-const found = findGo();
-if (!found) fail(`Go is not installed (no \`go\` ${goWhere()}); it builds the Compose CLI ${VERSION}.`);
-
-await acquireBuildLock(LOCK, log);
-if (upToDate()) done();
+const { go: found, log, fail, done, markBuilt } = await startStampedBuild({
+  name: 'compose',
+  version: VERSION,
+  outputs: [BIN],
+  stamp: join(OUT_DIR, '.version'),
+  lock: join(ROOT, '.cache', 'compose.lock'),
+  result: BIN,
+  noGo: (where) => `Go is not installed (no \`go\` ${where}); it builds the Compose CLI ${VERSION}.`,
+});
 
 const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' };
 
@@ -65,7 +49,7 @@ try {
   spawnSync('chmod', ['-R', 'u+w', src]);
   await run(['build', '-trimpath', '-ldflags', '-s -w', '-o', BIN, './cmd'], src, `Building the Compose CLI ${VERSION}`);
   rmSync(src, { recursive: true, force: true });
-  writeFileSync(STAMP, `${VERSION}\n`);
+  markBuilt();
 } catch (err) {
   fail(err.message);
 }

@@ -12,11 +12,10 @@
 //
 // Exit code 0 and the last stdout line `victoriametrics: <absolute directory>` on success.
 // Environment: GO (the go binary to use).
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { acquireBuildLock } from '../../collector/build-lock.js';
-import { findGo, goRunner, goWhere } from '../../collector/go-build.js';
+import { goRunner, startStampedBuild } from '../../collector/go-build.js';
 
 // Its go.mod asks for go 1.26; newer releases need a newer Go than this machine's.
 const VERSION = 'v1.151.0';
@@ -24,33 +23,15 @@ const MODULE = 'github.com/VictoriaMetrics/VictoriaMetrics';
 const APPS = ['victoria-metrics', 'vmauth'];
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT_DIR = join(ROOT, '.cache', 'victoriametrics');
-const STAMP = join(OUT_DIR, '.version');
-const LOCK = join(ROOT, '.cache', 'victoriametrics.lock');
-
-const log = (msg) => process.stderr.write(`[victoriametrics:build] ${msg}\n`);
-const fail = (msg) => {
-  log(`ERROR: ${msg}`);
-  process.exit(1);
-};
-const upToDate = () =>
-  APPS.every((app) => existsSync(join(OUT_DIR, app))) && existsSync(STAMP) && readFileSync(STAMP, 'utf8').trim() === VERSION;
-const done = () => {
-  console.log(`victoriametrics: ${OUT_DIR}`);
-  process.exit(0);
-};
-
-if (upToDate()) {
-  log(`up to date (${VERSION}), skipping build`);
-  done();
-}
-
-const found = findGo();
-if (!found) {
-  fail(`Go is not installed (no \`go\` ${goWhere()}); VictoriaMetrics ${VERSION} and vmauth are built from source and need Go >= 1.26 (https://go.dev/dl/).`);
-}
-
-await acquireBuildLock(LOCK, log);
-if (upToDate()) done();
+const { go: found, log, fail, done, markBuilt } = await startStampedBuild({
+  name: 'victoriametrics',
+  version: VERSION,
+  outputs: APPS.map((app) => join(OUT_DIR, app)),
+  stamp: join(OUT_DIR, '.version'),
+  lock: join(ROOT, '.cache', 'victoriametrics.lock'),
+  result: OUT_DIR,
+  noGo: (where) => `Go is not installed (no \`go\` ${where}); VictoriaMetrics ${VERSION} and vmauth are built from source and need Go >= 1.26 (https://go.dev/dl/).`,
+});
 
 const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false -mod=mod', CGO_ENABLED: '0' };
 
@@ -70,7 +51,7 @@ try {
     await run(['build', '-trimpath', '-ldflags', ldflags, '-o', join(OUT_DIR, app), pkgs[i]], mod, `Building ${app} ${VERSION}`);
   }
   rmSync(mod, { recursive: true, force: true });
-  writeFileSync(STAMP, `${VERSION}\n`);
+  markBuilt();
 } catch (err) {
   fail(err.message);
 }

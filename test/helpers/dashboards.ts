@@ -96,3 +96,64 @@ export function parseLabelValues(v: any): { selector?: string; label: string } {
   if (!m) throw new Error(`variable ${v.name}: only label_values(...) queries are supported, got "${def}"`);
   return { selector: m[1], label: m[2]! };
 }
+
+/** The provisioned datasources as Grafana reads them (Grafana's `$$` escape undone). */
+export function provisionedDatasourceDocs(): any[] {
+  const text = readFileSync(abs(`${PATHS.grafanaProvisioning}/datasources/datasources.yaml`), 'utf8');
+  return YAML.parse(text.replace(/\$\$/g, '$')).datasources ?? [];
+}
+
+/**
+ * A link into a trace store: a Loki derived field, a Prometheus exemplar destination or a
+ * dashboard data link that opens a datasource (Grafana's internal links), or a dashboard panel
+ * that queries the trace store itself. `query` is the template Grafana fills in (with the trace
+ * id as `${__value.raw}`); a panel has its target instead.
+ */
+export interface TraceLink {
+  where: string;
+  datasourceUid: string;
+  query?: string;
+  /** Exemplars: the exemplar label whose value is the trace id. */
+  label?: string;
+  target?: any;
+}
+
+export function traceLinks(dashboards: Dashboard[]): TraceLink[] {
+  const out: TraceLink[] = [];
+  for (const ds of provisionedDatasourceDocs()) {
+    for (const d of ds.jsonData?.exemplarTraceIdDestinations ?? []) {
+      out.push({ where: `${ds.name} exemplars (${d.name})`, datasourceUid: d.datasourceUid, query: '${__value.raw}', label: d.name });
+    }
+    for (const f of ds.jsonData?.derivedFields ?? []) {
+      if (f.datasourceUid) out.push({ where: `${ds.name} derived field ${f.name}`, datasourceUid: f.datasourceUid, query: f.url });
+    }
+  }
+  for (const d of dashboards) {
+    for (const p of allPanels(d)) {
+      const links = [...(p.fieldConfig?.defaults?.links ?? []), ...(p.fieldConfig?.overrides ?? []).flatMap((o: any) => o.properties.filter((x: any) => x.id === 'links').flatMap((x: any) => x.value))];
+      for (const l of links.filter((x: any) => x.internal)) {
+        out.push({ where: `${d.file} ${p.title}: ${l.title}`, datasourceUid: l.internal.datasourceUid, query: l.internal.query?.query });
+      }
+      if (p.datasource?.type === 'jaeger') {
+        for (const t of p.targets ?? []) out.push({ where: `${d.file} ${p.title} [${t.refId}]`, datasourceUid: t.datasource?.uid ?? p.datasource.uid, target: t });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Grafana's Jaeger search (queryType "search") as the query-API parameters its data source
+ * sends: tags are logfmt in the editor and a JSON object of strings on the wire.
+ */
+export function jaegerSearchParams(target: any, values: Record<string, string>): Record<string, string> {
+  const tags: Record<string, string> = {};
+  for (const m of substitute(target.tags ?? '', values).matchAll(/([\w.-]+)=(?:"((?:[^"\\]|\\.)*)"|(\S+))/g)) tags[m[1]!] = m[2] ?? m[3]!;
+  return {
+    service: substitute(target.service, values),
+    ...(target.operation ? { operation: substitute(target.operation, values) } : {}),
+    ...(Object.keys(tags).length ? { tags: JSON.stringify(tags) } : {}),
+    ...(target.minDuration ? { minDuration: target.minDuration } : {}),
+    limit: String(target.limit ?? 20),
+  };
+}

@@ -266,6 +266,8 @@ export async function startPrometheus(opts: {
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-lifecycle',
+    // As in docker-compose.yml: keep the span_metrics exemplars (trace ids) for Grafana's links.
+    '--enable-feature=exemplar-storage',
   ]);
   const url = `http://127.0.0.1:${port}`;
   await Promise.race([

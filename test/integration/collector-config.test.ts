@@ -92,7 +92,7 @@ describe('collector build and config', () => {
       {
         OTELCOL_STORAGE_DIR: dir,
         ...sentryOtlpEnvFromDsn('https://abc123@o1.ingest.sentry.io/42'),
-        OTELCOL_TRACES_EXPORTERS: '[otlp_http/sentry, debug, file]',
+        OTELCOL_TRACES_EXPORTERS: '[otlp_http/sentry, otlp_http/jaeger, debug, file]',
         OTELCOL_METRICS_EXPORTERS: '[prometheus, prometheus_remote_write]',
         OTELCOL_LOGS_EXPORTERS: '[otlp_http/loki, otlp_http/sentry, debug]',
       },
@@ -125,12 +125,19 @@ describe('collector build and config', () => {
     expect(cfg.exporters.prometheus.namespace).toBeUndefined();
     for (const p of Object.values<any>(cfg.service.pipelines)) expect(p.processors[0]).toBe('memory_limiter');
     // Every push exporter retries and queues on disk.
-    for (const name of ['otlp_http/loki', 'otlp_http/sentry']) {
+    for (const name of ['otlp_http/loki', 'otlp_http/sentry', 'otlp_http/jaeger']) {
       expect(cfg.exporters[name].retry_on_failure.enabled).toBe(true);
       expect(cfg.exporters[name].sending_queue).toMatchObject({ enabled: true, storage: 'file_storage' });
     }
     expect(cfg.exporters['otlp_http/loki'].logs_endpoint).toMatch(/\/otlp\/v1\/logs$/);
     expect(cfg.exporters['otlp_http/sentry'].headers['x-sentry-auth']).toMatch(/^sentry sentry_key=/);
+    // Traces go to Sentry and Jaeger by default, each through its own exporter (own queue, own
+    // retry); Jaeger's default is not this Collector's own OTLP port (that would loop).
+    expect(cfg.service.pipelines.traces.exporters).toEqual(['otlp_http/sentry', 'otlp_http/jaeger']);
+    expect(cfg.exporters['otlp_http/jaeger'].traces_endpoint).toBe('http://127.0.0.1:14318/v1/traces');
+    // Exemplars: span_metrics attaches trace ids, the exporter serves them over OpenMetrics.
+    expect(cfg.connectors.span_metrics.exemplars).toMatchObject({ enabled: true });
+    expect(cfg.exporters.prometheus.enable_open_metrics).toBe(true);
   });
 
   it('derives the Sentry OTLP endpoints from a DSN', () => {
@@ -232,7 +239,7 @@ describe('docker-compose.yml', () => {
     expect(`otel-collector:${port(env.OTELCOL_PROMETHEUS_ENDPOINT)}`).toBe(COMPOSE_TARGETS.collectorExporter);
     expect(`otel-collector:${env.OTELCOL_TELEMETRY_PORT}`).toBe(COMPOSE_TARGETS.collectorTelemetry);
     expect(env.OTELCOL_TELEMETRY_HOST).toBe('0.0.0.0');
-    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['otel-collector', 'alertmanager', 'prometheus', 'loki', 'grafana', 'app']));
+    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['otel-collector', 'alertmanager', 'prometheus', 'loki', 'grafana', 'app', 'jaeger']));
     const loki = YAML.parse(read(PATHS.lokiConfig));
     expect(env.LOKI_ENDPOINT).toBe(`http://loki:${loki.server.http_listen_port}`);
     expect(loki.limits_config.otlp_config.resource_attributes.attributes_config[0]).toMatchObject({
@@ -256,6 +263,33 @@ describe('docker-compose.yml', () => {
     expect(am[input!]).toBe(PATHS.alertmanagerConfig);
     const amVars = [...read(PATHS.alertmanagerConfig).matchAll(/# env: ([A-Z_]+)$/gm)].map((x) => x[1]);
     expect(Object.keys(envOf('alertmanager')).sort()).toEqual([...amVars].sort());
+
+    // Prometheus keeps exemplars, in compose and in the native tests alike.
+    expect(prom.command).toContain('--enable-feature=exemplar-storage');
+    expect(read('test/helpers/stack.ts')).toContain("'--enable-feature=exemplar-storage'");
+
+    // Jaeger reads the shipped config, every variable compose sets is one it reads, and the
+    // Collector and Grafana reach it on the ports it listens on.
+    const jm = mounts('jaeger');
+    const jaegerConfigPath = compose.services.jaeger.command.find((a: string) => a.startsWith('--config=')).slice('--config='.length);
+    expect(jm[jaegerConfigPath]).toBe('deploy/jaeger/config.yaml');
+    const jaegerText = read('deploy/jaeger/config.yaml');
+    const jaegerVars = new Set([...jaegerText.matchAll(/\$\{env:([A-Z0-9_]+)/g)].map((x) => x[1]!));
+    const jenv = envOf('jaeger');
+    for (const k of Object.keys(jenv)) expect(jaegerVars, k).toContain(k);
+    expect(env.JAEGER_ENDPOINT).toBe(`http://jaeger:${port(jenv.JAEGER_OTLP_HTTP_ENDPOINT)}`);
+    const jaegerDs = YAML.parse(read(`${PATHS.grafanaProvisioning}/datasources/datasources.yaml`)).datasources.find((d: any) => d.type === 'jaeger');
+    expect(jaegerDs.url).toBe(`http://jaeger:${port(jenv.JAEGER_QUERY_HTTP_ENDPOINT)}`);
+    expect(compose.services.jaeger.ports).toEqual([`127.0.0.1:16686:${port(jenv.JAEGER_QUERY_HTTP_ENDPOINT)}`]);
+    // Every Jaeger listener's default binds 127.0.0.1, and none is one of the Collector's defaults.
+    const jaegerDefaults = [...jaegerText.matchAll(/\$\{env:JAEGER_[A-Z_]+_ENDPOINT:-([^}]*)\}/g)].map((x) => x[1]!);
+    expect(jaegerDefaults.length).toBe(4);
+    const collectorPorts = [...otelConfigText.matchAll(/:-127\.0\.0\.1:(\d+)\}/g)].map((x) => x[1]).concat('8888');
+    expect(collectorPorts).toEqual(expect.arrayContaining(['4317', '4318', '13133']));
+    for (const d of jaegerDefaults) {
+      expect(d).toMatch(/^127\.0\.0\.1:\d+$/);
+      expect(collectorPorts).not.toContain(d.split(':')[1]);
+    }
 
     // Loki reads the shipped config.
     const lm = mounts('loki');

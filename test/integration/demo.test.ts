@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NODE24, ROOT } from '../helpers/app.js';
+import { JAEGER_BIN } from '../helpers/jaeger.js';
 
 describe('npm run demo', () => {
   it('runs two releases through the real Collector and Prometheus, reports both, and ends on the verdict', () => {
@@ -23,6 +25,11 @@ describe('npm run demo', () => {
     expect(verdict).toMatch(/^latency p95\s+service\s.*REGRESSED/m);
     expect(verdict).toContain('exit status 1');
     expect(verdict).toContain('npx otel-monitor releases compare "$PREVIOUS_RELEASE" "$RELEASE"');
+    // With Jaeger built (.ci/run builds it), a link to a failing request of the regressed release,
+    // found by Jaeger's own search for that release's failed /users/:id spans.
+    if (existsSync(JAEGER_BIN)) {
+      expect(out).toMatch(/Jaeger UI {13}http:\/\/127\.0\.0\.1:\d+\/trace\/[0-9a-f]{32} {2}\(a failing \/users\/:id request of demo-shop@1\.1\.0\)/);
+    }
     expect(out).toContain('stopping everything the demo started');
   });
 });

@@ -1,10 +1,11 @@
-// `otel-monitor doctor` against the real Collector and Prometheus, the Sentry envelope receiver and
-// the Loki stand-in: every leg passes, then each is broken in turn and must fail with its exact line
+// `otel-monitor doctor` against the real Collector, Prometheus and Jaeger, the Sentry envelope
+// receiver and the Loki stand-in: every leg passes, then each is broken in turn and must fail with its exact line
 // and exit 1, quickly where the endpoint is dead.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCollector, startPrometheus, type RunningCollector, type RunningPrometheus } from '../helpers/stack.js';
 import { startSentryReceiver, type SentryReceiver } from '../helpers/sentry-receiver.js';
 import { startLokiStandIn, type LokiStandIn } from '../helpers/loki-standin.js';
+import { startJaeger, type RunningJaeger } from '../helpers/jaeger.js';
 import { freePort, stopAll } from '../helpers/process.js';
 import { compileCli, runCli } from './task-monitoring-helpers.js';
 
@@ -13,10 +14,14 @@ let collector: RunningCollector;
 let prometheus: RunningPrometheus;
 let sentry: SentryReceiver;
 let loki: LokiStandIn;
+let jaeger: RunningJaeger;
 
 beforeAll(async () => {
-  [bin, sentry, loki] = await Promise.all([compileCli(), startSentryReceiver(), startLokiStandIn()]);
-  collector = await startCollector({ lokiEndpoint: loki.url, env: { OTELCOL_TRACES_EXPORTERS: '[debug]', OTELCOL_LOGS_EXPORTERS: '[otlp_http/loki]' } });
+  [bin, sentry, loki, jaeger] = await Promise.all([compileCli(), startSentryReceiver(), startLokiStandIn(), startJaeger()]);
+  collector = await startCollector({
+    lokiEndpoint: loki.url,
+    env: { OTELCOL_TRACES_EXPORTERS: '[otlp_http/jaeger]', JAEGER_ENDPOINT: jaeger.otlpHttp, OTELCOL_LOGS_EXPORTERS: '[otlp_http/loki]' },
+  });
   prometheus = await startPrometheus({ collector });
 }, 120_000);
 afterAll(async () => {
@@ -37,7 +42,7 @@ const legLine = (stdout: string, leg: string) => stdout.split('\n').find((l) => 
 describe('otel-monitor doctor', () => {
   it('prints the effective configuration with secrets redacted and passes every configured leg', async () => {
     const env = appEnv(collector, { SENTRY_DSN: sentry.dsn, OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20S3CRET', OTEL_MONITOR_PLUGINS: 'acme-plugin' });
-    const res = await runCli(bin, ['doctor', '--prometheus-url', prometheus.url, '--loki-url', loki.url, '--collector-metrics', `http://${collector.telemetryTarget}/metrics`, '--wait', '40'], env);
+    const res = await runCli(bin, ['doctor', '--prometheus-url', prometheus.url, '--loki-url', loki.url, '--jaeger-url', jaeger.queryUrl, '--collector-metrics', `http://${collector.telemetryTarget}/metrics`, '--wait', '40'], env);
     expect(res.stdout).toMatch(/service\s+doctor-svc/);
     expect(res.stdout).toMatch(/release\s+doc@1\.2\.3 \(from OTEL_MONITOR_RELEASE\)/);
     expect(res.stdout).toMatch(/environment\s+ci \(from OTEL_MONITOR_ENVIRONMENT\)/);
@@ -47,7 +52,7 @@ describe('otel-monitor doctor', () => {
     expect(res.stdout).toMatch(/plugins\s+acme-plugin/);
     expect(res.stdout + res.stderr).not.toContain('S3CRET');
     expect(res.stdout + res.stderr).not.toContain(sentry.dsn);
-    for (const leg of ['collector', 'prometheus', 'sentry', 'loki']) expect(legLine(res.stdout, leg), `${leg}:\n${res.stdout}`).toMatch(/^PASS/);
+    for (const leg of ['collector', 'prometheus', 'sentry', 'loki', 'jaeger']) expect(legLine(res.stdout, leg), `${leg}:\n${res.stdout}`).toMatch(/^PASS/);
     expect(res.code).toBe(0);
     // The event id shown is the one Sentry received, with the release.
     const eventId = /event id ([0-9a-f]{32})/.exec(res.stdout)?.[1];
@@ -57,13 +62,20 @@ describe('otel-monitor doctor', () => {
     expect(loki.lines.some((l) => l.service === 'doctor-svc' && res.stdout.includes(l.traceId))).toBe(true);
     const series = await prometheus.query('otel_monitor_doctor_check{service_version="doc@1.2.3"}');
     expect(series.length).toBeGreaterThan(0);
+    // The trace the jaeger line names is in Jaeger: the doctor's span, with its release.
+    const traceId = new RegExp(`${jaeger.queryUrl}/api/traces/([0-9a-f]{32})`).exec(legLine(res.stdout, 'jaeger')!)?.[1];
+    const trace = await jaeger.trace(traceId!);
+    expect(trace?.spans.map((s) => s.operationName)).toEqual(['otel-monitor doctor']);
+    expect(Object.values(trace!.processes)[0]).toMatchObject({ serviceName: 'doctor-svc', tags: expect.arrayContaining([expect.objectContaining({ key: 'service.version', value: 'doc@1.2.3' })]) });
+    // The trace id Loki was asked for is the same one.
+    expect(loki.lines.some((l) => l.traceId === traceId)).toBe(true);
   }, 90_000);
 
   it('--json: one document with the configuration and every leg', async () => {
     const res = await runCli(bin, ['doctor', '--json', '--collector-metrics', `http://${collector.telemetryTarget}/metrics`], appEnv(collector));
     const doc = JSON.parse(res.stdout);
     expect(doc.config.service).toBe('doctor-svc');
-    expect(doc.legs.map((l: { leg: string; verdict: string }) => `${l.leg}:${l.verdict}`)).toEqual(['collector:PASS', 'prometheus:SKIP', 'sentry:SKIP', 'loki:SKIP']);
+    expect(doc.legs.map((l: { leg: string; verdict: string }) => `${l.leg}:${l.verdict}`)).toEqual(['collector:PASS', 'prometheus:SKIP', 'sentry:SKIP', 'loki:SKIP', 'jaeger:SKIP']);
     expect(doc.ok).toBe(true);
     expect(res.code).toBe(0);
   }, 30_000);
@@ -102,6 +114,30 @@ describe('otel-monitor doctor', () => {
     await prom.stop();
     await broken.stop();
   }, 90_000);
+
+  it('a stopped Jaeger fails the jaeger line within 5 s, exit 1', async () => {
+    await jaeger.stop('SIGKILL');
+    const started = Date.now();
+    const res = await runCli(bin, ['doctor', '--jaeger-url', jaeger.queryUrl, '--collector-metrics', `http://${collector.telemetryTarget}/metrics`], appEnv(collector));
+    expect(legLine(res.stdout, 'collector')).toMatch(/^PASS/);
+    expect(legLine(res.stdout, 'jaeger')).toBe(
+      `FAIL    jaeger      cannot query Jaeger at ${jaeger.queryUrl}: ECONNREFUSED (fix: pass the URL of a running Jaeger (its UI and query port, 16686) with --jaeger-url)`,
+    );
+    expect(Date.now() - started).toBeLessThan(8000); // 5 s for the leg, plus Node's start-up
+    expect(res.code).toBe(1);
+  }, 30_000);
+
+  it('a Jaeger that never gets the span (the Collector does not export to it): the jaeger line fails after --wait, exit 1', async () => {
+    await jaeger.restart();
+    const other = await startCollector({ env: { OTELCOL_TRACES_EXPORTERS: '[debug]', OTELCOL_METRICS_EXPORTERS: '[debug]', OTELCOL_LOGS_EXPORTERS: '[debug]' } });
+    const res = await runCli(bin, ['doctor', '--jaeger-url', jaeger.queryUrl, '--wait', '3', '--collector-metrics', `http://${other.telemetryTarget}/metrics`], appEnv(other));
+    expect(legLine(res.stdout, 'collector')).toMatch(/^PASS/);
+    expect(legLine(res.stdout, 'jaeger')).toMatch(
+      new RegExp(`^FAIL    jaeger      no trace [0-9a-f]{32} at ${jaeger.queryUrl} after 3 s \\(fix: check JAEGER_ENDPOINT of the Collector and that otlp_http/jaeger is in OTELCOL_TRACES_EXPORTERS; see the Collector's log\\)$`),
+    );
+    expect(res.code).toBe(1);
+    await other.stop();
+  }, 60_000);
 
   it('a stopped Collector fails the collector line within 5 s and skips nothing else silently, exit 1', async () => {
     await collector.stop();

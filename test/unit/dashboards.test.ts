@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { allPanels, isBuiltin, loadDashboards, panelQueries, parseLabelValues, provisionedDatasources, substitute, variablesUsed, type Dashboard } from '../helpers/dashboards.js';
+import { allPanels, isBuiltin, loadDashboards, panelQueries, parseLabelValues, provisionedDatasourceDocs, provisionedDatasources, substitute, traceLinks, variablesUsed, type Dashboard } from '../helpers/dashboards.js';
 import { checkLogQL } from '../helpers/loki-contract.js';
 import { abs, PATHS } from '../helpers/stack.js';
 
@@ -134,5 +134,43 @@ describe('provisioning', () => {
     const table = allPanels(logs).find((p) => p.type === 'table')!;
     const override = table.fieldConfig.overrides.find((o: any) => o.matcher.options === 'trace_id');
     expect(override.properties[0].value[0].url).toBe('${sentry_url}/explore/traces/trace/${__value.raw}/');
+  });
+});
+
+describe('trace links into Jaeger', () => {
+  const jaeger = provisionedDatasourceDocs().filter((d) => d.type === 'jaeger');
+  const links = traceLinks(dashboards);
+
+  it('one Jaeger datasource with a fixed uid, at the compose service', () => {
+    expect(jaeger).toHaveLength(1);
+    expect(jaeger[0]).toMatchObject({ uid: 'jaeger', url: 'http://jaeger:16686', access: 'proxy' });
+  });
+
+  it('every trace link (Loki derived field, Prometheus exemplars, data links, trace panels) uses that uid', () => {
+    expect(links.map((l) => `${l.where} -> ${l.datasourceUid}`).filter((l) => !l.endsWith(`-> ${jaeger[0].uid}`))).toEqual([]);
+    // Each kind is there: a test that finds no link would pass on nothing.
+    const where = links.map((l) => l.where).join('\n');
+    expect(where).toMatch(/^Prometheus exemplars \(trace_id\)$/m);
+    expect(where).toMatch(/^Loki derived field Jaeger trace$/m);
+    expect(where).toMatch(/^logs\.json Error logs with trace links: Open trace in Jaeger$/m);
+    for (const kind of ['Slowest', 'Failing']) {
+      for (const rel of ['baseline', 'candidate']) expect(where).toContain(`release-health.json ${kind} requests (${rel} \${${rel}}) [A]`);
+    }
+  });
+
+  it('a link opens the trace by its id; a trace panel searches the dashboard\'s service and release', () => {
+    for (const l of links.filter((x) => x.query !== undefined)) expect(substitute(l.query!, { __value: 'abc' }), l.where).toBe('abc');
+    for (const l of links.filter((x) => x.target)) {
+      expect(l.target, l.where).toMatchObject({ queryType: 'search', service: '$service', tags: expect.stringMatching(/^service\.version="\$\{(baseline|candidate)\}"/) });
+    }
+    // The Prometheus exemplars name the label the Collector's exporter writes the trace id under.
+    expect(links.find((l) => l.label)?.label).toBe('trace_id');
+  });
+
+  it('the Prometheus exemplar panels ask for exemplars', () => {
+    const rh = dashboards.find((d) => d.file === 'release-health.json')!;
+    const withExemplars = allPanels(rh).filter((p) => (p.targets ?? []).some((t: any) => t.exemplar === true));
+    expect(withExemplars.map((p) => p.title)).toEqual(['Server latency p95 with trace exemplars (baseline ${baseline})', 'Server latency p95 with trace exemplars (candidate ${candidate})']);
+    for (const p of withExemplars) expect(p.targets[0].expr).toContain('traces_span_metrics_duration_seconds_bucket');
   });
 });

@@ -7,7 +7,7 @@ import { findAppPackage, resolveRelease } from '../../resource.js';
 import { selectInstrumentations } from '../../instrumentation/catalogue.js';
 import { parseArgs, parseNumber, parseUrl } from '../shared/args.js';
 import { json, table, type Io } from '../shared/output.js';
-import { checkCollector, checkLoki, checkPrometheus, checkSentry, newProbe, REQUEST_TIMEOUT_MS, type LegResult } from './legs.js';
+import { checkCollector, checkJaeger, checkLoki, checkPrometheus, checkSentry, newProbe, REQUEST_TIMEOUT_MS, type LegResult } from './legs.js';
 
 export const DOCTOR_HELP = `Usage: otel-monitor doctor [options]
 
@@ -19,19 +19,21 @@ redacted), then checks each leg and prints PASS, FAIL with the reason and a fix,
   prometheus  (--prometheus-url) the metric just sent is queryable, with the release label
   sentry      (SENTRY_DSN) a test error event is accepted; its event id is printed
   loki        (--loki-url) the log line just sent is queryable by its trace id
+  jaeger      (--jaeger-url) the span just sent comes back by its trace id from Jaeger's query API
 
 Options:
   --prometheus-url URL     Prometheus base URL (env OTEL_MONITOR_PROMETHEUS_URL)
   --loki-url URL           Loki base URL
+  --jaeger-url URL         Jaeger UI/query base URL (env OTEL_MONITOR_JAEGER_URL), e.g. http://127.0.0.1:16686
   --collector-metrics URL  the Collector's own metrics (default: the OTLP host, port 8888, /metrics)
-  --wait SECONDS           how long Prometheus and Loki may take to show what was sent (default 30)
+  --wait SECONDS           how long Prometheus, Loki and Jaeger may take to show what was sent (default 30)
   --json                   one JSON document instead of the table
 
 Every request times out after ${REQUEST_TIMEOUT_MS / 1000} s, so an unreachable endpoint fails its leg quickly.
 Exit status: 0 every configured leg passed, 1 a leg failed, 2 usage error.`;
 
 export async function doctor(argv: readonly string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, { 'prometheus-url': 'value', 'loki-url': 'value', 'collector-metrics': 'value', wait: 'value', json: 'flag' });
+  const args = parseArgs(argv, { 'prometheus-url': 'value', 'loki-url': 'value', 'jaeger-url': 'value', 'collector-metrics': 'value', wait: 'value', json: 'flag' });
   if (args.flags.has('help')) {
     io.out(DOCTOR_HELP);
     return 0;
@@ -39,6 +41,8 @@ export async function doctor(argv: readonly string[], io: Io): Promise<number> {
   const promText = args.values.get('prometheus-url') ?? (io.env.OTEL_MONITOR_PROMETHEUS_URL || undefined);
   const prometheus = promText === undefined ? undefined : parseUrl(promText, '--prometheus-url');
   const loki = args.values.has('loki-url') ? parseUrl(args.values.get('loki-url')!, '--loki-url') : undefined;
+  const jaegerText = args.values.get('jaeger-url') ?? (io.env.OTEL_MONITOR_JAEGER_URL || undefined);
+  const jaeger = jaegerText === undefined ? undefined : parseUrl(jaegerText, '--jaeger-url');
   const waitMs = parseNumber(args.values.get('wait') ?? '30', '--wait', { unit: 'seconds', allowZero: true }) * 1000;
 
   const { config, warnings } = readConfig(io.env);
@@ -58,6 +62,7 @@ export async function doctor(argv: readonly string[], io: Io): Promise<number> {
     prometheus ? collectorLeg.then((c) => (c.verdict === 'PASS' ? checkPrometheus(prometheus, probe, waitMs) : notSent('prometheus'))) : skip('prometheus', 'no --prometheus-url given'),
     config.sentry ? checkSentry(config.sentry.dsn, probe) : skip('sentry', 'SENTRY_DSN is not set'),
     loki ? collectorLeg.then((c) => (c.verdict === 'PASS' ? checkLoki(loki, probe, waitMs) : notSent('loki'))) : skip('loki', 'no --loki-url given'),
+    jaeger ? collectorLeg.then((c) => (c.verdict === 'PASS' ? checkJaeger(jaeger, probe, waitMs) : notSent('jaeger'))) : skip('jaeger', 'no --jaeger-url given'),
   ]);
   const failed = results.some((r) => r.verdict === 'FAIL');
   if (args.flags.has('json')) {

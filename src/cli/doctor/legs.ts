@@ -8,7 +8,7 @@ import { reason } from '../shared/prometheus.js';
 
 export type Verdict = 'PASS' | 'FAIL' | 'SKIP';
 export interface LegResult {
-  leg: 'collector' | 'prometheus' | 'sentry' | 'loki';
+  leg: 'collector' | 'prometheus' | 'sentry' | 'loki' | 'jaeger';
   verdict: Verdict;
   detail: string;
   fix?: string;
@@ -222,5 +222,24 @@ export async function checkLoki(url: URL, p: Probe, waitMs: number): Promise<Leg
     return { leg: 'loki', verdict: 'FAIL', detail: `no log line with trace id ${p.traceId} at ${base} after ${waitMs / 1000} s`, fix: "check LOKI_ENDPOINT of the Collector (its otlp_http/loki exporter) and the Collector's log" };
   } catch (err) {
     return { leg: 'loki', verdict: 'FAIL', detail: `cannot query Loki at ${base}: ${reason(err)}`, fix: 'pass the URL of a running Loki with --loki-url' };
+  }
+}
+
+/** The span sent to the Collector, read back by its trace id from Jaeger's query API. */
+export async function checkJaeger(url: URL, p: Probe, waitMs: number): Promise<LegResult> {
+  const base = url.href.replace(/\/+$/, '');
+  try {
+    const found = await poll(waitMs, async () => {
+      const { status, body } = await getJson(`${base}/api/traces/${p.traceId}`);
+      // 404 is Jaeger's "no such trace (yet)"; anything else that is not a trace is an error.
+      if (status === 404) return undefined;
+      if (status !== 200) throw new Error(`HTTP ${status}: ${JSON.stringify(body.errors ?? body).slice(0, 200)}`);
+      const spans: Array<{ spanID?: string }> = body.data?.[0]?.spans ?? [];
+      return spans.some((s) => s.spanID === p.spanId) ? true : undefined;
+    });
+    if (found) return { leg: 'jaeger', verdict: 'PASS', detail: `the span is queryable at ${base}/api/traces/${p.traceId}` };
+    return { leg: 'jaeger', verdict: 'FAIL', detail: `no trace ${p.traceId} at ${base} after ${waitMs / 1000} s`, fix: "check JAEGER_ENDPOINT of the Collector and that otlp_http/jaeger is in OTELCOL_TRACES_EXPORTERS; see the Collector's log" };
+  } catch (err) {
+    return { leg: 'jaeger', verdict: 'FAIL', detail: `cannot query Jaeger at ${base}: ${reason(err)}`, fix: 'pass the URL of a running Jaeger (its UI and query port, 16686) with --jaeger-url' };
   }
 }
