@@ -87,18 +87,31 @@ function metricAttributes(state: RequestState): Api.Attributes {
   return attributes;
 }
 
-/** The request itself is the carrier: no object to inject into and copy from. */
-function headerSetter(requestIdHeader: string | undefined): Api.TextMapSetter<TracedRequest> {
+const kRequest = Symbol('otel-monitor.undici.carrier');
+
+/**
+ * The carrier propagators write into: one object, reused (injection is synchronous), holding the
+ * request under a symbol, so each header goes straight onto the request and a propagator that
+ * lists the carrier's keys (RequestIdPropagator) finds none instead of the request's thirty.
+ */
+interface Carrier {
+  [kRequest]?: TracedRequest;
+}
+
+function headerSetter(requestIdHeader: string | undefined): Api.TextMapSetter<Carrier> {
   return {
-    set(request, name, value) {
-      if (name === requestIdHeader && hasHeader(request, name)) return;
+    set(carrier, name, value) {
+      const request = carrier[kRequest];
+      if (!request || (name === requestIdHeader && hasHeader(request, name))) return;
       addHeader(request, name, value);
     },
   };
 }
 
+const carrier: Carrier = {};
+
 /** `undici:request:create`: the client span, started in the caller's context, and the propagated headers. */
-function startClientSpan(o: UndiciTracerOptions, setter: Api.TextMapSetter<TracedRequest>, request: TracedRequest): void {
+function startClientSpan(o: UndiciTracerOptions, setter: Api.TextMapSetter<Carrier>, request: TracedRequest): void {
   if (request.method === 'CONNECT') return;
   const origin = originInfo(request.origin);
   const url = origin && requestUrl(origin, request.path);
@@ -109,7 +122,12 @@ function startClientSpan(o: UndiciTracerOptions, setter: Api.TextMapSetter<Trace
   const span = o.tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: CLIENT }, parent);
   // Attributes after the start (own-attributes.ts); a span sampled out gets none.
   if (span.isRecording()) setOwnAttributes(span, startAttributes(request, method, origin, url));
-  api.propagation.inject(api.trace.setSpan(parent, span), request, setter);
+  carrier[kRequest] = request;
+  try {
+    api.propagation.inject(api.trace.setSpan(parent, span), carrier, setter);
+  } finally {
+    carrier[kRequest] = undefined;
+  }
   request[kState] = { span, started: performance.now(), method, origin };
 }
 
