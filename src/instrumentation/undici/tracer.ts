@@ -12,9 +12,7 @@ import { Guard } from '../channel-guard.js';
 import { setOwnAttribute, setOwnAttributes } from '../own-attributes.js';
 import { originInfo, requestUrl, type OriginInfo } from './origin.js';
 import { addHeader, hasHeader, userAgentOf, type UndiciRequest } from './request-headers.js';
-
-const KNOWN_METHODS = new Set(['CONNECT', 'OPTIONS', 'HEAD', 'GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'TRACE', 'QUERY']);
-const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+import { KNOWN_HTTP_METHODS as KNOWN_METHODS, HTTP_DURATION_BUCKETS as DURATION_BUCKETS } from '../http-semconv.js';
 const CLIENT = 2; // SpanKind.CLIENT
 const ERROR = 2; // SpanStatusCode.ERROR
 const kState = Symbol('otel-monitor.undici');
