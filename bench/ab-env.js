@@ -78,7 +78,8 @@ async function once(env, sink, tool, port) {
     env: { PATH: process.env.PATH, PORT: String(port), OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'ab', ...backends.env, ...env },
   });
   const url = `http://127.0.0.1:${port}/`;
-  for (let i = 0; i < 100; i++) {
+  // Up to 60 s: on a loaded machine the preload and the realistic app take far longer than 10 s.
+  for (let i = 0; i < 600; i++) {
     if (await fetch(url).then(() => true, () => false)) break;
     await sleep(100);
   }
