@@ -2,12 +2,14 @@
 // request (create, sendHeaders, headers, trailers) published synthetically, inside a request's
 // context, to instrumentation-undici or to ours, with the real SDK under each (spans ended into no
 // processor, the duration histogram recorded to a reader) and the distribution's propagators. CPU
-// time per request, best of 3 rounds, each configuration in its own process, interleaved.
+// time per request, best of 3 rounds, each configuration in its own process, interleaved; and, from
+// V8's --trace-gc-nvp, the bytes allocated per request over the 3 rounds.
 //   node bench/undici-channels.mjs [--reps 7] [--requests 20000]     (needs `npm run build`)
 import { spawn } from 'node:child_process';
 import dc from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { gcCounter } from './gc-trace.js';
 
 class FakeRequest {
   constructor() {
@@ -67,30 +69,48 @@ async function child(which, n) {
       return (user + system) / count;
     });
   round(n); // warm-up
+  console.log('WARMED'); // the driver counts allocations from here
   const rounds = [round(n), round(n), round(n)];
   console.log(JSON.stringify({ usPerRequest: Math.min(...rounds) }));
 }
 
 function runChild(which, n) {
-  const p = spawn(process.execPath, [fileURLToPath(import.meta.url), 'child', which, String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p = spawn(process.execPath, ['--trace-gc-nvp', fileURLToPath(import.meta.url), 'child', which, String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const gc = gcCounter();
   let out = '';
-  p.stdout.on('data', (d) => (out += d));
-  return new Promise((resolve) => p.on('exit', () => resolve(JSON.parse(out.trim().split('\n').pop() ?? 'null')?.usPerRequest ?? NaN)));
+  p.stdout.on('data', (d) => {
+    const s = String(d);
+    out += s;
+    const warmed = s.indexOf('WARMED\n');
+    if (warmed === -1) return gc.onStdout(s);
+    gc.onStdout(s.slice(0, warmed));
+    gc.reset();
+    gc.onStdout(s.slice(warmed));
+  });
+  return new Promise((resolve) =>
+    p.on('exit', () => {
+      const line = out.split('\n').find((l) => l.startsWith('{"usPerRequest"'));
+      resolve({ us: line ? JSON.parse(line).usPerRequest : NaN, bytes: gc.counts().allocated / (3 * n) });
+    }),
+  );
 }
 
 async function driver() {
   const { values: o } = parseArgs({ options: { reps: { type: 'string', default: '7' }, requests: { type: 'string', default: '20000' } } });
   const res = { upstream: [], ours: [] };
+  const bytes = { upstream: [], ours: [] };
   for (let rep = 0; rep < Number(o.reps); rep++) {
     for (const which of rep % 2 ? ['ours', 'upstream'] : ['upstream', 'ours']) {
-      res[which].push(await runChild(which, Number(o.requests)));
-      console.error(`rep ${rep} ${which}: ${res[which].at(-1).toFixed(2)} µs CPU per request`);
+      const r = await runChild(which, Number(o.requests));
+      res[which].push(r.us);
+      bytes[which].push(r.bytes);
+      console.error(`rep ${rep} ${which}: ${r.us.toFixed(2)} µs CPU per request, ${r.bytes.toFixed(0)} B allocated per request`);
     }
   }
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const diffs = res.ours.map((x, i) => x - res.upstream[i]);
-  console.log(`| tracer | µs CPU per request (median of ${o.reps}, min–max) |\n|---|---:|`);
-  for (const [k, xs] of Object.entries(res)) console.log(`| ${k === 'ours' ? 'ours' : 'instrumentation-undici'} | ${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}) |`);
+  console.log(`| tracer | µs CPU per request (median of ${o.reps}, min–max) | bytes allocated per request (median) |\n|---|---:|---:|`);
+  for (const [k, xs] of Object.entries(res)) console.log(`| ${k === 'ours' ? 'ours' : 'instrumentation-undici'} | ${median(xs).toFixed(2)} (${Math.min(...xs).toFixed(2)}–${Math.max(...xs).toFixed(2)}) | ${median(bytes[k]).toFixed(0)} |`);
   console.log(`ours − upstream per rep: median ${median(diffs).toFixed(2)} µs (${diffs.map((d) => d.toFixed(2)).join(', ')})`);
 }
 
