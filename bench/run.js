@@ -21,10 +21,10 @@ import { parseArgs } from 'node:util';
 import { startSink } from './sink.js';
 import { startRealisticBackends } from './backends.js';
 import { ensureLoadGen, loadGenVersion, runLoad } from './load.js';
+import { gcCounter } from './gc-counter.js';
 import { summariseProfile, formatProfile, loadProfile } from './profile.js';
 import { render } from './report.js';
 import { measureInstallSizes } from './install-size.js';
-import { gcCounter } from './gc-trace.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // The Node the users run (the `node` devDependency), not whatever is first on PATH.

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import dc from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { gcCounter } from './gc-trace.js';
+import { gcCounter } from './gc-counter.js';
 
 class FakeRequest {
   constructor() {

@@ -1,4 +1,4 @@
-// Reads V8's `--trace-gc-nvp` lines from a server's stdout (bench/run.js's GC pass, bench/ab-env.js --gc).
+// Survivors per scavenge from a server's `--trace-gc-nvp` output (bench/run.js --gc, bench/ab-env.js --gc).
 
 /** Per scavenge, from `--trace-gc-nvp` lines: what survived it and what the young generation holds. */
 export function gcCounter() {
