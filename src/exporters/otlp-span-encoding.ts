@@ -43,11 +43,22 @@ function encodedKey(key: string): Buffer | undefined {
 }
 
 function time(w: ProtobufWriter, t: HrTime): void {
+  seconds(w, t[0], t[1]);
+}
+
+/** A lean span's times are epoch milliseconds (lean-span.ts): no HrTime tuple is built for them. */
+function timeMs(w: ProtobufWriter, ms: number): void {
+  const s = Math.floor(ms / 1000);
+  const ns = Math.round((ms - s * 1000) * 1e6);
+  if (ns >= 1e9) seconds(w, s + 1, ns - 1e9);
+  else seconds(w, s, ns);
+}
+
+function seconds(w: ProtobufWriter, s: number, nanos: number): void {
   // Nanoseconds as an unsigned 64-bit integer, split so that no step exceeds 2^53.
-  const s = t[0];
   const lo16 = (s & 65535) * 1e9;
   const hi = ((s / 65536) >>> 0) * 1e9;
-  const low = (lo16 >>> 0) + (((hi & 65535) * 65536) >>> 0) + t[1];
+  const low = (lo16 >>> 0) + (((hi & 65535) * 65536) >>> 0) + nanos;
   const high = Math.floor(lo16 / 4294967296) + ((hi / 65536) >>> 0) + Math.floor(low / 4294967296);
   w.fixed64(low >>> 0, high >>> 0);
 }
@@ -136,6 +147,17 @@ function identity(w: ProtobufWriter, ctx: SpanContext): void {
   }
 }
 
+/** Span.start_time_unix_nano and end_time_unix_nano, from a lean span's numbers when it has them. */
+function startAndEnd(w: ProtobufWriter, span: ReadableSpan): void {
+  const lean = span as { startMs?: unknown; endMs?: unknown };
+  w.tag(7, I64);
+  if (typeof lean.startMs === 'number') timeMs(w, lean.startMs);
+  else time(w, span.startTime);
+  w.tag(8, I64);
+  if (typeof lean.endMs === 'number') timeMs(w, lean.endMs);
+  else time(w, span.endTime);
+}
+
 /** Appends one span as a ScopeSpans.spans field (tag, length and Span message). */
 export function encodeSpan(w: ProtobufWriter, span: ReadableSpan): void {
   const ctx = span.spanContext();
@@ -154,10 +176,7 @@ export function encodeSpan(w: ProtobufWriter, span: ReadableSpan): void {
     w.tag(6, VARINT);
     w.varint(span.kind + 1);
   }
-  w.tag(7, I64);
-  time(w, span.startTime);
-  w.tag(8, I64);
-  time(w, span.endTime);
+  startAndEnd(w, span);
   attributes(w, span.attributes, 9);
   w.tag(10, VARINT);
   w.varint(span.droppedAttributesCount);
