@@ -79,7 +79,8 @@ async function once(env, sink, tool, port) {
   });
   child.stdout?.on('data', (d) => gc.onStdout(String(d)));
   const url = `http://127.0.0.1:${port}/`;
-  for (let i = 0; i < 100; i++) {
+  // Up to 60 s: on a loaded machine the preload and the realistic app take far longer than 10 s.
+  for (let i = 0; i < 600; i++) {
     if (await fetch(url).then(() => true, () => false)) break;
     await sleep(100);
   }

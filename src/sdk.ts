@@ -14,6 +14,7 @@ import type { Resource } from '@opentelemetry/resources';
 import { buildResource, DISTRO_VERSION } from './resource.js';
 import { traceHttpServer } from './instrumentation/http-server.js';
 import { traceExpressRouter } from './instrumentation/express-router.js';
+import { traceUndici } from './instrumentation/undici/tracer.js';
 import { traceFastifyHandler } from './instrumentation/fastify-handler.js';
 import { queueFull, sendPinoLogs } from './instrumentation/pino-logs.js';
 import { injectFaults } from './instrumentation/channel-guard.js';
@@ -199,6 +200,10 @@ function startChannelTracers(
   }
   if (loaded.expressChannel) traceExpressRouter({ api, core, tracer: tracer('express'), store });
   if (loaded.fastifyChannel) traceFastifyHandler({ api, core, tracer: tracer('fastify'), store });
+  if (loaded.undiciChannel) {
+    const meter = meterProvider.getMeter('@org/otel-monitor/undici', DISTRO_VERSION);
+    traceUndici({ api, tracer: tracer('undici'), meter, store, requestIdHeader: config.requestId.enabled ? config.requestId.header : undefined });
+  }
   if (loaded.pinoChannel && config.logs.exporter !== 'none') {
     sendPinoLogs(loggerProvider.getLogger('@org/otel-monitor/pino', DISTRO_VERSION), queueFull(logBatch));
   }

@@ -13,9 +13,8 @@ import { Guard } from './channel-guard.js';
 import { isUntracedServer } from './untraced-servers.js';
 import type { RequestIds } from './request-id.js';
 import { lighten, RequestContext } from './request-context.js';
+import { KNOWN_HTTP_METHODS as KNOWN_METHODS, HTTP_DURATION_BUCKETS as DURATION_BUCKETS } from './http-semconv.js';
 
-const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
-const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 const SERVER = 1; // SpanKind.SERVER
 const ERROR = 2; // SpanStatusCode.ERROR
 const kRequest = Symbol('otel-monitor.request');

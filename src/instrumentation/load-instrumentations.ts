@@ -34,6 +34,8 @@ export interface LoadedInstrumentations {
   fastifyChannel: boolean;
   /** pino lines are sent from pino's diagnostics channel (pino-logs.ts), not by instrumentation-pino. */
   pinoChannel: boolean;
+  /** fetch and undici are traced from undici's channels (undici/tracer.ts), not by instrumentation-undici. */
+  undiciChannel: boolean;
 }
 
 
@@ -154,7 +156,7 @@ export function loadInstrumentations(config: Config, enable: (i: Instrumentation
   const paths = appPaths();
   const present = resolverForApp(paths);
   const lazy = canActivateLazily();
-  const out: LoadedInstrumentations = { instrumentations: [], pending: new Map(), names: [], modules: [], expressChannel: false, fastifyChannel: false, pinoChannel: false };
+  const out: LoadedInstrumentations = { instrumentations: [], pending: new Map(), names: [], modules: [], expressChannel: false, fastifyChannel: false, pinoChannel: false, undiciChannel: false };
   for (const entry of selected) {
     if (entry.modules.length && !entry.modules.some(present)) continue;
     out.names.push(entry.name);
@@ -165,6 +167,10 @@ export function loadInstrumentations(config: Config, enable: (i: Instrumentation
     if (entry.name === 'fastify' && fastifyHasChannel(paths) && (!config.fastifyHooks || !installed(entry.pkg))) {
       if (config.fastifyHooks) log.info(`fastify: OTEL_MONITOR_FASTIFY_HOOKS=true needs \`npm install ${entry.pkg}\`; tracing handlers from Fastify's own channel instead`);
       out.fastifyChannel = true;
+      continue;
+    }
+    if (entry.name === 'undici' && !config.upstreamInstrumentations.has('undici')) {
+      out.undiciChannel = true;
       continue;
     }
     if (entry.name === 'pino') out.pinoChannel = pinoHasChannel(paths);
