@@ -420,3 +420,71 @@ export function tailSampleSize(bounds: readonly number[], counts: readonly numbe
   const q1 = 1 - interpolatedCdf(bounds, counts, at / (1 + increase));
   return proportionSampleSize(q0, q1 - q0, alpha, power);
 }
+
+/** One stratum (a route) of a stratified tail test: both releases' bucket counts and its own tail bound. */
+export interface TailStratum {
+  base: readonly number[];
+  cand: readonly number[];
+  bound: number;
+}
+
+const above = (counts: readonly number[], bound: number) => sum(counts.slice(bound + 1));
+
+/**
+ * The exceedance test of a whole service, route by route: each route's share above its own tail
+ * bound in the candidate against the baseline, combined by the Cochran-Mantel-Haenszel statistic
+ * (Agresti 2002, 6.3.2), one-sided, normal with a continuity correction. A service's p95 is mostly
+ * its slowest routes' bulk, so one bound on the service histogram sees a slower tail on each route
+ * only faintly; per route, every route's tail counts, and a shift of traffic between fast and slow
+ * routes does not look like a slower tail. One stratum: Fisher's exact test (tailTest).
+ */
+export function stratifiedTailTest(strata: readonly TailStratum[]): OneSided {
+  if (strata.length === 1) return tailTest(strata[0]!.base, strata[0]!.cand, strata[0]!.bound);
+  let [x, mean, variance, lo, hi] = [0, 0, 0, 0, 0];
+  for (const s of strata) {
+    const n1 = sum(s.base);
+    const n2 = sum(s.cand);
+    const n = n1 + n2;
+    const m = above(s.base, s.bound) + above(s.cand, s.bound);
+    if (n1 === 0 || n2 === 0 || n < 2) continue;
+    x += above(s.cand, s.bound);
+    mean += (n2 * m) / n;
+    variance += (n1 * n2 * m * (n - m)) / (n * n * (n - 1));
+    lo += Math.max(0, m - n1);
+    hi += Math.min(m, n2);
+  }
+  if (!(variance > 0)) return NO_EVIDENCE;
+  const sd = Math.sqrt(variance);
+  const p = (d: number) => normalUpperTail((d - 0.5) / sd);
+  return { pWorse: p(x - mean), pBetter: p(mean - x), minWorse: p(hi - mean), minBetter: p(mean - lo) };
+}
+
+/** tailShift over strata: the one shift of every baseline route that gives the candidate's exceedances. */
+export function stratifiedTailShift(bounds: readonly number[], strata: readonly TailStratum[], fromKey: 'base' | 'cand'): number {
+  const toKey = fromKey === 'base' ? 'cand' : 'base';
+  const used = strata.filter((s) => sum(s[fromKey]) > 0 && sum(s[toKey]) > 0 && s.bound >= 0);
+  const weight = sum(used.map((s) => sum(s[toKey])));
+  if (weight === 0) return 0;
+  const observed = sum(used.map((s) => above(s[toKey], s.bound))) / weight;
+  const statistic = (shift: number) =>
+    sum(used.map((s) => sum(s[toKey]) * (1 - interpolatedCdf(bounds, s[fromKey], bounds[s.bound]! / (1 + shift))))) / weight;
+  return solveShift(statistic, observed);
+}
+
+/**
+ * Requests per release for stratifiedTailTest to detect every route `increase` slower: the
+ * proportion formula on the traffic-weighted exceedance share at each route's bound.
+ */
+export function stratifiedTailSampleSize(bounds: readonly number[], strata: ReadonlyArray<{ counts: readonly number[]; bound: number }>, increase: number, alpha: number, power: number): number {
+  const used = strata.filter((s) => s.bound >= 0 && sum(s.counts) > 0);
+  const total = sum(used.map((s) => sum(s.counts)));
+  if (total === 0) return Infinity;
+  let [q0, q1] = [0, 0];
+  for (const s of used) {
+    const w = sum(s.counts) / total;
+    const at = bounds[s.bound]!;
+    q0 += w * (1 - interpolatedCdf(bounds, s.counts, at));
+    q1 += w * (1 - interpolatedCdf(bounds, s.counts, at / (1 + increase)));
+  }
+  return proportionSampleSize(q0, q1 - q0, alpha, power);
+}
