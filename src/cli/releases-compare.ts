@@ -2,6 +2,7 @@
 // baseline? Reads both from Prometheus (release-queries.ts), judges them with the pure statistics
 // module (release-statistics.ts) and exits 0 ok/improved, 1 regressed, 2 usage or connection
 // error, 3 inconclusive (too little data to say).
+import { writeFileSync } from 'node:fs';
 import { numberOption, parseArgs, parseLabels, type Parsed } from './args.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_PROMETHEUS_URL, prometheusFrom } from './connection-options.js';
@@ -10,6 +11,9 @@ import { extraMatchers } from './promql.js';
 import type { PrometheusClient } from './prometheus.js';
 import { readRelease, servicesWith, type Scope } from './release-queries.js';
 import { compareReleases, worstVerdict, type CompareOptions, type Report, type Verdict } from './release-statistics.js';
+import { renderHtmlReport } from './releases-report-html.js';
+import { renderMarkdownReport } from './releases-report-markdown.js';
+import type { ReportInput } from './releases-report-model.js';
 import { renderComparison } from './releases-table.js';
 import { parseWindow, type Window } from './release-window.js';
 
@@ -36,7 +40,12 @@ Options:
   --label NAME=VALUE           Only series with this label, e.g. deployment_environment_name=production.
   --prometheus-url URL         Prometheus to read (env OTEL_MONITOR_PROMETHEUS_URL; default ${DEFAULT_PROMETHEUS_URL}).
   --timeout SECONDS            Per-query timeout (default 10).
-  --json                       One JSON document instead of the table.
+  --format F                   table (default), json or markdown (GitHub-flavoured, for a CI job
+                               summary: >> "$GITHUB_STEP_SUMMARY").
+  --json                       The same as --format json.
+  --report FILE.html           Also write the comparison as one self-contained HTML page (charts
+                               of both releases' latency and errors; no network needed to view).
+  --markdown FILE              Also write the Markdown form to FILE.
   -h, --help                   Show this help.
 
 Exit status: 0 ok or improved, 1 regressed, 2 usage error or Prometheus unreachable,
@@ -55,6 +64,9 @@ const SPEC = {
   'prometheus-url': 'value',
   timeout: 'value',
   json: 'flag',
+  format: 'value',
+  report: 'value',
+  markdown: 'value',
 } as const;
 
 export const EXIT_FOR: Record<Verdict, number> = { ok: 0, improved: 0, regressed: 1, inconclusive: 3 };
@@ -120,18 +132,56 @@ export async function releasesCompare(argv: readonly string[], io: Io): Promise<
   // Each service is its own family of tests: split the false-alarm budget between them.
   const perService = { ...options, alpha: (options.alpha ?? 0.01) / services.length };
   const results: ServiceComparison[] = [];
+  const data: ReportInput['services'][number]['data'][] = [];
   for (const service of services) {
     const scope = (release: string, window: Window): Scope => ({ service, release, window, labels });
     const [b, c] = await Promise.all([readRelease(prom, scope(baseline, w.baseline)), readRelease(prom, scope(candidate, w.candidate))]);
     results.push({ service, report: compareReleases(b, c, perService) });
+    data.push({ baseline: b, candidate: c });
   }
   const verdict = worstVerdict(results.map((r) => r.report.verdict));
-  if (p.flags.has('json')) {
-    io.out(json({ baseline, candidate, windows: describeWindows(w), verdict, exitCode: EXIT_FOR[verdict], services: results }));
-  } else {
-    io.out(renderComparison({ baseline, candidate, windows: describeWindows(w), verdict, results }));
-  }
+  const input: ReportInput = {
+    baseline,
+    candidate,
+    windows: describeWindows(w),
+    verdict,
+    exitCode: EXIT_FOR[verdict],
+    services: results.map((r, i) => ({ ...r, data: data[i]! })),
+  };
+  writeReports(p, input, io);
+  io.out(render(outputFormat(p), input, results));
   return EXIT_FOR[verdict];
+}
+
+function outputFormat(p: Parsed): 'table' | 'json' | 'markdown' {
+  const format = p.values.get('format') ?? (p.flags.has('json') ? 'json' : 'table');
+  if (format !== 'table' && format !== 'json' && format !== 'markdown') throw new UsageError(`--format must be table, json or markdown, got "${format}"`);
+  if (p.flags.has('json') && format !== 'json') throw new UsageError('use either --json or --format');
+  return format;
+}
+
+function render(format: 'table' | 'json' | 'markdown', input: ReportInput, results: ServiceComparison[]): string {
+  const { baseline, candidate, windows, verdict, exitCode } = input;
+  if (format === 'json') return json({ baseline, candidate, windows, verdict, exitCode, services: results });
+  if (format === 'markdown') return renderMarkdownReport(input);
+  return renderComparison({ baseline, candidate, windows, verdict, results });
+}
+
+/** --report and --markdown: files beside the printed output; a file that cannot be written is a usage error (exit 2). */
+function writeReports(p: Parsed, input: ReportInput, io: Io): void {
+  const files: Array<[string | undefined, (x: ReportInput) => string]> = [
+    [p.values.get('report'), renderHtmlReport],
+    [p.values.get('markdown'), renderMarkdownReport],
+  ];
+  for (const [file, renderer] of files) {
+    if (file === undefined) continue;
+    try {
+      writeFileSync(file, renderer(input));
+    } catch (e) {
+      throw new UsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    io.err(`otel-monitor: wrote ${file}`);
+  }
 }
 
 async function discoverServices(prom: PrometheusClient, a: string, b: string, w: { baseline: Window; candidate: Window }, labels: string[]) {
