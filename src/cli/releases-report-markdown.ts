@@ -32,7 +32,8 @@ export function renderMarkdownReport(input: ReportInput): string {
     out.push('| Metric | Scope | Baseline | Candidate | Change [95% CI] | Test | Verdict |', '|---|---|--:|--:|--:|---|---|');
     for (const r of s.rows) {
       const verdict = r.verdict === 'regressed' ? '**regressed**' : r.verdict;
-      const cells = [r.metric, r.scope, r.baseline, r.candidate, r.change, r.test].map(markdownCell);
+      // The change is our own text ("+23% [+12%, +35%]"): its brackets stay readable in the source.
+      const cells = [...[r.metric, r.scope, r.baseline, r.candidate].map(markdownCell), r.change, markdownCell(r.test)];
       out.push(`| ${cells.join(' | ')} | ${verdict}${r.note ? ` (${markdownCell(r.note)})` : ''} |`);
     }
     if (s.skipped.length) {

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NODE24, ROOT } from '../helpers/app.js';
 
@@ -22,6 +23,12 @@ describe('npm run demo', () => {
     expect(verdict).toMatch(/^latency p95\s+service\s.*REGRESSED/m);
     expect(verdict).toContain('exit status 1');
     expect(verdict).toContain('npx otel-monitor releases compare "$PREVIOUS_RELEASE" "$RELEASE"');
+    // Next to the CI line, the path of the HTML report the demo wrote: the same verdict, with charts.
+    const report = /report it writes, charts included, to attach to the job: (\S+\.html)$/m.exec(verdict)?.[1];
+    expect(report, verdict).toBeDefined();
+    const html = readFileSync(report!, 'utf8');
+    expect(html).toContain('Verdict: REGRESSED &middot; exit code 1');
+    expect(html).toContain('<figure class="chart" data-scope="service">');
     expect(out).toContain('stopping everything the demo started');
   });
 });
