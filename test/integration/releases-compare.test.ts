@@ -2,7 +2,7 @@
 // releases of one service -> our Collector -> Prometheus (the compose config) -> the built CLI.
 // 1.1.0 is built to regress (errors and latency on /users/:id), 1.0.1 behaves exactly like 1.0.0,
 // and 0.9.0 serves only a handful of requests. Every fifth /users/:id request takes a slow path
-// (5 ms); in 1.2.0 it takes 40 ms: a slower tail (10% of all requests), the median unchanged. 1.0.0 and 1.0.1 answer without errors: with a 2%
+// (5 ms); in 1.2.0 it takes 80 ms: a slower tail (10% of all requests), the median unchanged. 1.0.0 and 1.0.1 answer without errors: with a 2%
 // error ratio an A/A pair needs ~7,700 requests each before the error ratio can be called ok
 // (docs/RELEASES.md), with none it needs ~2,000.
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -48,7 +48,7 @@ beforeAll(async () => {
     start('shop@1.0.1'),
     start('shop@1.1.0', { DEMO_ERROR_RATE: '0.1', DEMO_DELAY_MS: '20' }),
     start('shop@0.9.0'),
-    start('shop@1.2.0', { DEMO_SLOW_MS: '40' }),
+    start('shop@1.2.0', { DEMO_SLOW_MS: '80' }),
   ]);
   await interleaved([base!, twin!, bad!, slowTail!], PER_RELEASE);
   for (let i = 0; i < 12; i++) await (await tiny!.get(PATHS[i % PATHS.length]!)).arrayBuffer();
@@ -109,8 +109,8 @@ describe('releases compare', () => {
     // The same verdict as Markdown on stdout, for $GITHUB_STEP_SUMMARY.
     const summary = await cli('releases', 'compare', 'shop@1.0.0', 'shop@1.2.0', '--service', SERVICE, '--window', '15m', '--format', 'markdown');
     expect(summary.code).toBe(1);
-    const tables = (text: string) => text.slice(text.indexOf('\n### ')); // the windows end "now": seconds apart
-    expect(tables(summary.stdout)).toBe(tables(readFileSync(md, 'utf8')));
+    // Not byte for byte the file: the windows end "now", and memory is read again a second later.
+    expect(summary.stdout).toMatch(/^## ❌ Release verdict: \*\*REGRESSED\*\* \(exit code 1\)\n[\s\S]*\| latency p95 \| service \|.*\*\*regressed\*\*/);
     const unwritable = await cli('releases', 'compare', 'shop@1.0.0', 'shop@1.2.0', '--service', SERVICE, '--window', '15m', '--report', join(dir, 'no', 'such', 'dir.html'));
     expect(unwritable.code).toBe(2);
     expect(existsSync(join(dir, 'no'))).toBe(false);
