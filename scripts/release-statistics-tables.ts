@@ -11,6 +11,7 @@ import { compareReleases, type Report } from '../src/cli/release-statistics.js';
 import {
   baselineModel,
   runScenario,
+  singleLognormalModel,
   wilson,
   withErrorRatio,
   withLatencyFactor,
@@ -92,6 +93,20 @@ function tables(): string {
       { label: "each route's p95 x1.2 (the service's x1.1) at 2,000 requests", baseline: base(2_000), candidate: perRoute(2_000), seed: 505, extra: p95Named },
       { label: "each route's p95 x1.2 (the service's x1.1) at 5,000 requests", baseline: base(5_000), candidate: perRoute(5_000), seed: 506, extra: p95Named },
       ...sizes([5_000, 10_000, 20_000], (n, i) => ({ label: `p99 x1.2 at ${requestsLabel(n)}`, baseline: base(n), candidate: tailed(0.99, 1.2)(n), seed: 510 + i, extra: named('latency_p99') })),
+      ...([[0.1, 0.5, 530], [0.05, 0.6, 531], [0.2, 0.8, 532]] as const).map(([median, sigma, seed]) => ({
+        label: `one lognormal (median ${median * 1000} ms, sigma ${sigma}): p95 x1.2 at 2,000 requests`,
+        baseline: singleLognormalModel(2_000, median, sigma),
+        candidate: withTailFactor(singleLognormalModel(2_000, median, sigma), 0.95, 1.2),
+        seed,
+        extra: p95Named,
+      })),
+      ...([[0.1, 0.5, 533], [0.05, 0.6, 534], [0.2, 0.8, 535]] as const).map(([median, sigma, seed]) => ({
+        label: `one lognormal (median ${median * 1000} ms, sigma ${sigma}): p99 x1.2 at 20,000 requests`,
+        baseline: singleLognormalModel(20_000, median, sigma),
+        candidate: withTailFactor(singleLognormalModel(20_000, median, sigma), 0.99, 1.2),
+        seed,
+        extra: named('latency_p99'),
+      })),
       { label: 'faster tail: p95 x0.83 at 2,000 requests (named improved)', baseline: base(2_000), candidate: tailed(0.95, 1 / 1.2)(2_000), seed: 520, extra: named('latency_p95', 'improved') },
       { label: 'faster tail: p95 x0.83 at 20,000 requests (named improved)', baseline: base(20_000), candidate: tailed(0.95, 1 / 1.2)(20_000), seed: 521, extra: named('latency_p95', 'improved') },
     ],

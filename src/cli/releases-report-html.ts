@@ -61,9 +61,10 @@ function ecdfChart(d: Distribution): string {
   const y = (share: number) => T + (Math.log10(1 / Math.max(share, FLOOR)) / Math.log10(1 / FLOOR)) * (H - T - B);
   const path = (survival: number[]) => bounds.map((b, i) => `${i === 0 ? 'M' : 'L'}${x(b).toFixed(1)},${y(survival[first + i]!).toFixed(1)}`).join(' ');
   let lastLabel = -Infinity;
-  const ticks = bounds.map((b) => {
+  const ticks = bounds.map((b, i) => {
     const at = x(b);
-    const label = at - lastLabel >= 52 ? ((lastLabel = at), `<text x="${at.toFixed(1)}" y="${H - B + 14}" text-anchor="middle">${seconds(b)}</text>`) : '';
+    const anchor = i === bounds.length - 1 ? 'end' : i === 0 ? 'start' : 'middle'; // inside the frame
+    const label = at - lastLabel >= 52 ? ((lastLabel = at), `<text x="${at.toFixed(1)}" y="${H - B + 14}" text-anchor="${anchor}">${seconds(b)}</text>`) : '';
     return `<line x1="${at.toFixed(1)}" x2="${at.toFixed(1)}" y1="${T}" y2="${H - B}" stroke="#eef0f4"/>${label}`;
   });
   const levels = ([[1, '100%'], [0.5, 'p50'], [0.05, 'p95'], [0.01, 'p99'], [FLOOR, '0.1%']] as const).map(

@@ -26,7 +26,7 @@ export function renderMarkdownReport(input: ReportInput): string {
   out.push(`| Candidate | ${markdownCell(input.candidate)} | ${markdownCell(input.windows.candidate.text)} |`);
   for (const s of serviceViews(input)) {
     out.push('', `### ${ICON[s.verdict]} Service ${markdownCell(s.service)}: ${s.verdict.toUpperCase()}`, '');
-    out.push(`${markdownCell(s.summary)}. Requests: baseline ${s.requests.baseline}, candidate ${s.requests.candidate}.`, '');
+    out.push(`${markdownCell(s.summary)}. Requests: baseline ${s.requests.baseline.toLocaleString('en-US')}, candidate ${s.requests.candidate.toLocaleString('en-US')}.`, '');
     for (const f of s.findings) out.push(`- ${markdownCell(f)}`);
     if (s.findings.length) out.push('');
     out.push('| Metric | Scope | Baseline | Candidate | Change [95% CI] | Test | Verdict |', '|---|---|--:|--:|--:|---|---|');

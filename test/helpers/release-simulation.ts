@@ -122,6 +122,11 @@ export function baselineModel(requests: number): ReleaseModel {
   };
 }
 
+/** The baseline with one route only, one lognormal latency: a service as a single distribution. */
+export function singleLognormalModel(requests: number, median: number, sigma: number): ReleaseModel {
+  return { ...baselineModel(requests), routes: [{ name: 'GET /items', share: 1, errorRatio: 0.02, median, sigma }] };
+}
+
 /** The same release with every route's error ratio set to `ratio` (2% -> 3% is +1 pp for the service). */
 export function withErrorRatio(m: ReleaseModel, ratio: number): ReleaseModel {
   return { ...m, routes: m.routes.map((r) => ({ ...r, errorRatio: ratio })) };
