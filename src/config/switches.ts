@@ -1,6 +1,6 @@
 // Our own switches (OTEL_MONITOR_*): what to instrument and record, redaction, start-up and shutdown.
 import { bool, headerName, int, list, type Warn } from './parsers.js';
-import type { Config, Env, RejectionMode } from './types.js';
+import { UPSTREAM_INSTRUMENTATIONS, type Config, type Env, type RejectionMode, type UpstreamInstrumentation } from './types.js';
 
 /** Keys whose values are replaced with [REDACTED] in span attributes, log records and Sentry events. */
 export const DEFAULT_REDACT_KEYS = [
@@ -42,7 +42,7 @@ export function unhandledRejectionMode(execArgv: readonly string[], nodeOptions:
   return mode;
 }
 
-type Instrumentation = Pick<Config, 'enabledInstrumentations' | 'disabledInstrumentations' | 'expressLayers' | 'fastifyHooks' | 'httpServerTracer' | 'collectClientAddress' | 'testFaults'>;
+type Instrumentation = Pick<Config, 'enabledInstrumentations' | 'disabledInstrumentations' | 'expressLayers' | 'fastifyHooks' | 'httpServerTracer' | 'upstreamInstrumentations' | 'collectClientAddress' | 'testFaults'>;
 
 /** Which instrumentations run and how much they record. */
 export function readInstrumentation(env: Env, warn: Warn): Instrumentation {
@@ -52,9 +52,21 @@ export function readInstrumentation(env: Env, warn: Warn): Instrumentation {
     expressLayers: bool(env, 'OTEL_MONITOR_EXPRESS_LAYERS', false, warn),
     fastifyHooks: bool(env, 'OTEL_MONITOR_FASTIFY_HOOKS', false, warn),
     httpServerTracer: bool(env, 'OTEL_MONITOR_FAST_HTTP_SERVER', true, warn),
+    upstreamInstrumentations: upstreamList(env, warn),
     collectClientAddress: bool(env, 'OTEL_MONITOR_COLLECT_CLIENT_ADDRESS', true, warn),
     testFaults: list(env, 'OTEL_MONITOR_TEST_FAULT'),
   };
+}
+
+/** OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS: `pg,undici,pino`, `all`, or empty; unknown names are warned (once) and ignored. */
+function upstreamList(env: Env, warn: Warn): ReadonlySet<UpstreamInstrumentation> {
+  const name = 'OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS';
+  const names = (list(env, name) ?? []).map((n) => n.toLowerCase());
+  if (names.includes('all')) return new Set(UPSTREAM_INSTRUMENTATIONS);
+  const isKnown = (n: string): n is UpstreamInstrumentation => (UPSTREAM_INSTRUMENTATIONS as readonly string[]).includes(n);
+  const unknown = names.filter((n) => !isKnown(n));
+  if (unknown.length) warn(name, unknown.join(','), 'ignoring them', `names no library of all, ${UPSTREAM_INSTRUMENTATIONS.join(', ')}`);
+  return new Set(names.filter(isKnown));
 }
 
 type Switches = Pick<

@@ -68,6 +68,11 @@ export interface Config {
   workers: boolean;
   /** Incoming HTTP traced by our own tracer (instrumentation/http-server.ts) rather than instrumentation-http (OTEL_MONITOR_FAST_HTTP_SERVER). */
   httpServerTracer: boolean;
+  /**
+   * Libraries traced by the maintained upstream instrumentation instead of our own hot-path code
+   * (OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS): the escape hatch every replacement keeps.
+   */
+  upstreamInstrumentations: ReadonlySet<UpstreamInstrumentation>;
   /** client.address / network.peer.address on server spans (OTEL_MONITOR_COLLECT_CLIENT_ADDRESS). */
   collectClientAddress: boolean;
   /** Test-only (OTEL_MONITOR_TEST_FAULT): guarded tracer handlers that throw, to prove the guard. */
@@ -133,3 +138,7 @@ export interface ParsedConfig {
   config: Config;
   warnings: string[];
 }
+
+/** The libraries whose upstream instrumentation our own hot-path code replaces. */
+export const UPSTREAM_INSTRUMENTATIONS = ['pg', 'undici', 'pino'] as const;
+export type UpstreamInstrumentation = (typeof UPSTREAM_INSTRUMENTATIONS)[number];

@@ -6,9 +6,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { compareReleases, type ReleaseData } from '../../src/cli/release-statistics.js';
-import { renderHtmlReport } from '../../src/cli/releases-report-html.js';
-import type { ReportInput } from '../../src/cli/releases-report-model.js';
+import { compareReleases, type ReleaseData } from '../../src/cli/releases/statistics.js';
+import { renderHtmlReport } from '../../src/cli/releases/report-html.js';
+import type { ReportInput } from '../../src/cli/releases/report-model.js';
 import { ROOT } from '../helpers/app.js';
 import { closeBrowser, distinctColours, openFile } from '../helpers/browser.js';
 import { baselineModel, seededRng, simulateRelease, withTailFactor } from '../helpers/release-simulation.js';

@@ -14,6 +14,16 @@ describe('readConfig', () => {
     expect(config.platform).toEqual({ aws: false, gcp: false, azure: false, alibaba: false, container: false });
   });
 
+  it('OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS names the libraries that go back to upstream instrumentation', () => {
+    expect([...readConfig({}).config.upstreamInstrumentations]).toEqual([]);
+    expect([...readConfig({ OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS: 'PG, pino' }).config.upstreamInstrumentations]).toEqual(['pg', 'pino']);
+    expect([...readConfig({ OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS: 'all' }).config.upstreamInstrumentations]).toEqual(['pg', 'undici', 'pino']);
+    const bad = readConfig({ OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS: 'pg,mysql' });
+    expect([...bad.config.upstreamInstrumentations]).toEqual(['pg']);
+    expect(bad.warnings).toHaveLength(1);
+    expect(bad.warnings[0]).toMatch(/OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS.*mysql/);
+  });
+
   it('compresses with gzip for remote endpoints only, unless told otherwise', () => {
     expect(readConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otlp.example.com' }).config.traces.compression).toBe('gzip');
     expect(readConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).config.metrics.compression).toBe('none');

@@ -12,7 +12,7 @@ import {
   type MetricResult,
   type ReleaseData,
   type Report,
-} from '../../src/cli/release-statistics.js';
+} from '../../src/cli/releases/statistics.js';
 import {
   fisherExact,
   normalUpperQuantile,
@@ -23,7 +23,7 @@ import {
   shiftedShares,
   stratifiedTailTest,
   tailTest,
-} from '../../src/cli/statistical-tests.js';
+} from '../../src/cli/releases/statistical-tests.js';
 import {
   baselineModel,
   runScenario,

@@ -2,11 +2,11 @@
 // they show, on a hand-made comparison: known interval values, the verdict first, every label value
 // escaped. The HTML is also opened in a real browser by test/integration/releases-report-browser.test.ts.
 import { describe, expect, it } from 'vitest';
-import { differenceInterval, quantileRatioInterval, wilsonInterval } from '../../src/cli/release-intervals.js';
-import { compareReleases, type Histogram, type ReleaseData } from '../../src/cli/release-statistics.js';
-import { escapeHtml, renderHtmlReport } from '../../src/cli/releases-report-html.js';
-import { markdownCell, renderMarkdownReport } from '../../src/cli/releases-report-markdown.js';
-import type { ReportInput } from '../../src/cli/releases-report-model.js';
+import { differenceInterval, quantileRatioInterval, wilsonInterval } from '../../src/cli/releases/intervals.js';
+import { compareReleases, type Histogram, type ReleaseData } from '../../src/cli/releases/statistics.js';
+import { escapeHtml, renderHtmlReport } from '../../src/cli/releases/report-html.js';
+import { markdownCell, renderMarkdownReport } from '../../src/cli/releases/report-markdown.js';
+import type { ReportInput } from '../../src/cli/releases/report-model.js';
 
 const bounds = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5];
 const ROUTE = 'GET /a|b/<i>x</i>';

@@ -1,11 +1,11 @@
 // What the report of `releases compare` shows, before any markup: the verdict, and per service the
 // metric rows with their 95% intervals, the latency distributions of the busiest scopes, the error
-// ratios and what was not judged. The HTML (releases-report-html.ts) and Markdown
-// (releases-report-markdown.ts) renderers draw the same model. Pure: a function of the comparison
+// ratios and what was not judged. The HTML (report-html.ts) and Markdown
+// (report-markdown.ts) renderers draw the same model. Pure: a function of the comparison
 // and the bucket data it was computed from.
-import { changeInterval, scopeData, wilsonInterval, type Interval } from './release-intervals.js';
-import type { Histogram, MetricResult, ReleaseData, Report, Verdict } from './release-statistics.js';
-import { explain, formatValue, metricLabel } from './releases-table.js';
+import { changeInterval, scopeData, wilsonInterval, type Interval } from './intervals.js';
+import type { Histogram, MetricResult, ReleaseData, Report, Verdict } from './statistics.js';
+import { explain, formatValue, metricLabel } from './table.js';
 
 export interface ReportInput {
   baseline: string;

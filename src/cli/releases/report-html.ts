@@ -2,8 +2,8 @@
 // artifact. No script and no fetch: inline CSS and SVG only, and a Content-Security-Policy that
 // forbids loading anything, so the file reads the same offline, years later. Every label value
 // (service, release and route names come from the telemetry) is escaped. Pure: input -> string.
-import type { Histogram, Verdict } from './release-statistics.js';
-import { EXIT_MEANING, headline, serviceViews, type Distribution, type ErrorBar, type ReportInput, type ServiceView } from './releases-report-model.js';
+import type { Histogram, Verdict } from './statistics.js';
+import { EXIT_MEANING, headline, serviceViews, type Distribution, type ErrorBar, type ReportInput, type ServiceView } from './report-model.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

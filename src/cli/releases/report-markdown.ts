@@ -2,8 +2,8 @@
 // GitHub-flavoured Markdown, for a CI job summary ($GITHUB_STEP_SUMMARY) or a merge-request
 // comment. Label values come from the telemetry: table cells are escaped so that a route name can
 // neither break the table nor inject HTML. Pure: input -> string.
-import type { Verdict } from './release-statistics.js';
-import { headline, serviceViews, type ReportInput } from './releases-report-model.js';
+import type { Verdict } from './statistics.js';
+import { headline, serviceViews, type ReportInput } from './report-model.js';
 
 const ICON: Record<Verdict, string> = { regressed: '❌', inconclusive: '⚠️', ok: '✅', improved: '✅' };
 

@@ -1,8 +1,8 @@
 // 95% confidence intervals for the report of `releases compare`: each release's error ratio, and
 // each metric's change between the releases. They describe the size of a change; the verdict does
-// not rest on them (it rests on the tests and Holm's correction in release-statistics.ts, which
+// not rest on them (it rests on the tests and Holm's correction in statistics.ts, which
 // correct for the number of tests; these intervals do not). Pure, like the statistics module.
-import { histogramQuantile, type Histogram, type MetricResult, type ReleaseData } from './release-statistics.js';
+import { histogramQuantile, type Histogram, type MetricResult, type ReleaseData } from './statistics.js';
 import { sum } from './statistical-tests.js';
 
 const Z95 = 1.959964;
