@@ -312,12 +312,14 @@ interface TailCheck {
 
 /**
  * The exceedance test of one upper quantile q: the share of requests above the bucket bound that
- * splits off the slowest 1 - q of the POOLED requests (pooled, so that swapping the releases changes
- * nothing and the test stays valid). Per route when the scope has routes (stratifiedTailTest), else
- * on the scope's own histogram. One test per set of bounds, so p95 and p99 share a test when coarse
- * buckets put both at the same bounds (it is then counted once).
+ * best splits off the slowest 1 - q of the POOLED requests (pooled, so that swapping the releases
+ * changes nothing and the test stays valid). A scope with routes (the service) is tested twice, and
+ * the smaller p-value counts twice (Bonferroni, so the pair is one valid test): on its own histogram,
+ * which sees one route's slow path getting slower, and route by route (stratifiedTailTest), which
+ * sees every route's tail growing a little. One test per set of bounds, so p95 and p99 share a test
+ * when coarse buckets put both at the same bounds (it is then counted once).
  */
-function tailChecks(bounds: readonly number[], strata: ReadonlyArray<[Histogram, Histogram]>): (q: number) => TailCheck {
+function tailChecks(bounds: readonly number[], whole: [Histogram, Histogram], strata: ReadonlyArray<[Histogram, Histogram]>): (q: number) => TailCheck {
   const tests = new Map<string, Test>();
   return (q) => {
     const share = Math.round((1 - q) * 1e6) / 1e6;
@@ -326,20 +328,24 @@ function tailChecks(bounds: readonly number[], strata: ReadonlyArray<[Histogram,
     // route's requests, that unbiased but noisy estimate crosses +10% by chance too often (a 5%
     // slow-down was called regressed twice as often), and the linear one's understatement is kept.
     const cdf = share < 0.02 ? interpolatedCdf : logProbitCdf;
-    const parts: TailStratum[] = strata
-      .map(([b, c]) => ({ base: b.counts, cand: c.counts, bound: tailBoundIndex(b.counts, c.counts, share) }))
-      .filter((x) => x.bound >= 0);
-    const key = parts.map((x) => x.bound).join(',');
-    if (parts.length > 0 && !tests.has(key)) {
-      const name = parts.length === 1 ? `tail >${bounds[parts[0]!.bound]} s` : `tail by route (${parts.length})`;
-      tests.set(key, newTest(name, stratifiedTailTest(parts)));
+    const design = (pairs: ReadonlyArray<[Histogram, Histogram]>): TailStratum[] =>
+      pairs.map(([b, c]) => ({ base: b.counts, cand: c.counts, bound: tailBoundIndex(b.counts, c.counts, share) })).filter((x) => x.bound >= 0);
+    const designs = [design([whole]), ...(strata.length > 1 ? [design(strata)] : [])].filter((d) => d.length > 0);
+    const results = designs.map(stratifiedTailTest);
+    const key = designs.map((d) => d.map((x) => x.bound).join(',')).join('/');
+    if (designs.length > 0 && !tests.has(key)) {
+      const names = designs.map((d, i) => (i === 0 && d.length === 1 ? `tail >${bounds[d[0]!.bound]} s` : `by route (${d.length})`));
+      const both = (k: keyof OneSided) => Math.min(1, results.length * Math.min(...results.map((r) => r[k])));
+      tests.set(key, newTest(names.join(', '), { pWorse: both('pWorse'), pBetter: both('pBetter'), minWorse: both('minWorse'), minBetter: both('minBetter') }));
     }
-    // Planning needs a distribution: the baseline's, or the candidate's when the baseline has none.
-    const plan = parts.map((x) => ({ counts: sum(x.base) > 0 ? x.base : x.cand, bound: x.bound }));
+    // The practical threshold reads the shift of the design whose test is the stronger in that direction.
+    const strongest = (k: 'pWorse' | 'pBetter') => designs[results.reduce((best, r, i) => (r[k] < results[best]![k] ? i : best), 0)]!;
+    const plan = (d: TailStratum[]) => d.map((x) => ({ counts: sum(x.base) > 0 ? x.base : x.cand, bound: x.bound }));
     return {
       test: tests.get(key),
-      shift: (direction) => (direction === 1 ? stratifiedTailShift(bounds, parts, 'base', cdf) : 1 - 1 / (1 + stratifiedTailShift(bounds, parts, 'cand', cdf))),
-      need: (increase, alpha, power) => (parts.length === 0 ? Infinity : stratifiedTailSampleSize(bounds, plan, increase, alpha, power)),
+      shift: (direction) =>
+        designs.length === 0 ? 0 : direction === 1 ? stratifiedTailShift(bounds, strongest('pWorse'), 'base', cdf) : 1 - 1 / (1 + stratifiedTailShift(bounds, strongest('pBetter'), 'cand', cdf)),
+      need: (increase, alpha, power) => Math.min(Infinity, ...designs.map((d) => stratifiedTailSampleSize(bounds, plan(d), increase, alpha / designs.length, power))),
     };
   };
 }
@@ -355,7 +361,7 @@ function latencyRows(base: Histogram, cand: Histogram, s: LatencySpec): Row[] {
   // Planning needs a distribution: the baseline's, or the candidate's when the baseline has none.
   const plan = sum(base.counts) > 0 ? base.counts : cand.counts;
   const rank = newTest('Mann-Whitney', rankTest(base.counts, cand.counts));
-  const tailAt = tailChecks(base.bounds, s.strata && s.strata.length > 0 ? s.strata : [[base, cand]]);
+  const tailAt = tailChecks(base.bounds, [base, cand], s.strata ?? []);
   return s.rows.map(([metric, q]) => {
     const tail = q >= TAIL_FROM ? tailAt(q) : undefined;
     const b = histogramQuantile(base, q);
