@@ -8,6 +8,11 @@ const logger = pino({ level: process.env.LOG_LEVEL ?? 'info' });
 // /users/:id requests that fail, and extra latency on that route.
 const errorRate = Number(process.env.DEMO_ERROR_RATE ?? 0);
 const delayMs = Number(process.env.DEMO_DELAY_MS ?? 0);
+// A slow path (a cache miss, say): every DEMO_SLOW_EVERY-th /users/:id request sleeps DEMO_SLOW_MS.
+// Making it sleep longer slows the tail and leaves the median where it was.
+const slowEvery = Number(process.env.DEMO_SLOW_EVERY ?? 0);
+const slowMs = Number(process.env.DEMO_SLOW_MS ?? 0);
+let usersServed = 0;
 const app = express();
 
 app.get('/', (_req, res) => {
@@ -16,6 +21,7 @@ app.get('/', (_req, res) => {
 
 app.get('/users/:id', async (req, res) => {
   if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+  if (slowEvery > 0 && ++usersServed % slowEvery === 0) await new Promise((resolve) => setTimeout(resolve, slowMs));
   if (Math.random() < errorRate) throw new Error('user lookup failed');
   logger.info({ userId: req.params.id, password: 'hunter2' }, 'user looked up');
   res.json({ id: req.params.id });

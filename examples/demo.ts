@@ -81,12 +81,14 @@ try {
   console.log(`    ${loki.logRecords().length} log records reached the Loki endpoint, trace ids on ${loki.logRecords().filter((l) => l.traceId).length}`);
 
   step(`the verdict: is ${RELEASES[1]} worse than ${RELEASES[0]}?`);
-  const compare = ['releases', 'compare', RELEASES[0]!, RELEASES[1]!, '--service', SERVICE, '--window', '15m'];
+  const report = join(logDir, 'release-report.html');
+  const compare = ['releases', 'compare', RELEASES[0]!, RELEASES[1]!, '--service', SERVICE, '--window', '15m', '--report', report];
   const verdict = spawnSync(NODE24, [join(ROOT, 'dist', 'cli', 'main.js'), ...compare, '--prometheus-url', prom.url], { encoding: 'utf8' });
   console.log(`$ otel-monitor ${compare.join(' ')}\n${verdict.stdout}${verdict.stderr}`);
   console.log(`    exit status ${verdict.status} (0 ok or improved, 1 regressed, 2 error, 3 inconclusive)`);
   console.log('    In CI, after the candidate has served traffic, this one line fails the job on a regression:');
-  console.log(`    npx otel-monitor releases compare "$PREVIOUS_RELEASE" "$RELEASE" --service ${SERVICE} --window 30m`);
+  console.log(`    npx otel-monitor releases compare "$PREVIOUS_RELEASE" "$RELEASE" --service ${SERVICE} --window 30m --report release-report.html`);
+  console.log(`    and the report it writes, charts included, to attach to the job: ${report}`);
 
   step('where to look');
   console.log(`    Prometheus            ${prom.url}/graph  (try: sum by (service_version) (rate(http_server_request_duration_seconds_count[1m])))`);

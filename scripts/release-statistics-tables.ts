@@ -11,10 +11,12 @@ import { compareReleases, type Report } from '../src/cli/releases/statistics.js'
 import {
   baselineModel,
   runScenario,
+  singleLognormalModel,
   wilson,
   withErrorRatio,
   withLatencyFactor,
   withRouteErrorRatio,
+  withTailFactor,
   type ReleaseModel,
   type Tally,
 } from '../test/helpers/release-simulation.js';
@@ -61,7 +63,40 @@ const sizes = (list: number[], make: (n: number, i: number) => Row) => list.map(
 const requestsLabel = (n: number) => `${thousands(n)} requests`;
 const routeNamed = (route: string) => (r: Report) =>
   r.metrics.some((m) => m.scope === `route ${route}` && m.metric === 'error_ratio' && m.verdict === 'regressed');
-const p95Named = (r: Report) => r.metrics.some((m) => m.scope === 'service' && m.metric === 'latency_p95' && m.verdict === 'regressed');
+const named = (metric: string, verdict = 'regressed') => (r: Report) => r.metrics.some((m) => m.scope === 'service' && m.metric === metric && m.verdict === verdict);
+const p95Named = named('latency_p95');
+
+/** A slower (or faster) tail, the medians unchanged: issue 20's scenarios. */
+function tailTable(): string {
+  const tailed = (q: number, factor: number) => (n: number) => withTailFactor(base(n), q, factor);
+  const perRoute = (n: number) => ({ ...base(n), routes: base(n).routes.map((r) => ({ ...r, sigma: r.sigma + Math.log(1.2) / 1.6448536 })) });
+  return measure(
+    [
+      ...sizes([1_000, 1_500, 2_000, 5_000], (n, i) => ({ label: `p95 x1.2 at ${requestsLabel(n)}`, baseline: base(n), candidate: tailed(0.95, 1.2)(n), seed: 500 + i, extra: p95Named })),
+      { label: "each route's p95 x1.2 (the service's x1.1) at 2,000 requests", baseline: base(2_000), candidate: perRoute(2_000), seed: 505, extra: p95Named },
+      { label: "each route's p95 x1.2 (the service's x1.1) at 5,000 requests", baseline: base(5_000), candidate: perRoute(5_000), seed: 506, extra: p95Named },
+      ...sizes([5_000, 10_000, 20_000], (n, i) => ({ label: `p99 x1.2 at ${requestsLabel(n)}`, baseline: base(n), candidate: tailed(0.99, 1.2)(n), seed: 510 + i, extra: named('latency_p99') })),
+      ...([[0.1, 0.5, 530], [0.05, 0.6, 531], [0.2, 0.8, 532]] as const).map(([median, sigma, seed]) => ({
+        label: `one lognormal (median ${median * 1000} ms, sigma ${sigma}): p95 x1.2 at 2,000 requests`,
+        baseline: singleLognormalModel(2_000, median, sigma),
+        candidate: withTailFactor(singleLognormalModel(2_000, median, sigma), 0.95, 1.2),
+        seed,
+        extra: p95Named,
+      })),
+      ...([[0.1, 0.5, 533], [0.05, 0.6, 534], [0.2, 0.8, 535]] as const).map(([median, sigma, seed]) => ({
+        label: `one lognormal (median ${median * 1000} ms, sigma ${sigma}): p99 x1.2 at 20,000 requests`,
+        baseline: singleLognormalModel(20_000, median, sigma),
+        candidate: withTailFactor(singleLognormalModel(20_000, median, sigma), 0.99, 1.2),
+        seed,
+        extra: named('latency_p99'),
+      })),
+      { label: 'faster tail: p95 x0.83 at 2,000 requests (named improved)', baseline: base(2_000), candidate: tailed(0.95, 1 / 1.2)(2_000), seed: 520, extra: named('latency_p95', 'improved') },
+      { label: 'faster tail: p95 x0.83 at 20,000 requests (named improved)', baseline: base(20_000), candidate: tailed(0.95, 1 / 1.2)(20_000), seed: 521, extra: named('latency_p95', 'improved') },
+    ],
+    CASES,
+    'p95 / p99 named regressed',
+  );
+}
 
 function tables(): string {
   const aa = measure(sizes([2_000, 5_000, 10_000, 20_000, 50_000], (n, i) => ({ label: requestsLabel(n), baseline: base(n), candidate: base(n), seed: 100 + i })), AA_CASES);
@@ -82,6 +117,7 @@ function tables(): string {
     CASES,
     'p95 named regressed',
   );
+  const tail = tailTable();
   const better = (m: ReleaseModel) => withLatencyFactor(withErrorRatio(m, 0.02), 0.8);
   const route = 'GET /orders/:id';
   const direction = measure(
@@ -111,6 +147,10 @@ function tables(): string {
     `**Latency: every request 1.2x, 1.1x (the minimum effect) and 1.05x slower.** ${thousands(CASES)} pairs per row.`,
     '',
     latency,
+    '',
+    `**A slower tail, the medians unchanged: every route's latency spread grows so that the service's p95 (p99) is 1.2x, or 0.83x for a faster tail.** ${thousands(CASES)} pairs per row.`,
+    '',
+    tail,
     '',
     `**Direction, a confined regression, a handful of requests.** ${thousands(CASES)} pairs per row.`,
     '',

@@ -122,6 +122,11 @@ export function baselineModel(requests: number): ReleaseModel {
   };
 }
 
+/** The baseline with one route only, one lognormal latency: a service as a single distribution. */
+export function singleLognormalModel(requests: number, median: number, sigma: number): ReleaseModel {
+  return { ...baselineModel(requests), routes: [{ name: 'GET /items', share: 1, errorRatio: 0.02, median, sigma }] };
+}
+
 /** The same release with every route's error ratio set to `ratio` (2% -> 3% is +1 pp for the service). */
 export function withErrorRatio(m: ReleaseModel, ratio: number): ReleaseModel {
   return { ...m, routes: m.routes.map((r) => ({ ...r, errorRatio: ratio })) };
@@ -130,6 +135,49 @@ export function withErrorRatio(m: ReleaseModel, ratio: number): ReleaseModel {
 /** Every request `factor` times slower: the multiplicative shift of the latency distribution. */
 export function withLatencyFactor(m: ReleaseModel, factor: number): ReleaseModel {
   return { ...m, routes: m.routes.map((r) => ({ ...r, median: r.median * factor })) };
+}
+
+/**
+ * A slower tail, the median unchanged: every route's lognormal spread grows (its median stays) so
+ * that the SERVICE's q-quantile (q = 0.95: p95) is `factor` times what it was, the quantile a user
+ * reads in the comparison and in Grafana. Each route's own q-quantile rises by somewhat more, since
+ * the service's p95 lies in the bulk of its slowest routes. A factor below 1 is a faster tail.
+ */
+export function withTailFactor(m: ReleaseModel, q: number, factor: number): ReleaseModel {
+  const z = normalQuantile(q);
+  const widen = (g: number) => m.routes.map((r) => ({ ...r, sigma: Math.max(0.01, r.sigma + Math.log(g) / z) }));
+  const target = mixtureQuantile(m.routes, q) * factor;
+  // The service quantile grows with the per-route factor g: bisect on log g.
+  let [lo, hi] = factor >= 1 ? [0, Math.log(factor) * 4] : [Math.log(factor) * 4, 0];
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (mixtureQuantile(widen(Math.exp(mid)), q) < target) lo = mid;
+    else hi = mid;
+  }
+  return { ...m, routes: widen(Math.exp((lo + hi) / 2)) };
+}
+
+/** The standard normal quantile, by bisection on the tested upper tail (only used to set up scenarios). */
+function normalQuantile(q: number): number {
+  let [lo, hi] = [-10, 10];
+  for (let i = 0; i < 80; i++) {
+    const mid = (lo + hi) / 2;
+    if (1 - normalUpperTail(mid) < q) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** The q-quantile of the service's latency: the traffic-weighted mixture of the routes' lognormals. */
+export function mixtureQuantile(routes: readonly RouteModel[], q: number): number {
+  const cdf = (x: number) => routes.reduce((acc, r) => acc + r.share * (1 - normalUpperTail(Math.log(x / r.median) / r.sigma)), 0) / routes.reduce((a, r) => a + r.share, 0);
+  let [lo, hi] = [Math.log(1e-6), Math.log(1e4)];
+  for (let i = 0; i < 80; i++) {
+    const mid = (lo + hi) / 2;
+    if (cdf(Math.exp(mid)) < q) lo = mid;
+    else hi = mid;
+  }
+  return Math.exp((lo + hi) / 2);
 }
 
 /** One route's error ratio changed, the rest as they were. */

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NODE24, ROOT } from '../helpers/app.js';
 import { JAEGER_BIN } from '../helpers/jaeger.js';
@@ -30,6 +30,12 @@ describe('npm run demo', () => {
     if (existsSync(JAEGER_BIN)) {
       expect(out).toMatch(/Jaeger UI {13}http:\/\/127\.0\.0\.1:\d+\/trace\/[0-9a-f]{32} {2}\(a failing \/users\/:id request of demo-shop@1\.1\.0\)/);
     }
+    // Next to the CI line, the path of the HTML report the demo wrote: the same verdict, with charts.
+    const report = /report it writes, charts included, to attach to the job: (\S+\.html)$/m.exec(verdict)?.[1];
+    expect(report, verdict).toBeDefined();
+    const html = readFileSync(report!, 'utf8');
+    expect(html).toContain('Verdict: REGRESSED &middot; exit code 1');
+    expect(html).toContain('<figure class="chart" data-scope="service">');
     expect(out).toContain('stopping everything the demo started');
   });
 });

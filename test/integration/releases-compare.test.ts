@@ -1,9 +1,12 @@
 // `otel-monitor releases list|compare` end to end: instrumented apps (examples/app.js) as four
 // releases of one service -> our Collector -> Prometheus (the compose config) -> the built CLI.
 // 1.1.0 is built to regress (errors and latency on /users/:id), 1.0.1 behaves exactly like 1.0.0,
-// and 0.9.0 serves only a handful of requests. 1.0.0 and 1.0.1 answer without errors: with a 2%
+// and 0.9.0 serves only a handful of requests. Every fifth /users/:id request takes a slow path
+// (5 ms); in 1.2.0 it takes 80 ms: a slower tail (10% of all requests), the median unchanged. 1.0.0 and 1.0.1 answer without errors: with a 2%
 // error ratio an A/A pair needs ~7,700 requests each before the error ratio can be called ok
 // (docs/RELEASES.md), with none it needs ~2,000.
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, type RunningApp } from '../helpers/app.js';
@@ -39,23 +42,24 @@ beforeAll(async () => {
   const collector = await startCollector({ lokiEndpoint: loki.url, env: { OTELCOL_TRACES_EXPORTERS: '[debug]' } });
   prom = await startPrometheus({ collector });
   const start = (release: string, env: Record<string, string> = {}) =>
-    startInstrumentedApp({ collector, service: SERVICE, release, env: { OTEL_SERVICE_NAME: SERVICE, ...env } });
-  const [base, twin, bad, tiny] = await Promise.all([
+    startInstrumentedApp({ collector, service: SERVICE, release, env: { OTEL_SERVICE_NAME: SERVICE, DEMO_SLOW_EVERY: '5', DEMO_SLOW_MS: '5', ...env } });
+  const [base, twin, bad, tiny, slowTail] = await Promise.all([
     start('shop@1.0.0'),
     start('shop@1.0.1'),
     start('shop@1.1.0', { DEMO_ERROR_RATE: '0.1', DEMO_DELAY_MS: '20' }),
     start('shop@0.9.0'),
+    start('shop@1.2.0', { DEMO_SLOW_MS: '80' }),
   ]);
-  await interleaved([base!, twin!, bad!], PER_RELEASE);
+  await interleaved([base!, twin!, bad!, slowTail!], PER_RELEASE);
   for (let i = 0; i < 12; i++) await (await tiny!.get(PATHS[i % PATHS.length]!)).arrayBuffer();
   // /upstream calls / on the same app: each release serves PER_RELEASE * 6/5 requests.
   await waitFor(
-    async () => (await prom.query(`sum by (service_version) (http_server_request_duration_seconds_count{job="${SERVICE}"}) >= 12`)).length === 4,
-    { timeoutMs: 90_000, what: 'all four releases in Prometheus' },
+    async () => (await prom.query(`sum by (service_version) (http_server_request_duration_seconds_count{job="${SERVICE}"}) >= 12`)).length === 5,
+    { timeoutMs: 90_000, what: 'all five releases in Prometheus' },
   );
-  await waitFor(async () => (await prom.query('count by (service_version) (process_cpu_time_seconds_total{job="shop"})')).length === 4, {
+  await waitFor(async () => (await prom.query('count by (service_version) (process_cpu_time_seconds_total{job="shop"})')).length === 5, {
     timeoutMs: 60_000,
-    what: 'process metrics for all four releases',
+    what: 'process metrics for all five releases',
   });
 }, 600_000);
 
@@ -89,6 +93,27 @@ describe('releases compare', () => {
     // 10% of /users/:id (3 of 6 requests) fail: about 5% of all.
     expect(errorRatio.candidate).toBeGreaterThan(0.03);
     expect(errorRatio.candidate).toBeLessThan(0.08);
+  });
+
+  it('finds a slower tail with the median unchanged (the slow path sleeps longer), names p95, exits 1, and writes the reports', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otel-monitor-report-'));
+    const [html, md] = [join(dir, 'compare.html'), join(dir, 'compare.md')];
+    const r = await cli('releases', 'compare', 'shop@1.0.0', 'shop@1.2.0', '--service', SERVICE, '--window', '15m', '--report', html, '--markdown', md);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    const line = (metric: string) => r.stdout.split('\n').find((l) => l.startsWith(metric) && /\sservice\s/.test(l)) ?? '';
+    expect(line('latency p95'), r.stdout).toContain('REGRESSED  <<<');
+    expect(line('latency p50'), r.stdout).not.toContain('REGRESSED');
+    expect(r.stderr).toContain(`wrote ${html}`);
+    expect(readFileSync(html, 'utf8')).toContain('Verdict: REGRESSED &middot; exit code 1');
+    expect(readFileSync(md, 'utf8')).toMatch(/^## ❌ Release verdict: \*\*REGRESSED\*\* \(exit code 1\)\n[\s\S]*\| latency p95 \| service \|.*\*\*regressed\*\*/);
+    // The same verdict as Markdown on stdout, for $GITHUB_STEP_SUMMARY.
+    const summary = await cli('releases', 'compare', 'shop@1.0.0', 'shop@1.2.0', '--service', SERVICE, '--window', '15m', '--format', 'markdown');
+    expect(summary.code).toBe(1);
+    // Not byte for byte the file: the windows end "now", and memory is read again a second later.
+    expect(summary.stdout).toMatch(/^## ❌ Release verdict: \*\*REGRESSED\*\* \(exit code 1\)\n[\s\S]*\| latency p95 \| service \|.*\*\*regressed\*\*/);
+    const unwritable = await cli('releases', 'compare', 'shop@1.0.0', 'shop@1.2.0', '--service', SERVICE, '--window', '15m', '--report', join(dir, 'no', 'such', 'dir.html'));
+    expect(unwritable.code).toBe(2);
+    expect(existsSync(join(dir, 'no'))).toBe(false);
   });
 
   it('says ok, exit 0, for two releases that behave the same (A/A)', async () => {
@@ -132,7 +157,7 @@ describe('releases list', () => {
     const r = await cli('releases', 'list', '--service', SERVICE, '--json');
     expect(r.code, r.stderr).toBe(0);
     const rows = JSON.parse(r.stdout) as Array<{ release: string; requests: number; errorRatio: number; instances: number; firstSeen: string }>;
-    expect(rows.map((x) => x.release).sort()).toEqual(['shop@0.9.0', 'shop@1.0.0', 'shop@1.0.1', 'shop@1.1.0']);
+    expect(rows.map((x) => x.release).sort()).toEqual(['shop@0.9.0', 'shop@1.0.0', 'shop@1.0.1', 'shop@1.1.0', 'shop@1.2.0']);
     const byRelease = Object.fromEntries(rows.map((x) => [x.release, x]));
     expect(byRelease['shop@1.0.0']!.requests).toBe((PER_RELEASE * 6) / 5);
     expect(byRelease['shop@0.9.0']!.requests).toBeGreaterThanOrEqual(12);

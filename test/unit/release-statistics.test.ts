@@ -21,6 +21,8 @@ import {
   rankShift,
   rankTest,
   shiftedShares,
+  stratifiedTailTest,
+  tailTest,
 } from '../../src/cli/releases/statistical-tests.js';
 import {
   baselineModel,
@@ -29,6 +31,7 @@ import {
   withErrorRatio,
   withLatencyFactor,
   withRouteErrorRatio,
+  withTailFactor,
   type ReleaseModel,
   type Tally,
 } from '../helpers/release-simulation.js';
@@ -43,6 +46,11 @@ function metric(report: Report, name: MetricResult['metric'], scope = 'service')
   const found = report.metrics.find((m) => m.metric === name && m.scope === scope);
   if (!found) throw new Error(`no ${name} for ${scope} in ${JSON.stringify(report.metrics.map((m) => `${m.scope} ${m.metric}`))}`);
   return found;
+}
+
+/** Why a metric was inconclusive or not judged: its reason in the metrics, or in the skipped list. */
+function reasonOf(report: Report, name: MetricResult['metric'], scope = 'service'): string | undefined {
+  return report.metrics.find((m) => m.metric === name && m.scope === scope)?.reason ?? report.skipped.find((x) => x.metric === name && x.scope === scope)?.reason;
 }
 
 describe('histogramQuantile (PromQL histogram_quantile semantics)', () => {
@@ -115,6 +123,18 @@ describe('significance tests against known values', () => {
     expect(rankShift(bounds, slower, base)).toBeCloseTo(0, 6); // faster is not slower
   });
 
+  it('the stratified tail test is Fisher for one stratum and the Cochran-Mantel-Haenszel z for several', () => {
+    const one = { base: [90, 10], cand: [80, 20], bound: 0 };
+    expect(stratifiedTailTest([one])).toEqual(tailTest(one.base, one.cand, 0));
+    const two = { base: [450, 50], cand: [400, 100], bound: 0 };
+    // By hand: x = 20 + 100; E = 100*30/200 + 500*150/1000; V = sum n1 n2 m (N - m) / (N^2 (N - 1)).
+    const mean = 15 + 75;
+    const variance = (100 * 100 * 30 * 170) / (200 * 200 * 199) + (500 * 500 * 150 * 850) / (1000 * 1000 * 999);
+    const p = stratifiedTailTest([one, two]);
+    expect(p.pWorse).toBeCloseTo(normalUpperTail((120 - mean - 0.5) / Math.sqrt(variance)), 12);
+    expect(p.pBetter).toBeGreaterThan(0.99);
+  });
+
   it('the normal approximation of large samples agrees with the z statistic computed by hand', () => {
     // 1000 v 1000 over two buckets: U = 600*(400 + 200) + ... reduces to a 2x2 comparison.
     const p = rankTest([600, 400], [400, 600]).pWorse;
@@ -173,12 +193,36 @@ describe('compareReleases on hand-made data', () => {
     expect(metric(report, 'latency_p95').verdict).toBe('ok');
   });
 
+  it('a slower tail with the median unchanged is regressed on p95 by its own test; a faster one improved', () => {
+    const bounds = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5];
+    // The slow path got slower: 100 of its requests (2.5%) moved from 50-100 ms to 100-250 ms.
+    const base = release(4_000, 0, { bounds, counts: [800, 1_600, 1_000, 400, 160, 40, 0] });
+    const cand = release(4_000, 0, { bounds, counts: [800, 1_600, 1_000, 300, 260, 40, 0] });
+    const slower = compareReleases(base, cand);
+    expect(metric(slower, 'latency_p50')).toMatchObject({ verdict: 'ok', changeText: '0%' });
+    expect(metric(slower, 'latency_p95').changeText).toBe('+58%');
+    expect(metric(slower, 'latency_p95').verdict).toBe('regressed');
+    expect(metric(slower, 'latency_p95').evidence).toMatch(/^tail >0\.\d+ s p=/);
+    expect(slower.verdict).toBe('regressed');
+    const faster = compareReleases(cand, base);
+    expect(metric(faster, 'latency_p95').verdict).toBe('improved');
+    expect(faster.verdict).not.toBe('regressed');
+  });
+
+  it('says when the buckets are too coarse for a quantile', () => {
+    // Everything in one bucket: no bound splits off the slowest 5%.
+    const h: Histogram = { bounds: [0.5, 1], counts: [5_000, 0, 0] };
+    const report = compareReleases(release(5_000, 0, h), release(5_000, 0, h));
+    expect(reasonOf(report, 'latency_p95')).toMatch(/cannot detect \+20% on p95: the histogram buckets are too coarse/);
+  });
+
   it('states the minimum sample when a release has too few requests, in the words of issue 9', () => {
     const report = compareReleases(release(340, 7, latency(0.34)), release(340, 7, latency(0.34)));
     expect(report.verdict).toBe('inconclusive');
     expect(metric(report, 'error_ratio').reason).toMatch(/^need ≥ \d{1,3}(,\d{3})* requests per release to detect \+1 pp; have 340$/);
-    expect(metric(report, 'latency_p95').reason).toMatch(/^need ≥ [\d,]+ requests per release to detect \+20% on p95; have 340$/);
-    // p99 needs several times the data: listed as skipped, with its own minimum.
+    expect(metric(report, 'latency_p50').reason).toMatch(/^need ≥ [\d,]+ requests per release to detect \+20% on p50; have 340$/);
+    // The tails need several times the data: listed as skipped, each with its own minimum.
+    expect(report.skipped).toContainEqual({ scope: 'service', metric: 'latency_p95', reason: expect.stringMatching(/^need ≥ [\d,]+ requests per release to detect \+20% on p95; have 340$/) });
     expect(report.skipped).toContainEqual({ scope: 'service', metric: 'latency_p99', reason: expect.stringMatching(/^need ≥ [\d,]+ requests per release to detect \+20% on p99; have 340$/) });
   });
 
@@ -270,6 +314,32 @@ describe('false alarms and power (issue 9), simulated', () => {
     expect(named / tally.cases).toBeGreaterThanOrEqual(0.95);
   });
 
+  it('a slower tail, medians unchanged (the service p95 1.2x): regressed in >= 90% at 2,000 requests', () => {
+    const tally = runScenario(compare, base(2_000), withTailFactor(base(2_000), 0.95, 1.2), 200, 71, neverRegressedAgainstItsChange);
+    expect(rate(tally, 'regressed')).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('a slower extreme tail (the service p99 1.2x): regressed in >= 80% at 20,000 requests, named on p99', () => {
+    let named = 0;
+    const tally = runScenario(compare, base(20_000), withTailFactor(base(20_000), 0.99, 1.2), 100, 72, (r) => {
+      if (metric(r, 'latency_p99').verdict === 'regressed') named++;
+    });
+    expect(rate(tally, 'regressed')).toBeGreaterThanOrEqual(0.8);
+    expect(named / tally.cases).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('a faster tail (the service p95 0.83x) never has a latency regressed, and p95 is improved', () => {
+    let improved = 0;
+    const tally = runScenario(compare, base(20_000), withTailFactor(base(20_000), 0.95, 1 / 1.2), 100, 73, (r) => {
+      neverRegressedAgainstItsChange(r);
+      // Errors are unchanged, so a route's error ratio may be a false alarm at the A/A rate; latency never.
+      expect(r.metrics.filter((m) => m.metric.startsWith('latency_') && m.verdict === 'regressed')).toEqual([]);
+      if (metric(r, 'latency_p95').verdict === 'improved') improved++;
+    });
+    expect(tally.cases).toBe(100);
+    expect(improved / tally.cases).toBeGreaterThanOrEqual(0.9);
+  });
+
   it('an improvement (3% -> 2% errors, latency x0.8) is never regressed', () => {
     const better = (m: ReleaseModel) => withLatencyFactor(withErrorRatio(m, 0.02), 0.8);
     let improvedErrors = 0;
@@ -305,9 +375,9 @@ describe('false alarms and power (issue 9), simulated', () => {
     const fast: Histogram = { bounds: [0.005, 0.01, 0.025, 0.05], counts: [3000, 500, 100, 0, 0] };
     const r = compare(release(3600, 0, fast), release(14, 0, slow));
     expect(r.verdict).toBe('inconclusive');
-    for (const name of ['latency_p50', 'latency_p95'] as const) {
-      expect(metric(r, name).verdict).toBe('inconclusive');
-    }
+    expect(metric(r, 'latency_p50').verdict).toBe('inconclusive');
+    // The p95 is inconclusive with the same reason, or (not significant) skipped: never regressed.
+    expect(r.metrics.find((m) => m.metric === 'latency_p95')?.verdict ?? 'skipped').toMatch(/^(inconclusive|skipped)$/);
     expect(metric(r, 'latency_p50').reason).toMatch(/^need ≥ 200 requests per release before any verdict; have 14$/);
     // From 200 requests on, the same slow-down is a regression.
     const enough: Histogram = { bounds: slow.bounds, counts: slow.counts.map((n) => n * 20) };

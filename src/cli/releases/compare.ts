@@ -2,6 +2,7 @@
 // baseline? Reads both from Prometheus (release-queries.ts), judges them with the pure statistics
 // module (release-statistics.ts) and exits 0 ok/improved, 1 regressed, 2 usage or connection
 // error, 3 inconclusive (too little data to say).
+import { writeFileSync } from 'node:fs';
 import { numberOption, parseArgs, parseLabels, type Parsed } from '../shared/args.js';
 import { UsageError } from '../shared/errors.js';
 import { CONNECTION_HELP, CONNECTION_SPEC, prometheusFrom } from '../shared/connection-options.js';
@@ -9,6 +10,9 @@ import { json, shortTime, type Io } from '../shared/output.js';
 import { extraMatchers } from '../shared/promql.js';
 import type { PrometheusClient } from '../shared/prometheus.js';
 import { readRelease, servicesWith, type Scope } from './queries.js';
+import { renderHtmlReport } from './report-html.js';
+import { renderMarkdownReport } from './report-markdown.js';
+import type { ReportInput } from './report-model.js';
 import { compareReleases, worstVerdict, type CompareOptions, type Report, type Verdict } from './statistics.js';
 import { renderComparison } from './table.js';
 import { parseWindow, type Window } from './window.js';
@@ -34,7 +38,12 @@ Options:
   --alpha A                    False-alarm rate of the whole comparison (default 0.01).
   --max-routes N               Busiest routes compared one by one (default 10).
   --label NAME=VALUE           Only series with this label, e.g. deployment_environment_name=production.
-  --json                       One JSON document instead of the table.
+  --format F                   table (default), json or markdown (GitHub-flavoured, for a CI job
+                               summary: >> "$GITHUB_STEP_SUMMARY").
+  --json                       The same as --format json.
+  --report FILE.html           Also write the comparison as one self-contained HTML page (charts
+                               of both releases' latency and errors; no network needed to view).
+  --markdown FILE              Also write the Markdown form to FILE.
   -h, --help                   Show this help.
 
 ${CONNECTION_HELP}
@@ -54,6 +63,9 @@ const SPEC = {
   label: 'list',
   ...CONNECTION_SPEC,
   json: 'flag',
+  format: 'value',
+  report: 'value',
+  markdown: 'value',
 } as const;
 
 export const EXIT_FOR: Record<Verdict, number> = { ok: 0, improved: 0, regressed: 1, inconclusive: 3 };
@@ -119,18 +131,56 @@ export async function releasesCompare(argv: readonly string[], io: Io): Promise<
   // Each service is its own family of tests: split the false-alarm budget between them.
   const perService = { ...options, alpha: (options.alpha ?? 0.01) / services.length };
   const results: ServiceComparison[] = [];
+  const data: ReportInput['services'][number]['data'][] = [];
   for (const service of services) {
     const scope = (release: string, window: Window): Scope => ({ service, release, window, labels });
     const [b, c] = await Promise.all([readRelease(prom, scope(baseline, w.baseline)), readRelease(prom, scope(candidate, w.candidate))]);
     results.push({ service, report: compareReleases(b, c, perService) });
+    data.push({ baseline: b, candidate: c });
   }
   const verdict = worstVerdict(results.map((r) => r.report.verdict));
-  if (p.flags.has('json')) {
-    io.out(json({ baseline, candidate, windows: describeWindows(w), verdict, exitCode: EXIT_FOR[verdict], services: results }));
-  } else {
-    io.out(renderComparison({ baseline, candidate, windows: describeWindows(w), verdict, results }));
-  }
+  const input: ReportInput = {
+    baseline,
+    candidate,
+    windows: describeWindows(w),
+    verdict,
+    exitCode: EXIT_FOR[verdict],
+    services: results.map((r, i) => ({ ...r, data: data[i]! })),
+  };
+  writeReports(p, input, io);
+  io.out(render(outputFormat(p), input, results));
   return EXIT_FOR[verdict];
+}
+
+function outputFormat(p: Parsed): 'table' | 'json' | 'markdown' {
+  const format = p.values.get('format') ?? (p.flags.has('json') ? 'json' : 'table');
+  if (format !== 'table' && format !== 'json' && format !== 'markdown') throw new UsageError(`--format must be table, json or markdown, got "${format}"`);
+  if (p.flags.has('json') && format !== 'json') throw new UsageError('use either --json or --format');
+  return format;
+}
+
+function render(format: 'table' | 'json' | 'markdown', input: ReportInput, results: ServiceComparison[]): string {
+  const { baseline, candidate, windows, verdict, exitCode } = input;
+  if (format === 'json') return json({ baseline, candidate, windows, verdict, exitCode, services: results });
+  if (format === 'markdown') return renderMarkdownReport(input);
+  return renderComparison({ baseline, candidate, windows, verdict, results });
+}
+
+/** --report and --markdown: files beside the printed output; a file that cannot be written is a usage error (exit 2). */
+function writeReports(p: Parsed, input: ReportInput, io: Io): void {
+  const files: Array<[string | undefined, (x: ReportInput) => string]> = [
+    [p.values.get('report'), renderHtmlReport],
+    [p.values.get('markdown'), renderMarkdownReport],
+  ];
+  for (const [file, renderer] of files) {
+    if (file === undefined) continue;
+    try {
+      writeFileSync(file, renderer(input));
+    } catch (e) {
+      throw new UsageError(`cannot write ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    io.err(`otel-monitor: wrote ${file}`);
+  }
 }
 
 async function discoverServices(prom: PrometheusClient, a: string, b: string, w: { baseline: Window; candidate: Window }, labels: string[]) {

@@ -16,6 +16,11 @@ const LABEL: Record<MetricName, string> = {
   memory: 'memory per instance',
 };
 
+/** The metric's name as the table shows it, e.g. "latency p95". */
+export function metricLabel(metric: MetricName): string {
+  return LABEL[metric] ?? metric;
+}
+
 const MARK: Record<Verdict, string> = { regressed: 'REGRESSED  <<<', improved: 'improved', ok: 'ok', inconclusive: 'inconclusive' };
 
 /** A metric's value in its natural unit: %, ms, req/s, cores, MB or a count. */
