@@ -7,7 +7,8 @@
 // request's server span in each run), timestamps, resource and scope. A difference fails the test
 // unless it is one of DIFFERENCES, each of which docs/ARCHITECTURE.md lists with its reason.
 // Needs `npm run build`.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, startApp, type RunningApp } from '../helpers/app.js';
@@ -122,8 +123,8 @@ function compare(sdk: Received[], ours: Received[], sdkSpan: string, ourSpan: st
 let sdkRun: { app: RunningApp; r: OtlpReceiver };
 let ourRun: { app: RunningApp; r: OtlpReceiver };
 
-async function run(extra: Record<string, string>) {
-  const r = await startOtlpReceiver();
+async function run(extra: Record<string, string>, start: () => Promise<OtlpReceiver> = startOtlpReceiver) {
+  const r = await start();
   const app = await startApp({
     script: 'test/fixtures/pino-golden-app.mjs',
     env: {
@@ -186,5 +187,21 @@ describe('pino records encoded at emit, against the SDK path (golden)', () => {
     const own = recs.find((rec) => bodyOf(rec) === 'app field named request_id');
     expect(own.attributes.find((kv: any) => kv.key === 'request_id').value.stringValue).toBe('app-own');
     expect(JSON.stringify(recs)).not.toMatch(/S3cret|someone@example\.com/);
+  });
+
+  it('reach a plugin\'s log record processor as before: a plugin puts pino records on the SDK path', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'pino-emit-plugin-')), 'events.jsonl');
+    const { r } = await run({ OTEL_MONITOR_PLUGINS: './test/fixtures/plugins/recorder.mjs', PLUGIN_OUT: out });
+    try {
+      const seen = () => readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { event: string; body?: unknown });
+      await waitFor(() => seen().filter((e) => e.event === 'log').length >= LINES && count(r) >= LINES, { timeoutMs: 30_000, what: 'the records at the plugin and the receiver' });
+      expect(seen().filter((e) => e.event === 'log' && e.body === 'varied ✓')).toHaveLength(1);
+      // The SDK path (the exporter's scope), with the line parsed as ours parses it: the id once.
+      const varied = received(r).flatMap((x) => x.records).find((rec) => bodyOf(rec) === 'varied ✓');
+      const keys = varied.attributes.map((kv: any) => kv.key);
+      expect(keys.filter((k: string) => k === 'otel_monitor.request.id' || k === 'request_id')).toEqual(['otel_monitor.request.id']);
+    } finally {
+      await r.close();
+    }
   });
 });
