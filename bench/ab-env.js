@@ -7,7 +7,8 @@
 // runs another build of the preload (a copy of an earlier dist/), for a before/after of a code change.
 // --profile also CPU-profiles every run and prints, per side, the self time per request of the
 // functions that differ most between A and B (the load window only). --gc also runs the server
-// under --trace-gc-nvp and prints KB survived (+ promoted) per scavenge over the load window.
+// under --trace-gc-nvp and prints KB survived (+ promoted) per scavenge and KB allocated per request
+// over the load window.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import os from 'node:os';
@@ -97,6 +98,7 @@ async function once(env, sink, tool, port) {
     await sleep(200); // the last lines through the pipe
     const c = gc.counts();
     r.survivedKb = c.scavenges ? (c.survived + c.promoted) / c.scavenges / 1024 : NaN;
+    r.allocatedKb = c.allocated / r.requests / 1024;
   }
   child.kill('SIGTERM');
   await new Promise((res) => child.on('exit', res));
@@ -112,13 +114,13 @@ for (let rep = 0; rep < Number(o.reps); rep++) {
   for (const [k, pairs] of rep % 2 ? [['B', o.b], ['A', o.a]] : [['A', o.a], ['B', o.b]]) {
     const r = await once(envOf(pairs), sink, tool, 20_000 + Math.floor(Math.random() * 20_000));
     results[k].push(r);
-    console.error(`${k} rep ${rep}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms, ${r.cpuUsPerReq.toFixed(1)} us CPU/request (${Object.entries(r.threads).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}), errors ${r.errors}${o.gc ? `, ${r.survivedKb.toFixed(1)} KB survived/scavenge` : ''}`);
+    console.error(`${k} rep ${rep}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms, ${r.cpuUsPerReq.toFixed(1)} us CPU/request (${Object.entries(r.threads).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}), errors ${r.errors}${o.gc ? `, ${r.survivedKb.toFixed(1)} KB survived/scavenge, ${r.allocatedKb.toFixed(1)} KB allocated/request` : ''}`);
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const k of ['A', 'B']) {
   const rs = results[k];
-  console.log(`${k} (${(k === 'A' ? o.a : o.b).join(' ') || 'defaults'}): median ${median(rs.map((r) => r.cpuUsPerReq)).toFixed(1)} us CPU/request (main thread ${median(rs.map((r) => r.threads.main)).toFixed(1)}), ${median(rs.map((r) => r.rps)).toFixed(0)} req/s, p50 ${median(rs.map((r) => r.p50))} ms, p99 ${median(rs.map((r) => r.p99))} ms${o.gc ? `, ${median(rs.map((r) => r.survivedKb)).toFixed(1)} KB survived/scavenge` : ''} (${tool}, ${o.app}, ${rs.length}x${o.seconds}s)`);
+  console.log(`${k} (${(k === 'A' ? o.a : o.b).join(' ') || 'defaults'}): median ${median(rs.map((r) => r.cpuUsPerReq)).toFixed(1)} us CPU/request (main thread ${median(rs.map((r) => r.threads.main)).toFixed(1)}), ${median(rs.map((r) => r.rps)).toFixed(0)} req/s, p50 ${median(rs.map((r) => r.p50))} ms, p99 ${median(rs.map((r) => r.p99))} ms${o.gc ? `, ${median(rs.map((r) => r.survivedKb)).toFixed(1)} KB survived/scavenge, ${median(rs.map((r) => r.allocatedKb)).toFixed(1)} KB allocated/request` : ''} (${tool}, ${o.app}, ${rs.length}x${o.seconds}s)`);
 }
 if (o.profile) printProfileDiff(results);
 await backends.stop();
