@@ -20,6 +20,16 @@ export interface EncodableLog {
   eventName?: string;
 }
 
+function stringField(w: ProtobufWriter, field: number, value: string): void {
+  w.tag(field, LEN);
+  w.string(value);
+}
+
+function hexField(w: ProtobufWriter, field: number, id: string): void {
+  w.tag(field, LEN);
+  w.hex(id);
+}
+
 /** Appends one record as a ScopeLogs.log_records field (tag, length and LogRecord message). */
 export function encodeLogRecord(w: ProtobufWriter, r: EncodableLog): void {
   w.tag(2, LEN);
@@ -31,10 +41,7 @@ export function encodeLogRecord(w: ProtobufWriter, r: EncodableLog): void {
     w.tag(2, VARINT);
     w.varint(r.severityNumber);
   }
-  if (r.severityText) {
-    w.tag(3, LEN);
-    w.string(r.severityText);
-  }
+  if (r.severityText) stringField(w, 3, r.severityText);
   if (r.body !== undefined) {
     w.tag(5, LEN);
     const body = w.begin();
@@ -48,19 +55,10 @@ export function encodeLogRecord(w: ProtobufWriter, r: EncodableLog): void {
     w.tag(8, I32);
     w.fixed32(r.traceFlags);
   }
-  if (r.traceId) {
-    w.tag(9, LEN);
-    w.hex(r.traceId);
-  }
-  if (r.spanId) {
-    w.tag(10, LEN);
-    w.hex(r.spanId);
-  }
+  if (r.traceId) hexField(w, 9, r.traceId);
+  if (r.spanId) hexField(w, 10, r.spanId);
   w.tag(11, I64);
   time(w, r.observedTime);
-  if (r.eventName) {
-    w.tag(12, LEN);
-    w.string(r.eventName);
-  }
+  if (r.eventName) stringField(w, 12, r.eventName);
   w.finish(msg);
 }
