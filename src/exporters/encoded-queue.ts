@@ -104,9 +104,11 @@ export class EncodedQueue {
     }
     if (this.queued < this.options.maxQueueSize) return false;
     this.drops.queue_full++;
-    this.unreported++;
-    const { one, many, exporter } = this.names;
-    log.once('warn', `${one}-queue-full`, `${one} queue full (${this.options.maxQueueSize} ${many}) while the ${exporter} exporter is behind; dropping ${many} until it catches up`);
+    // Said once; not even its text is built again for each record dropped in a burst.
+    if (this.unreported++ === 0 && this.drops.queue_full === 1) {
+      const { one, many, exporter } = this.names;
+      log.once('warn', `${one}-queue-full`, `${one} queue full (${this.options.maxQueueSize} ${many}) while the ${exporter} exporter is behind; dropping ${many} until it catches up`);
+    }
     return true;
   }
 
@@ -278,7 +280,10 @@ export function createEncodedExporter(signal: keyof typeof SIGNALS, s: SignalCon
       headers: s.headers,
       timeoutMillis: s.timeoutMs,
       compression: s.compression,
-      concurrencyLimit: CONCURRENCY,
+      // The queue keeps CONCURRENCY requests in flight itself. The transport forgets a finished
+      // request a microtask after its callback, in which the queue may already send the next: at
+      // the same limit that one was refused ("Concurrent export limit reached") and its records lost.
+      concurrencyLimit: CONCURRENCY * 2,
       httpAgentOptions: exitAwareAgent,
     },
     what.upper,
