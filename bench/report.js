@@ -202,7 +202,7 @@ export function render(results) {
   }
   out.push('', '## Running it', '');
   out.push('- `npm run bench`: the full run (about 15 minutes), rewrites this file.');
-  out.push('- `npm run bench -- --quick`: a smoke run of a minute or so, written to a temp file (or `--out FILE`); `npm test` runs it.');
+  out.push('- `npm run bench -- --quick`: a smoke run of a minute or so, written to a temp file (or `--out FILE`); CI runs it after the suite (`npm run test:after-suite`).');
   out.push('- `npm run bench -- --profile`: only the CPU profiles, summarised by package; `node bench/profile.js FILE.cpuprofile` summarises any profile.');
   out.push('- `--configs bare,upstream,ddtrace,ours,ours-http-express` restricts the configurations; `--apps http,express,realistic` the apps.');
   if (results.errors.length) {

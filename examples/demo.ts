@@ -11,6 +11,7 @@ import { ensureAptPackages, startCollector, startInstrumentedApp, startPrometheu
 import { stopAll, waitFor } from '../test/helpers/process.ts';
 import { NODE24, ROOT } from '../test/helpers/app.ts';
 import { spawnSync } from 'node:child_process';
+import { table } from '../src/cli/shared/output.ts';
 
 const RELEASES = ['demo-shop@1.0.0', 'demo-shop@1.1.0'];
 // 1.1.0 is built to regress: 8% of /users/:id requests fail and each takes 25 ms longer.
@@ -58,16 +59,17 @@ try {
     `histogram_quantile(0.95, sum by (service_version, le) (http_server_request_duration_seconds_bucket{job="${SERVICE}"}))`,
   );
   const calls = await byRelease(spanCalls);
-  console.table(
-    RELEASES.map((r) => ({
-      release: r,
-      requests: requests[r] ?? 0,
-      '5xx': errors[r] ?? 0,
-      'error rate': requests[r] ? `${(((errors[r] ?? 0) / requests[r]!) * 100).toFixed(1)}%` : '-',
-      'p95 ms': p95[r] !== undefined ? (p95[r]! * 1000).toFixed(1) : '-',
-      'span_metrics calls': calls[r] ?? 0,
-    })),
-  );
+  const rows = RELEASES.map((r) => [
+    r,
+    String(requests[r] ?? 0),
+    String(errors[r] ?? 0),
+    requests[r] ? `${(((errors[r] ?? 0) / requests[r]!) * 100).toFixed(1)}%` : '-',
+    p95[r] !== undefined ? (p95[r]! * 1000).toFixed(1) : '-',
+    String(calls[r] ?? 0),
+  ]);
+  // The CLI's own table (aligned columns, no index column), indented like the demo's other lines.
+  const text = table(['release', 'requests', '5xx', 'error rate', 'p95 ms', 'span_metrics calls'], rows);
+  console.log(text.replace(/^/gm, '    '));
   const series = await q(`count by (__name__) ({job="${SERVICE}"})`);
   console.log(`    ${series.length} metric names for ${SERVICE}, e.g. ${series.slice(0, 6).map((s) => s.metric.__name__).join(', ')}`);
   await waitFor(() => loki.logRecords().length > 0, { timeoutMs: 30_000, what: 'log records at the Loki stand-in' });

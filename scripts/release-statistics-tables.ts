@@ -7,7 +7,7 @@
 // --write replaces the block between the <!-- tables:begin --> and <!-- tables:end --> markers of
 // docs/RELEASES.md. Deterministic: the same code gives the same tables on every machine.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { compareReleases, type Report } from '../src/cli/release-statistics.js';
+import { compareReleases, type Report } from '../src/cli/releases/statistics.js';
 import {
   baselineModel,
   runScenario,

@@ -9,6 +9,7 @@
 import { writeSync } from 'node:fs';
 import { inspect } from 'node:util';
 import type { RejectionMode } from './config.js';
+import type * as Api from '@opentelemetry/api';
 import { log, describe } from './log.js';
 
 export type CrashOrigin = 'uncaughtException' | 'unhandledRejection';
@@ -108,4 +109,23 @@ class UnhandledPromiseRejection extends Error {
     );
     this.name = 'UnhandledPromiseRejection';
   }
+}
+
+/** An uncaught exception or unhandled rejection: on the active span and to Sentry. */
+/** Where a crash is reported besides the span: Sentry's link (sentry/start.ts), named by shape here so crash.ts imports no Sentry code. */
+export interface CrashSink {
+  captureCrash(error: unknown, origin: CrashOrigin, fatal: boolean, traceId: string | undefined): void;
+}
+
+export function crashReporter(api: typeof Api, sentry: CrashSink | undefined, activeTraceId: () => string | undefined): CrashHooks['report'] {
+  return (error, origin, fatal) => {
+    // The span the error was raised in ends now with it, so the crashing request's trace is exported.
+    const span = api.trace.getActiveSpan();
+    if (fatal && span?.isRecording()) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+    }
+    sentry?.captureCrash(error, origin, fatal, activeTraceId());
+    if (fatal) span?.end();
+  };
 }

@@ -3,9 +3,67 @@
 // flush, so the exit code and signal are what the app would have had without us. Every exit path
 // ends within the shutdown timeout, whatever the exporters' retry settings, and says in one line
 // what could not be delivered (exporters/exit-mode.ts).
-import type { Sdk } from './sdk.js';
+import type * as Trace from '@opentelemetry/sdk-trace';
+import type * as Metrics from '@opentelemetry/sdk-metrics';
+import type * as Logs from '@opentelemetry/sdk-logs';
+import type { CrashOrigin } from './crash.js';
+import type { SentryLink } from './sentry/start.js';
+import type { PluginHost } from './plugins/index.js';
+import type { startHealth } from './health/start.js';
+import type { HookMode } from './instrumentation/esm-hooks.js';
 import { log, describe } from './log.js';
 import { beginExit, dropSummary } from './exporters/exit-mode.js';
+
+export interface Sdk {
+  instrumentations: string[];
+  hookMode: HookMode;
+  sentry: boolean;
+  /** An uncaught exception or unhandled rejection: on the active span and to Sentry (crash.ts). */
+  reportCrash(error: unknown, origin: CrashOrigin, fatal: boolean): void;
+  flush(timeoutMs: number): Promise<boolean>;
+  /** Resolves false when the timeout cut it short. */
+  shutdown(timeoutMs: number): Promise<boolean>;
+}
+
+/** What flushAll flushes or shuts down, in order. */
+export interface Flushable {
+  tracerProvider: Trace.TracerProvider;
+  meterProvider: Metrics.MeterProvider;
+  loggerProvider: Logs.LoggerProvider;
+  /** pino records encoded at emit (exporters/pino-emit.ts): their bytes queue, beside the providers. */
+  pinoLogs?: { forceFlush(): Promise<void>; shutdown(): Promise<void> };
+  sentry?: SentryLink;
+  plugins: PluginHost;
+  health: ReturnType<typeof startHealth>;
+}
+
+/** Flush or shut down every signal, Sentry, then the plugins; resolves false when the timeout cut it short. */
+export async function flushAll(what: 'forceFlush' | 'shutdown', timeoutMs: number, p: Flushable): Promise<boolean> {
+  if (what === 'shutdown') p.health.stop();
+  const work = Promise.allSettled([
+    p.tracerProvider[what](),
+    p.meterProvider[what]({ timeoutMillis: timeoutMs }),
+    p.loggerProvider[what](),
+    p.pinoLogs?.[what](),
+    p.sentry ? (what === 'shutdown' ? p.sentry.close(timeoutMs) : p.sentry.flush(timeoutMs)) : undefined,
+    // Plugins flush or close after their processors and exporters have (inside the same timeout).
+  ])
+    .then(() => (what === 'shutdown' ? p.plugins.close() : p.plugins.flush()))
+    .then(() => true);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => {
+      // A shutdown that runs out of time is reported by lifecycle.ts, with what was dropped.
+      if (what === 'forceFlush') log.warn(`flush did not finish within ${timeoutMs} ms; some telemetry may be lost`);
+      resolve(false);
+    }, timeoutMs);
+    // Referenced: the export sockets and retry timers are not (exit-mode.ts), so at a natural
+    // exit this timer is what keeps the process alive for the flush, up to the timeout.
+  });
+  const inTime = await Promise.race([work, timeout]);
+  clearTimeout(timer);
+  return inTime;
+}
 
 let sdk: Sdk | undefined;
 let timeoutMs = 5000;

@@ -20,9 +20,12 @@ import { PinoEmitter, type PinoEmitDeps } from './exporters/pino-emit.js';
 import { lazyEncodedExporter } from './exporters/encoded-queue.js';
 import { injectFaults } from './instrumentation/channel-guard.js';
 import { requireCjs } from './require.js';
-import { log, describe, contained } from './log.js';
+import { contained } from './log.js';
+import { installDiagLogger } from './diag.js';
+import { createSampler } from './sampler.js';
+import { flushAll, type Flushable, type Sdk } from './lifecycle.js';
+import { crashReporter } from './crash.js';
 import { createMetricExporter } from './exporters/otlp.js';
-import { isExiting } from './exporters/exit-mode.js';
 import { logProcessorChain, spanProcessorChain } from './processors/chain.js';
 import type { ReleaseTags } from './processors/release-tags.js';
 import { Redactor } from './processors/redaction.js';
@@ -32,23 +35,11 @@ import { registerEsmHooks, type HookMode } from './instrumentation/esm-hooks.js'
 import { startSystemMetrics } from './instrumentation/system-metrics.js';
 import { armLazyActivation } from './instrumentation/lazy-activation.js';
 import { recordTaskSpans } from './processors/task-status.js';
-import { startSentry, type SentryLink } from './sentry/start.js';
-import type { CrashOrigin } from './crash.js';
-import { startPlugins, type PluginHost } from './plugins/index.js';
+import { startSentry } from './sentry/start.js';
+import { startPlugins } from './plugins/index.js';
 import { startHealth } from './health/start.js';
 import { RequestIdPropagator, RequestIds } from './instrumentation/request-id.js';
 import { publishLoggerSetup } from './logs/logger.js';
-
-export interface Sdk {
-  instrumentations: string[];
-  hookMode: HookMode;
-  sentry: boolean;
-  /** An uncaught exception or unhandled rejection: on the active span and to Sentry (crash.ts). */
-  reportCrash(error: unknown, origin: CrashOrigin, fatal: boolean): void;
-  flush(timeoutMs: number): Promise<boolean>;
-  /** Resolves false when the timeout cut it short. */
-  shutdown(timeoutMs: number): Promise<boolean>;
-}
 
 /** Attribute keys that never become metric dimensions: unbounded values (full URLs, peers, agents). */
 const UNBOUNDED_METRIC_KEYS = [
@@ -64,64 +55,6 @@ const UNBOUNDED_METRIC_KEYS = [
   'http.client_ip',
 ];
 const CARDINALITY_LIMIT = 2000;
-
-function installDiagLogger(api: typeof Api, level: Config['logLevel']): void {
-  const levels: Record<Config['logLevel'], Api.DiagLogLevel> = {
-    none: api.DiagLogLevel.NONE,
-    error: api.DiagLogLevel.ERROR,
-    warn: api.DiagLogLevel.WARN,
-    info: api.DiagLogLevel.INFO,
-    debug: api.DiagLogLevel.DEBUG,
-    verbose: api.DiagLogLevel.VERBOSE,
-    all: api.DiagLogLevel.ALL,
-  };
-  // SDK internals repeat the same failure on every export; say each distinct one once.
-  // At exit every export failure is counted and said in one line (exit-mode.ts), not per signal.
-  const once = (lvl: 'error' | 'warn' | 'info') => (raw: string, ...args: unknown[]) => {
-    const msg = readable(raw);
-    if (isExiting()) log.debug(msg);
-    else log.once(lvl, `diag:${msg.slice(0, 80)}`, [msg, ...args.map((a) => (a instanceof Error ? describe(a) : typeof a === 'string' ? a : ''))].join(' ').trim());
-  };
-  api.diag.setLogger(
-    {
-      error: once('error'),
-      warn: once('warn'),
-      info: once('info'),
-      debug: (m: string) => log.debug(m),
-      verbose: (m: string) => log.debug(m),
-    },
-    { logLevel: levels[level], suppressOverrideMessage: true },
-  );
-}
-
-/** The SDK's global error handler hands diag a JSON-serialized exception: its message is the news. */
-function readable(msg: string): string {
-  if (!msg.startsWith('{"')) return msg;
-  try {
-    const parsed = JSON.parse(msg) as { message?: unknown };
-    return typeof parsed.message === 'string' ? parsed.message : msg;
-  } catch {
-    return msg;
-  }
-}
-
-function createSampler(trace: typeof Trace, c: Config['sampler']): Trace.Sampler {
-  const ratio = new trace.TraceIdRatioBasedSampler(c.ratio);
-  switch (c.name) {
-    case 'always_on':
-      return new trace.AlwaysOnSampler();
-    case 'always_off':
-      return new trace.AlwaysOffSampler();
-    case 'traceidratio':
-      return ratio;
-    case 'parentbased_always_off':
-      return new trace.ParentBasedSampler({ root: new trace.AlwaysOffSampler() });
-    case 'parentbased_traceidratio':
-      return new trace.ParentBasedSampler({ root: ratio });
-    default:
-      return new trace.ParentBasedSampler({ root: new trace.AlwaysOnSampler() });
-  }
-}
 
 /** The SDK packages, loaded through their CJS builds (require.ts). */
 interface Otel {
@@ -291,57 +224,9 @@ function pinoLogs({ api, core }: Otel, config: Config, d: PinoDeps): { sink: Pin
   return { sink: emitter, emitter };
 }
 
-interface Flushable extends Providers {
-  sentry?: SentryLink;
-  /** pino records encoded at emit: their bytes queue flushes and shuts down with the providers. */
-  pinoLogs?: PinoEmitter;
-  plugins: PluginHost;
-  health: ReturnType<typeof startHealth>;
-}
-
-/** Flush or shut down every signal, Sentry, then the plugins; resolves false when the timeout cut it short. */
-async function flushAll(what: 'forceFlush' | 'shutdown', timeoutMs: number, p: Flushable): Promise<boolean> {
-  if (what === 'shutdown') p.health.stop();
-  const work = Promise.allSettled([
-    p.tracerProvider[what](),
-    p.meterProvider[what]({ timeoutMillis: timeoutMs }),
-    p.loggerProvider[what](),
-    p.pinoLogs?.[what](),
-    p.sentry ? (what === 'shutdown' ? p.sentry.close(timeoutMs) : p.sentry.flush(timeoutMs)) : undefined,
-    // Plugins flush or close after their processors and exporters have (inside the same timeout).
-  ])
-    .then(() => (what === 'shutdown' ? p.plugins.close() : p.plugins.flush()))
-    .then(() => true);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => {
-      // A shutdown that runs out of time is reported by lifecycle.ts, with what was dropped.
-      if (what === 'forceFlush') log.warn(`flush did not finish within ${timeoutMs} ms; some telemetry may be lost`);
-      resolve(false);
-    }, timeoutMs);
-    // Referenced: the export sockets and retry timers are not (exit-mode.ts), so at a natural
-    // exit this timer is what keeps the process alive for the flush, up to the timeout.
-  });
-  const inTime = await Promise.race([work, timeout]);
-  clearTimeout(timer);
-  return inTime;
-}
-
-/** An uncaught exception or unhandled rejection: on the active span and to Sentry. */
-function crashReporter(api: typeof Api, sentry: SentryLink | undefined, activeTraceId: () => string | undefined): Sdk['reportCrash'] {
-  return (error, origin, fatal) => {
-    // The span the error was raised in ends now with it, so the crashing request's trace is exported.
-    const span = api.trace.getActiveSpan();
-    if (fatal && span?.isRecording()) {
-      span.recordException(error instanceof Error ? error : String(error));
-      span.setStatus({ code: api.SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-    }
-    sentry?.captureCrash(error, origin, fatal, activeTraceId());
-    if (fatal) span?.end();
-  };
-}
-
 /** The order matters: plugins and Sentry before the providers that carry their processors. */
+export type { Sdk };
+
 export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const otel = loadOtel();
   const { api } = otel;

@@ -2,10 +2,10 @@
 // instance, read from Prometheus (the otel_monitor.health.status gauge, docs/HEALTH.md).
 // Exit 1 when a critical check is unhealthy, 3 when no instance reports any check.
 import { LABEL_HEALTH_CHECK, LABEL_HEALTH_CRITICAL, PROM_HEALTH_STATUS } from '../semconv.js';
-import { parseArgs, parseLabels } from './args.js';
-import { prometheusOption, timeoutOption } from './connection-options.js';
-import { json, table, type Io } from './output.js';
-import { escapeRegex, extraMatchers, selector, str } from './promql.js';
+import { parseArgs, parseLabels } from './shared/args.js';
+import { prometheusOption, timeoutOption } from './shared/connection-options.js';
+import { json, table, type Io } from './shared/output.js';
+import { escapeRegex, extraMatchers, selector, str } from './shared/promql.js';
 
 export const HELP = `Usage: otel-monitor health [--service NAME] [options]
 

@@ -1,14 +1,14 @@
 // Command dispatch for the `otel-monitor` CLI. Kept apart from main.ts (the bin) so tests can run
 // commands in-process with a fake Io.
-import { CliError, UsageError } from './errors.js';
-import { doctor } from './doctor.js';
+import { CliError, UsageError } from './shared/errors.js';
+import { doctor } from './doctor/command.js';
 import { health } from './health.js';
-import { lastSeen } from './monitor-last-seen.js';
-import { latestRun } from './monitor-latest-run.js';
-import type { Io } from './output.js';
-import { releasesCompare, COMPARE_HELP } from './releases-compare.js';
-import { releasesList, LIST_HELP } from './releases-list.js';
-import { rules } from './rules.js';
+import { lastSeen } from './monitor/last-seen.js';
+import { latestRun } from './monitor/latest-run.js';
+import type { Io } from './shared/output.js';
+import { releasesCompare, COMPARE_HELP } from './releases/compare.js';
+import { releasesList, LIST_HELP } from './releases/list.js';
+import { rules } from './rules/command.js';
 import { summary } from './summary.js';
 import { ownVersion } from '../version.js';
 

@@ -2,15 +2,14 @@
 // over a window: requests by status class and their yield (share not 5xx), task runs by status and
 // their success yield, the health-check status, and the open alerts when an Alertmanager is given.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LABEL_TASK_STATUS, PROM_TASK_RUNS, TASK_STATUS_ERROR, TASK_STATUS_OK } from '../semconv.js';
-import { openAlerts, type OpenAlert } from './alertmanager.js';
-import { parseArgs, parseDuration, parseLabels } from './args.js';
-import { UsageError } from './errors.js';
-import { alertmanagerOption, DEFAULT_PROMETHEUS_URL, prometheusOption, timeoutOption } from './connection-options.js';
-import { json, shortTime, table, type Io } from './output.js';
-import type { PrometheusClient, Sample } from './prometheus.js';
-import { extraMatchers, selector } from './promql.js';
-import { LABEL_HEALTH_CHECK, PROM_HEALTH_STATUS } from './threshold-rules.js';
+import { LABEL_HEALTH_CHECK, LABEL_TASK_STATUS, PROM_HEALTH_STATUS, PROM_TASK_RUNS, TASK_STATUS_ERROR, TASK_STATUS_OK } from '../semconv.js';
+import { openAlerts, type OpenAlert } from './shared/alertmanager.js';
+import { parseArgs, parseDuration, parseLabels, parseNumber } from './shared/args.js';
+import { UsageError } from './shared/errors.js';
+import { alertmanagerOption, DEFAULT_PROMETHEUS_URL, prometheusOption, timeoutOption } from './shared/connection-options.js';
+import { json, shortTime, table, type Io } from './shared/output.js';
+import type { PrometheusClient, Sample } from './shared/prometheus.js';
+import { extraMatchers, selector } from './shared/promql.js';
 
 export const HELP = `Usage: otel-monitor summary [options]
 
@@ -82,12 +81,6 @@ export async function summary(argv: readonly string[], io: Io): Promise<number> 
 }
 
 function options(values: Map<string, string>, labels: string[], asJson: boolean, io: Io): Options {
-  const positive = (name: string, fallback: string) => {
-    const text = values.get(name) ?? fallback;
-    const n = Number(text);
-    if (!Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a positive number of seconds, got "${text}"`);
-    return n;
-  };
   const timeoutMs = timeoutOption({ values });
   return {
     prometheus: prometheusOption({ values }, io, timeoutMs),
@@ -95,7 +88,7 @@ function options(values: Map<string, string>, labels: string[], asJson: boolean,
     window: parseDuration(values.get('window') ?? '1h', '--window'),
     labels: parseLabels(labels),
     minYield: values.has('min-yield') ? parseRatio(values.get('min-yield')!) : undefined,
-    watchSeconds: values.has('watch') ? positive('watch', '') : undefined,
+    watchSeconds: values.has('watch') ? parseNumber(values.get('watch')!, '--watch', { unit: 'seconds' }) : undefined,
     json: asJson,
     timeoutMs,
   };

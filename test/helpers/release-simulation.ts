@@ -3,9 +3,9 @@
 // buckets, task runs/failures/durations, restarts, CPU and memory. Used by the statistics test
 // and by scripts/release-statistics-tables.ts (the tables in docs/RELEASES.md). Deterministic: the
 // same seed gives the same releases on every machine.
-import type { Histogram, ReleaseData, Report, ScopeData, TaskData } from '../../src/cli/release-statistics.js';
+import type { Histogram, ReleaseData, Report, ScopeData, TaskData } from '../../src/cli/releases/statistics.js';
 // The normal CDF for the lognormal's bucket probabilities (itself unit-tested against known values).
-import { normalUpperTail } from '../../src/cli/statistical-tests.js';
+import { normalUpperTail } from '../../src/cli/releases/statistical-tests.js';
 
 /** The buckets of http.server.request.duration (src/instrumentation/http-server.ts). */
 export const HTTP_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];

@@ -54,21 +54,30 @@ export function ensureAptPackages(): void {
   aptInstall([...new Set(Object.entries(wanted).filter(([bin]) => !existsSync(bin)).map(([, pkg]) => pkg))]);
 }
 
-/** apt-get installs `missing` (as root, or through sudo -n); throws with apt's output on failure. */
+/**
+ * apt-get installs `missing` (as root, or through sudo -n); throws with the end of apt's output on
+ * failure. apt's own output (about 100 lines) goes to a log file under .cache/; the terminal gets
+ * one line per step and a progress line every 15 s, as the Collector build does.
+ */
 export function aptInstall(missing: string[]): void {
   if (missing.length === 0) return;
   const asRoot = process.getuid?.() === 0;
+  mkdirSync(join(ROOT, '.cache'), { recursive: true });
+  const logFile = join(ROOT, '.cache', 'apt-get.log');
   const run = (args: string[]) => {
     const [cmd, ...rest] = asRoot ? args : ['sudo', '-n', ...args];
-    process.stderr.write(`[stack] ${[cmd, ...rest].join(' ')}\n`);
-    const r = spawnSync(cmd!, rest, {
+    process.stderr.write(`[stack] ${[cmd, ...rest].join(' ')} (output: ${logFile})\n`);
+    // A shell waits for apt and prints the progress line, so this stays synchronous for callers.
+    const script = '"$@" >>"$LOG" 2>&1 & pid=$!; s=0; while kill -0 $pid 2>/dev/null; do sleep 1; s=$((s+1)); [ $((s % 15)) -eq 0 ] && echo "[stack]   ...apt-get still running (${s} s)" >&2; done; wait $pid';
+    const r = spawnSync('sh', ['-c', script, 'apt', cmd!, ...rest], {
       encoding: 'utf8',
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-      stdio: ['ignore', 'inherit', 'pipe'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LOG: logFile },
+      stdio: ['ignore', 'inherit', 'inherit'],
       timeout: 20 * 60_000,
     });
     if (r.status !== 0) {
-      throw new Error(`\`${args.join(' ')}\` failed (${r.status ?? r.error}); cannot install ${missing.join(', ')}:\n${r.stderr ?? ''}`);
+      const tail = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').slice(-30).join('\n') : '';
+      throw new Error(`\`${args.join(' ')}\` failed (${r.status ?? r.error}); cannot install ${missing.join(', ')}. End of ${logFile}:\n${tail}`);
     }
   };
   // Another apt run may hold the dpkg lock; wait for it rather than fail.
@@ -193,13 +202,30 @@ export function parsePromText(text: string): Map<string, number> {
 // ---------------------------------------------------------------------------------------------
 // Prometheus
 
+/** Prometheus's scrape and rule-evaluation intervals, as Prometheus durations (`1s`). */
+export interface PrometheusIntervals {
+  scrape: string;
+  evaluation: string;
+}
+
+/**
+ * Test-speed intervals. The shipped 10 s would make every test that waits on a scrape or a rule
+ * evaluation wait up to 10 s for it; the rules' own `for:` durations are the same either way.
+ */
+export const TEST_PROMETHEUS_INTERVALS: PrometheusIntervals = { scrape: '1s', evaluation: '1s' };
+
 /**
  * deploy/prometheus/prometheus.yml with each compose address in `targets` replaced and the rules
- * glob pointed at the repo's rules directory. Nothing else changes (collector-config.test.ts
- * checks that).
+ * glob pointed at the repo's rules directory, and the global intervals when `intervals` is given.
+ * Nothing else changes (collector-config.test.ts checks that).
  */
-export function renderPrometheusConfig(targets: Partial<Record<keyof typeof COMPOSE_TARGETS, string>>, rulesDir = abs(PATHS.prometheusRules)): any {
+export function renderPrometheusConfig(
+  targets: Partial<Record<keyof typeof COMPOSE_TARGETS, string>>,
+  rulesDir = abs(PATHS.prometheusRules),
+  intervals?: PrometheusIntervals,
+): any {
   const doc = YAML.parse(readFileSync(abs(PATHS.prometheusConfig), 'utf8'));
+  if (intervals) doc.global = { ...doc.global, scrape_interval: intervals.scrape, evaluation_interval: intervals.evaluation };
   const swap = new Map<string, string | undefined>(Object.entries(targets).map(([k, v]) => [COMPOSE_TARGETS[k as keyof typeof COMPOSE_TARGETS], v]));
   const fix = (list: string[]) => list.map((t) => swap.get(t) ?? t);
   for (const sc of doc.scrape_configs ?? []) for (const s of sc.static_configs ?? []) s.targets = fix(s.targets);
@@ -216,7 +242,13 @@ export interface RunningPrometheus {
   stop(): Promise<number | string>;
 }
 
-export async function startPrometheus(opts: { collector: RunningCollector; alertmanagerUrl?: string; rulesDir?: string }): Promise<RunningPrometheus> {
+export async function startPrometheus(opts: {
+  collector: RunningCollector;
+  alertmanagerUrl?: string;
+  rulesDir?: string;
+  /** Default: TEST_PROMETHEUS_INTERVALS. */
+  intervals?: PrometheusIntervals;
+}): Promise<RunningPrometheus> {
   ensureAptPackages();
   const dir = tempDir('prometheus');
   const port = await freePort();
@@ -226,7 +258,7 @@ export async function startPrometheus(opts: { collector: RunningCollector; alert
     prometheus: `127.0.0.1:${port}`,
     // Without an Alertmanager, a closed port: Prometheus only logs that it cannot notify.
     alertmanager: opts.alertmanagerUrl ? new URL(opts.alertmanagerUrl).host : `127.0.0.1:${await freePort()}`,
-  }, opts.rulesDir);
+  }, opts.rulesDir, opts.intervals ?? TEST_PROMETHEUS_INTERVALS);
   const configFile = join(dir, 'prometheus.yml');
   writeFileSync(configFile, YAML.stringify(config));
   const proc = spawnTracked(BIN.prometheus, [
@@ -258,11 +290,25 @@ export async function startPrometheus(opts: { collector: RunningCollector; alert
 // ---------------------------------------------------------------------------------------------
 // Alertmanager
 
-/** deploy/alertmanager/alertmanager.yml rendered by its own render-config.sh with `env`. */
-export function renderAlertmanagerConfig(env: Record<string, string>, outFile: string): string {
+/**
+ * Test-speed grouping: the shipped route waits 10 s to group a first alert, which every delivery
+ * test would wait out; how alerts are grouped and routed stays the shipped one.
+ */
+export const TEST_ALERTMANAGER_GROUP_WAIT = '1s';
+
+/**
+ * deploy/alertmanager/alertmanager.yml rendered by its own render-config.sh with `env`, and the
+ * root route's group_wait set to `groupWait` when given.
+ */
+export function renderAlertmanagerConfig(env: Record<string, string>, outFile: string, groupWait?: string): string {
   execFileSync('sh', [abs(PATHS.alertmanagerRender), abs(PATHS.alertmanagerConfig), outFile], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env },
   });
+  if (groupWait) {
+    const doc = YAML.parse(readFileSync(outFile, 'utf8'));
+    doc.route.group_wait = groupWait;
+    writeFileSync(outFile, YAML.stringify(doc));
+  }
   return readFileSync(outFile, 'utf8');
 }
 
@@ -273,12 +319,12 @@ export interface RunningAlertmanager {
   stop(): Promise<number | string>;
 }
 
-export async function startAlertmanager(env: Record<string, string> = {}): Promise<RunningAlertmanager> {
+export async function startAlertmanager(env: Record<string, string> = {}, groupWait = TEST_ALERTMANAGER_GROUP_WAIT): Promise<RunningAlertmanager> {
   ensureAptPackages();
   const dir = tempDir('alertmanager');
   mkdirSync(join(dir, 'data'));
   const configFile = join(dir, 'alertmanager.yml');
-  renderAlertmanagerConfig(env, configFile);
+  renderAlertmanagerConfig(env, configFile, groupWait);
   const port = await freePort();
   const proc = spawnTracked(BIN.alertmanager, [
     `--config.file=${configFile}`,

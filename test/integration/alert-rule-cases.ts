@@ -4,7 +4,7 @@
 // before), firing after, and resolved once the series are healthy again. The series are written
 // independently of the rule expressions, in the shape our pipeline exports (label names checked
 // against a running Collector + Prometheus), so a wrong metric, label, comparison or `for:` fails.
-import type { Levels, Level, Thresholds } from '../../src/cli/thresholds.js';
+import type { Levels, Level, Thresholds } from '../../src/cli/rules/thresholds.js';
 
 type Sev = 'warning' | 'critical';
 interface Series {

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../src/cli/run.js';
-import { parseThresholds, readThresholdsFile } from '../../src/cli/thresholds.js';
+import { parseThresholds, readThresholdsFile } from '../../src/cli/rules/thresholds.js';
 import { abs, BIN, ensureAptPackages } from '../helpers/stack.js';
 import { ruleTests } from './alert-rule-cases.js';
 
@@ -91,8 +91,8 @@ describe('otel-monitor rules --thresholds', () => {
   it('a wrong for: in the rules makes the promtool test fail (the test can fail)', async () => {
     const t = readThresholdsFile(abs(THRESHOLDS));
     t.host.cpu!.warning.for = '6m';
-    const { thresholdRuleGroups } = await import('../../src/cli/threshold-rules.js');
-    const { toYaml } = await import('../../src/cli/rule-yaml.js');
+    const { thresholdRuleGroups } = await import('../../src/cli/rules/threshold-rules.js');
+    const { toYaml } = await import('../../src/cli/rules/rule-yaml.js');
     writeFileSync(join(dir, 'wrong.yml'), toYaml(thresholdRuleGroups(t), []));
     writeFileSync(join(dir, 'wrong.test.yml'), YAML.stringify(ruleTests(readThresholdsFile(abs(THRESHOLDS)), 'wrong.yml', (a) => a.startsWith('Host')), { lineWidth: 0 }));
     await expect(promtool(dir, 'test', 'rules', 'wrong.test.yml')).rejects.toThrow(/HostCpuHigh/);

@@ -1,13 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NODE24, ROOT, startApp } from '../helpers/app.js';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.js';
 import { stopAll, waitFor } from '../helpers/process.js';
+import { packedTarball } from '../helpers/packed-tarball.js';
 // Shared with the bench, so this test and docs/BENCHMARKS.md measure alike.
-import { installIntoEmptyApp, lsVersions, measureTree, packInto, TARGET, type InstallTree } from '../../bench/install-size.js';
+import { installIntoEmptyApp, lsVersions, measureTree, TARGET, type InstallTree } from '../../bench/install-size.js';
 
 // What every user installs: the packed tarball, `npm install --omit=dev` into an empty app.
 // Targets from issue #10; docs/BENCHMARKS.md has the measured figures next to upstream's.
@@ -18,12 +18,7 @@ let appDir: string;
 const measure = (): InstallTree => measureTree(join(appDir, 'node_modules'));
 
 beforeAll(() => {
-  const packDir = mkdtempSync(join(tmpdir(), 'otel-monitor-pack-'));
-  try {
-    appDir = installIntoEmptyApp([packInto(packDir)]);
-  } finally {
-    rmSync(packDir, { recursive: true, force: true });
-  }
+  appDir = installIntoEmptyApp([packedTarball()]);
 }, 600_000);
 afterAll(async () => {
   await stopAll();

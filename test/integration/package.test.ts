@@ -4,15 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startOtlpReceiver } from '../helpers/otlp-receiver.js';
-import { startApp, ROOT, NODE24 } from '../helpers/app.js';
+import { startApp, NODE24 } from '../helpers/app.js';
 import { stopAll, waitFor } from '../helpers/process.js';
+import { packedTarball } from '../helpers/packed-tarball.js';
 
 // The packed tarball, installed into an unrelated app the way a user would, must work on its own.
 let appDir: string;
 
 beforeAll(() => {
   appDir = mkdtempSync(join(tmpdir(), 'otel-monitor-consumer-'));
-  const tgz = execFileSync('npm', ['pack', '--silent', '--pack-destination', appDir], { cwd: ROOT }).toString().trim().split('\n').pop()!;
+  const tgz = packedTarball();
   writeFileSync(join(appDir, 'package.json'), JSON.stringify({ name: 'consumer-app', version: '3.2.1', private: true }));
   writeFileSync(
     join(appDir, 'server.cjs'),
@@ -21,7 +22,7 @@ beforeAll(() => {
      const s = http.createServer(async (_q, r) => { await monitorTask('inline_job', async () => 1); r.end('ok'); });
      s.listen(0, '127.0.0.1', () => process.send && process.send({ port: s.address().port }));`,
   );
-  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', join(appDir, tgz)], {
+  execFileSync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts', tgz], {
     cwd: appDir,
     stdio: 'pipe',
   });

@@ -1,11 +1,11 @@
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { parseArgs, parseDuration, parseMinutes } from '../../src/cli/args.js';
-import { UsageError } from '../../src/cli/errors.js';
-import { judgeUser } from '../../src/cli/monitor-last-seen.js';
-import { judgeTask } from '../../src/cli/monitor-latest-run.js';
-import { PrometheusClient } from '../../src/cli/prometheus.js';
-import { escapeRegex, hasRole, oneOf, str } from '../../src/cli/promql.js';
+import { parseArgs, parseDuration, parseMinutes } from '../../src/cli/shared/args.js';
+import { UsageError } from '../../src/cli/shared/errors.js';
+import { judgeUser } from '../../src/cli/monitor/last-seen.js';
+import { judgeTask } from '../../src/cli/monitor/latest-run.js';
+import { PrometheusClient } from '../../src/cli/shared/prometheus.js';
+import { escapeRegex, hasRole, oneOf, str } from '../../src/cli/shared/promql.js';
 import { run } from '../../src/cli/run.js';
 
 describe('argument parsing', () => {

@@ -14,30 +14,37 @@ async function restricted(file: string, code: string): Promise<string[]> {
 
 describe('folder boundaries (no-restricted-imports)', () => {
   it.each([
-    ['src/cli/output.ts', "import { startSdk } from '../sdk.js';"],
-    ['src/cli/output.ts', "import { loadInstrumentations } from '../instrumentation/load-instrumentations.js';"],
-    ['src/cli/prometheus.ts', "import type { Redactor } from '../processors/redaction.js';"],
-    ['src/cli/monitor-last-seen.ts', "import { rules } from './rules.js';"],
-    ['src/cli/monitor-latest-run.ts', "import { lastSeen } from './monitor-last-seen.js';"],
-    ['src/cli/releases-compare.ts', "import { releasesList } from './releases-list.js';"],
-    ['src/cli/rules.ts', "import { latestRun } from './monitor-latest-run.js';"],
-    ['src/cli/releases-list.ts', "import { releasesCompare } from './releases-compare.js';"],
-    ['src/cli/alerts.ts', "import { startSentry } from '../sentry/start.js';"],
+    ['src/cli/shared/output.ts', "import { startSdk } from '../../sdk.js';"],
+    ['src/cli/shared/output.ts', "import { loadInstrumentations } from '../../instrumentation/load-instrumentations.js';"],
+    ['src/cli/shared/prometheus.ts', "import type { Redactor } from '../../processors/redaction.js';"],
+    ['src/cli/summary.ts', "import { startSdk } from '../sdk.js';"],
+    ['src/cli/monitor/last-seen.ts', "import { rules } from '../rules/command.js';"],
+    ['src/cli/monitor/latest-run.ts', "import { summary } from '../summary.js';"],
+    ['src/cli/releases/compare.ts', "import { doctor } from '../doctor/command.js';"],
+    ['src/cli/rules/command.ts', "import { deliver } from '../monitor/common.js';"],
+    ['src/cli/releases/a-new-file.ts', "import { run } from '../run.js';"],
+    ['src/cli/summary.ts', "import { releasesList } from './releases/list.js';"],
+    ['src/cli/health.ts', "import { summary } from './summary.js';"],
+    ['src/cli/shared/promql.ts', "import { taskRules } from '../rules/task-rules.js';"],
+    ['src/cli/monitor/send-alerts.ts', "import { startSentry } from '../../sentry/start.js';"],
     ['src/api/tasks.ts', "import { run } from '../cli/run.js';"],
     ['src/api/user.ts', "import { startSdk } from '../sdk.js';"],
-    ['src/cli/doctor.ts', "import { EncodingSpanProcessor } from '../exporters/encoding-span-processor.js';"],
-    ['src/cli/doctor.ts', "import { loadInstrumentations } from '../instrumentation/load-instrumentations.js';"],
+    ['src/cli/doctor/command.ts', "import { EncodingSpanProcessor } from '../../exporters/encoding-span-processor.js';"],
+    ['src/cli/doctor/command.ts', "import { loadInstrumentations } from '../../instrumentation/load-instrumentations.js';"],
   ])('%s may not: %s', async (file, code) => {
     expect(await restricted(file, code)).toHaveLength(1);
   });
 
   it.each([
-    ['src/cli/monitor-last-seen.ts', "import { ATTR_TASK_NAME } from '../semconv.js';\nimport { parseArgs } from './args.js';"],
-    ['src/cli/run.ts', "import { rules } from './rules.js';"],
-    ['src/cli/rules.ts', "import { ALERT_TASK_LATE } from './alert-names.js';"],
-    ['src/cli/releases-list.ts', "import { prometheusFrom } from './connection-options.js';"],
+    ['src/cli/monitor/last-seen.ts', "import { ATTR_TASK_NAME } from '../../semconv.js';\nimport { parseArgs } from '../shared/args.js';"],
+    ['src/cli/monitor/latest-run.ts', "import { deliver } from './common.js';"],
+    ['src/cli/run.ts', "import { rules } from './rules/command.js';\nimport { summary } from './summary.js';"],
+    ['src/cli/rules/command.ts', "import { ALERT_TASK_LATE } from '../shared/alert-names.js';\nimport { taskRules } from './task-rules.js';"],
+    ['src/cli/releases/list.ts', "import { prometheusFrom } from '../shared/connection-options.js';"],
+    ['src/cli/summary.ts', "import { table } from './shared/output.js';\nimport { LABEL_TASK_STATUS } from '../semconv.js';"],
+    ['src/cli/shared/promql.ts', "import { ROLE_SEPARATOR } from '../../semconv.js';\nimport { UsageError } from './errors.js';"],
     ['src/api/index.ts', "import { flush } from '../lifecycle.js';"],
-    ['src/cli/doctor.ts', "import { readConfig } from '../config.js';\nimport { CATALOGUE } from '../instrumentation/catalogue.js';"],
+    ['src/cli/doctor/command.ts', "import { readConfig } from '../../config.js';\nimport { CATALOGUE } from '../../instrumentation/catalogue.js';"],
     ['src/sdk.ts', "import { loadInstrumentations } from './instrumentation/load-instrumentations.js';"],
   ])('%s may: %s', async (file, code) => {
     expect(await restricted(file, code)).toEqual([]);

@@ -12,7 +12,7 @@ import {
   type MetricResult,
   type ReleaseData,
   type Report,
-} from '../../src/cli/release-statistics.js';
+} from '../../src/cli/releases/statistics.js';
 import {
   fisherExact,
   normalUpperQuantile,
@@ -21,7 +21,7 @@ import {
   rankShift,
   rankTest,
   shiftedShares,
-} from '../../src/cli/statistical-tests.js';
+} from '../../src/cli/releases/statistical-tests.js';
 import {
   baselineModel,
   runScenario,

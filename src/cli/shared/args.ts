@@ -66,13 +66,27 @@ function readPair(option: string, inline: string | undefined, next: (what: strin
   return { name: first, value: next(`MINUTES after "${first}"`) };
 }
 
-/** Minutes as given on the command line: a positive number, decimals allowed (0.5 = 30 s). */
-export function parseMinutes(text: string, what: string): number {
+/** What a number option accepts: positive (or zero too), up to `max`, in `unit` (for the message). */
+export interface NumberRule {
+  unit?: string;
+  allowZero?: boolean;
+  max?: number;
+}
+
+/** A number given on the command line, checked by `rule`; every number option says its error the same way. */
+export function parseNumber(text: string, what: string, rule: NumberRule = {}): number {
   const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n <= 0) {
-    throw new UsageError(`${what} must be a positive number of minutes, got "${text}"`);
+  const max = rule.max ?? Infinity;
+  if (text.trim() === '' || !Number.isFinite(n) || (rule.allowZero ? n < 0 : n <= 0) || n > max) {
+    const kind = `${rule.allowZero ? 'non-negative' : 'positive'} number${rule.unit ? ` of ${rule.unit}` : ''}${max < Infinity ? ` up to ${max}` : ''}`;
+    throw new UsageError(`${what} must be a ${kind}, got "${text}"`);
   }
   return n;
+}
+
+/** Minutes as given on the command line: a positive number, decimals allowed (0.5 = 30 s). */
+export function parseMinutes(text: string, what: string): number {
+  return parseNumber(text, what, { unit: 'minutes' });
 }
 
 const UNIT_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800, y: 31_536_000 };
@@ -119,13 +133,8 @@ export function parseLabels(items: readonly string[]): Array<[string, string]> {
   });
 }
 
-/** A positive number option, or the default; `scale` converts the user's unit to the model's. */
+/** A positive number option, or undefined when absent; `scale` converts the user's unit to the model's. */
 export function numberOption(p: Parsed, name: string, scale = 1, max = Infinity): number | undefined {
   const text = p.values.get(name);
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n <= 0 || n > max) {
-    throw new UsageError(`--${name} must be a positive number${max < Infinity ? ` up to ${max}` : ''}, got "${text}"`);
-  }
-  return n * scale;
+  return text === undefined ? undefined : parseNumber(text, `--${name}`, { max }) * scale;
 }

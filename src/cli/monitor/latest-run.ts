@@ -4,14 +4,14 @@ import {
   LABEL_TASK_NAME,
   PROM_TASK_LAST_FAILURE,
   PROM_TASK_LAST_SUCCESS,
-} from '../semconv.js';
-import { parseArgs, parseMinutes } from './args.js';
-import { ALERT_TASK_FAILING, ALERT_TASK_LATE, ALERT_TASK_NEVER_REPORTED } from './alert-names.js';
-import type { Alert } from './alerts.js';
-import { UsageError } from './errors.js';
-import { COMMON_HELP, COMMON_SPEC, commonOptions, deliverAndReport, withCustomMessage } from './monitor-common.js';
-import { formatMinutes, isoTime, json, roundMinutes, shortTime, table, type Io } from './output.js';
-import { extraMatchers, newest, oneOf, TASK_GROUP } from './promql.js';
+} from '../../semconv.js';
+import { parseArgs, parseMinutes } from '../shared/args.js';
+import { ALERT_TASK_FAILING, ALERT_TASK_LATE, ALERT_TASK_NEVER_REPORTED } from '../shared/alert-names.js';
+import type { Alert } from './send-alerts.js';
+import { UsageError } from '../shared/errors.js';
+import { COMMON_HELP, COMMON_SPEC, commonOptions, deliverAndReport, withCustomMessage } from './common.js';
+import { formatMinutes, isoTime, json, roundMinutes, shortTime, table, type Io } from '../shared/output.js';
+import { extraMatchers, newest, oneOf, TASK_GROUP } from '../shared/promql.js';
 
 export const HELP = `Usage: otel-monitor monitor latest-run --task NAME MINUTES [--task NAME MINUTES ...] [options]
 

@@ -4,8 +4,8 @@
 // because a typo in an alerting file must never silently mean "no alert".
 import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
-import { durationSeconds } from './args.js';
-import { CliError } from './errors.js';
+import { durationSeconds } from '../shared/args.js';
+import { CliError } from '../shared/errors.js';
 
 export type Severity = 'warning' | 'critical';
 export const SEVERITIES: readonly Severity[] = ['warning', 'critical'];

@@ -1,7 +1,7 @@
 // The human form of a release comparison: one table per service, regressions marked, and a
 // closing verdict line that names what regressed, by how much and with what evidence.
-import { table } from './output.js';
-import type { MetricName, MetricResult, Report, Verdict } from './release-statistics.js';
+import { table } from '../shared/output.js';
+import type { MetricName, MetricResult, Report, Verdict } from './statistics.js';
 
 const LABEL: Record<MetricName, string> = {
   error_ratio: 'error ratio',

@@ -1,7 +1,6 @@
 // Where the CLI commands find Prometheus and Alertmanager: an option, else the environment, else
 // the default. Shared by every command that reads or alerts.
-import { numberOption, parseUrl, type Parsed } from './args.js';
-import { UsageError } from './errors.js';
+import { numberOption, parseNumber, parseUrl, type Parsed } from './args.js';
 import type { Io } from './output.js';
 import { PrometheusClient } from './prometheus.js';
 
@@ -11,12 +10,7 @@ type Options = Pick<Parsed, 'values'>;
 
 /** `--timeout` in seconds (default 10), as milliseconds. */
 export function timeoutOption(parsed: Options): number {
-  const timeoutText = parsed.values.get('timeout') ?? '10';
-  const timeoutSeconds = Number(timeoutText);
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
-    throw new UsageError(`--timeout must be a positive number of seconds, got "${timeoutText}"`);
-  }
-  return timeoutSeconds * 1000;
+  return parseNumber(parsed.values.get('timeout') ?? '10', '--timeout', { unit: 'seconds' }) * 1000;
 }
 
 /** The Prometheus of `--prometheus-url`, OTEL_MONITOR_PROMETHEUS_URL or the default. */

@@ -3,7 +3,8 @@
 // (checked against a running Collector + Prometheus): host metrics from the host-metrics package,
 // disk and event loop from our own and the runtime-node instrumentation, HTTP from the server
 // duration histogram, the Collector's own telemetry without a `_total` suffix.
-import { roleRules, taskRules } from './rules.js';
+import { LABEL_HEALTH_CHECK, LABEL_HEALTH_CRITICAL, PROM_HEALTH_STATUS } from '../../semconv.js';
+import { roleRules, taskRules } from './task-rules.js';
 import type { Rule, RuleGroup } from './rule-yaml.js';
 import { SEVERITIES, type Level, type Levels, type Severity, type Thresholds } from './thresholds.js';
 
@@ -12,11 +13,6 @@ const SERVICE = ['job', 'deployment_environment_name', 'service_version'];
 const INSTANCE = [...SERVICE, 'instance'];
 const ROUTE = [...SERVICE, 'http_route'];
 
-// The health-check contract (gauge otel_monitor.health.status: 1 healthy, 0.5 degraded, 0 unhealthy).
-// The health branch defines the same names in semconv.ts; these can point there once it has landed.
-export const PROM_HEALTH_STATUS = 'otel_monitor_health_status';
-export const LABEL_HEALTH_CHECK = 'otel_monitor_health_check';
-export const LABEL_HEALTH_CRITICAL = 'otel_monitor_health_critical';
 
 const by = (labels: readonly string[]) => `by (${labels.join(', ')})`;
 /** Collector item counters, spans / metric points / log records; `_total` only on older builds. */

@@ -1,8 +1,8 @@
 // Time windows for `releases list` and `releases compare`: `1h` (the last hour) or `START..END`,
 // where each end is RFC 3339, Unix seconds, `now` or `now-DURATION`. Parsed here once so both
 // commands, and their error messages, agree.
-import { durationSeconds } from './args.js';
-import { UsageError } from './errors.js';
+import { durationSeconds } from '../shared/args.js';
+import { UsageError } from '../shared/errors.js';
 
 export interface Window {
   /** Unix seconds. */

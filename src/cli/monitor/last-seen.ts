@@ -6,15 +6,15 @@ import {
   LABEL_USER_ROLES,
   PROM_USER_LAST_SEEN,
   ROLE_SEPARATOR,
-} from '../semconv.js';
-import { parseArgs, parseMinutes, type Parsed } from './args.js';
-import { ALERT_NO_USER_SEEN, ALERT_USER_NOT_SEEN } from './alert-names.js';
-import type { Alert } from './alerts.js';
-import type { Sample } from './prometheus.js';
-import { UsageError } from './errors.js';
-import { COMMON_HELP, COMMON_SPEC, commonOptions, deliverAndReport, withCustomMessage } from './monitor-common.js';
-import { formatMinutes, isoTime, json, roundMinutes, shortTime, table, type Io } from './output.js';
-import { extraMatchers, hasRole, newest, USER_GROUP } from './promql.js';
+} from '../../semconv.js';
+import { parseArgs, parseMinutes, type Parsed } from '../shared/args.js';
+import { ALERT_NO_USER_SEEN, ALERT_USER_NOT_SEEN } from '../shared/alert-names.js';
+import type { Alert } from './send-alerts.js';
+import type { Sample } from '../shared/prometheus.js';
+import { UsageError } from '../shared/errors.js';
+import { COMMON_HELP, COMMON_SPEC, commonOptions, deliverAndReport, withCustomMessage } from './common.js';
+import { formatMinutes, isoTime, json, roundMinutes, shortTime, table, type Io } from '../shared/output.js';
+import { extraMatchers, hasRole, newest, USER_GROUP } from '../shared/promql.js';
 
 export const HELP = `Usage: otel-monitor monitor last-seen --maximum-minutes-since-last-seen N [--user-role ROLE] [--account-role ROLE] [options]
 

@@ -2,13 +2,12 @@
 // leg by sending a span, a metric, a log record and a Sentry test error now and finding them again.
 import { createRequire, isBuiltin } from 'node:module';
 import { join } from 'node:path';
-import { readConfig, redactUrl, type Config } from '../config.js';
-import { findAppPackage, resolveRelease } from '../resource.js';
-import { selectInstrumentations } from '../instrumentation/catalogue.js';
-import { parseArgs, parseUrl } from './args.js';
-import { UsageError } from './errors.js';
-import { json, table, type Io } from './output.js';
-import { checkCollector, checkLoki, checkPrometheus, checkSentry, newProbe, REQUEST_TIMEOUT_MS, type LegResult } from './doctor-legs.js';
+import { readConfig, redactUrl, type Config } from '../../config.js';
+import { findAppPackage, resolveRelease } from '../../resource.js';
+import { selectInstrumentations } from '../../instrumentation/catalogue.js';
+import { parseArgs, parseNumber, parseUrl } from '../shared/args.js';
+import { json, table, type Io } from '../shared/output.js';
+import { checkCollector, checkLoki, checkPrometheus, checkSentry, newProbe, REQUEST_TIMEOUT_MS, type LegResult } from './legs.js';
 
 export const DOCTOR_HELP = `Usage: otel-monitor doctor [options]
 
@@ -40,9 +39,7 @@ export async function doctor(argv: readonly string[], io: Io): Promise<number> {
   const promText = args.values.get('prometheus-url') ?? (io.env.OTEL_MONITOR_PROMETHEUS_URL || undefined);
   const prometheus = promText === undefined ? undefined : parseUrl(promText, '--prometheus-url');
   const loki = args.values.has('loki-url') ? parseUrl(args.values.get('loki-url')!, '--loki-url') : undefined;
-  const waitText = args.values.get('wait') ?? '30';
-  const waitMs = Number(waitText) * 1000;
-  if (!Number.isFinite(waitMs) || waitMs < 0) throw new UsageError(`--wait must be a number of seconds, got "${waitText}"`);
+  const waitMs = parseNumber(args.values.get('wait') ?? '30', '--wait', { unit: 'seconds', allowZero: true }) * 1000;
 
   const { config, warnings } = readConfig(io.env);
   const info = resolveRelease(config, findAppPackage(process.cwd()));

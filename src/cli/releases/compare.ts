@@ -2,16 +2,16 @@
 // baseline? Reads both from Prometheus (release-queries.ts), judges them with the pure statistics
 // module (release-statistics.ts) and exits 0 ok/improved, 1 regressed, 2 usage or connection
 // error, 3 inconclusive (too little data to say).
-import { numberOption, parseArgs, parseLabels, type Parsed } from './args.js';
-import { UsageError } from './errors.js';
-import { DEFAULT_PROMETHEUS_URL, prometheusFrom } from './connection-options.js';
-import { json, shortTime, type Io } from './output.js';
-import { extraMatchers } from './promql.js';
-import type { PrometheusClient } from './prometheus.js';
-import { readRelease, servicesWith, type Scope } from './release-queries.js';
-import { compareReleases, worstVerdict, type CompareOptions, type Report, type Verdict } from './release-statistics.js';
-import { renderComparison } from './releases-table.js';
-import { parseWindow, type Window } from './release-window.js';
+import { numberOption, parseArgs, parseLabels, type Parsed } from '../shared/args.js';
+import { UsageError } from '../shared/errors.js';
+import { DEFAULT_PROMETHEUS_URL, prometheusFrom } from '../shared/connection-options.js';
+import { json, shortTime, type Io } from '../shared/output.js';
+import { extraMatchers } from '../shared/promql.js';
+import type { PrometheusClient } from '../shared/prometheus.js';
+import { readRelease, servicesWith, type Scope } from './queries.js';
+import { compareReleases, worstVerdict, type CompareOptions, type Report, type Verdict } from './statistics.js';
+import { renderComparison } from './table.js';
+import { parseWindow, type Window } from './window.js';
 
 export const COMPARE_HELP = `Usage: otel-monitor releases compare <baseline> <candidate> [options]
 

@@ -1,11 +1,11 @@
 // Options and plumbing shared by `monitor latest-run` and `monitor last-seen`.
-import { parseDuration, parseLabels, type OptionSpec, type Parsed } from './args.js';
-import { sendAlerts, type Alert } from './alerts.js';
-import { alertmanagerOption, DEFAULT_PROMETHEUS_URL, prometheusOption, timeoutOption } from './connection-options.js';
-import type { Io } from './output.js';
-import type { PrometheusClient } from './prometheus.js';
+import { parseDuration, parseLabels, type OptionSpec, type Parsed } from '../shared/args.js';
+import { sendAlerts, type Alert } from './send-alerts.js';
+import { alertmanagerOption, DEFAULT_PROMETHEUS_URL, prometheusOption, timeoutOption } from '../shared/connection-options.js';
+import { DEFAULT_LOOKBACK } from '../shared/alert-names.js';
+import type { Io } from '../shared/output.js';
+import type { PrometheusClient } from '../shared/prometheus.js';
 
-export const DEFAULT_LOOKBACK = '7d';
 
 export const COMMON_SPEC: OptionSpec = {
   'prometheus-url': 'value',

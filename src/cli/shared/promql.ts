@@ -6,7 +6,7 @@ import {
   LABEL_USER_ACCOUNT_ROLES,
   LABEL_USER_ROLES,
   ROLE_SEPARATOR,
-} from '../semconv.js';
+} from '../../semconv.js';
 
 /** A PromQL string literal. JSON's escaping (\\, \", \n, \uXXXX) is valid PromQL (Go) escaping. */
 export function str(value: string): string {

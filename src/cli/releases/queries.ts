@@ -6,11 +6,11 @@
 // in the window minus its last value before it (0 for a process that started inside the window).
 // `increase()` would drop the requests a process served before its first scrape, which is all of
 // them for a short-lived release, and extrapolates the rest into fractions.
-import { PROM_TASK_DURATION, PROM_TASK_RUNS, LABEL_TASK_NAME, LABEL_TASK_STATUS, TASK_STATUS_ERROR } from '../semconv.js';
-import { eq, escapeRegex, str, type Matcher } from './promql.js';
-import type { PrometheusClient, Sample } from './prometheus.js';
-import type { Histogram, ReleaseData, ScopeData, TaskData } from './release-statistics.js';
-import { promRange, type Window } from './release-window.js';
+import { PROM_TASK_DURATION, PROM_TASK_RUNS, LABEL_TASK_NAME, LABEL_TASK_STATUS, TASK_STATUS_ERROR } from '../../semconv.js';
+import { eq, escapeRegex, str, type Matcher } from '../shared/promql.js';
+import type { PrometheusClient, Sample } from '../shared/prometheus.js';
+import type { Histogram, ReleaseData, ScopeData, TaskData } from './statistics.js';
+import { promRange, type Window } from './window.js';
 
 export const HTTP_DURATION = 'http_server_request_duration_seconds';
 /** The labels Prometheus shows for a service's release and route. */

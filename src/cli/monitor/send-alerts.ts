@@ -1,8 +1,8 @@
 // Sends the alerts of one CLI run to Alertmanager (API v2) and/or Sentry (one message per alert).
 // Both are attempted; a delivery failure is reported as a CliError (exit 2) after the results
 // have been printed, because a check whose alert went nowhere must not look like a plain alert.
-import { CliError } from './errors.js';
-import { reason } from './prometheus.js';
+import { CliError } from '../shared/errors.js';
+import { reason } from '../shared/prometheus.js';
 
 export interface Alert {
   /** Alertmanager labels: identify the alert (alertname + task or user). */

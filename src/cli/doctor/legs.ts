@@ -2,9 +2,9 @@
 // dead endpoint fails its leg in seconds; a leg never throws, it returns its verdict.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { Config, SignalConfig } from '../config.js';
-import { redactUrl } from '../config.js';
-import { reason } from './prometheus.js';
+import type { Config, SignalConfig } from '../../config.js';
+import { redactUrl } from '../../config.js';
+import { reason } from '../shared/prometheus.js';
 
 export type Verdict = 'PASS' | 'FAIL' | 'SKIP';
 export interface LegResult {

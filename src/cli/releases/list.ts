@@ -1,14 +1,14 @@
 // `otel-monitor releases list`: the releases Prometheus has seen per service, with when they were
 // first and last seen, their requests, error ratio and instances. The names it prints are the ones
 // `releases compare` takes.
-import { durationSeconds, parseArgs, parseLabels } from './args.js';
-import { UsageError } from './errors.js';
-import { DEFAULT_PROMETHEUS_URL, prometheusFrom } from './connection-options.js';
-import { isoTime, json, shortTime, table, type Io } from './output.js';
-import { eq, extraMatchers } from './promql.js';
-import type { PrometheusClient, Sample } from './prometheus.js';
-import { failedSelectors, HTTP_DURATION, LABEL_RELEASE, LABEL_SERVICE, windowCount } from './release-queries.js';
-import { promRange, type Window } from './release-window.js';
+import { durationSeconds, parseArgs, parseLabels } from '../shared/args.js';
+import { UsageError } from '../shared/errors.js';
+import { DEFAULT_PROMETHEUS_URL, prometheusFrom } from '../shared/connection-options.js';
+import { isoTime, json, shortTime, table, type Io } from '../shared/output.js';
+import { eq, extraMatchers } from '../shared/promql.js';
+import type { PrometheusClient, Sample } from '../shared/prometheus.js';
+import { failedSelectors, HTTP_DURATION, LABEL_RELEASE, LABEL_SERVICE, windowCount } from './queries.js';
+import { promRange, type Window } from './window.js';
 
 export const LIST_HELP = `Usage: otel-monitor releases list [options]
 
