@@ -204,4 +204,16 @@ describe('pino records encoded at emit, against the SDK path (golden)', () => {
       await r.close();
     }
   });
+
+  it('keep the SDK path when the logs exporter is not OTLP/HTTP protobuf (http/json here)', async () => {
+    const { r } = await run({ OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json' });
+    try {
+      const varied = await waitFor(() => r.logRecords().find((l) => l.body === 'varied ✓'), { timeoutMs: 30_000, what: 'the JSON log record' });
+      expect(r.requests.find((q) => q.signal === 'logs')?.contentType).toContain('json');
+      // The SDK path's signature: the line's request_id is an attribute beside otel_monitor.request.id.
+      expect(varied.attributes).toMatchObject({ request_id: REQUEST_ID, 'otel_monitor.request.id': REQUEST_ID });
+    } finally {
+      await r.close();
+    }
+  });
 });
