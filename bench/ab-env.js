@@ -6,9 +6,9 @@
 // pair BARE=1 runs without the preload, so a side can be bare Node itself; PRELOAD=/path/dist/index.js
 // runs another build of the preload (a copy of an earlier dist/), for a before/after of a code change.
 // --profile also CPU-profiles every run and prints, per side, the self time per request of the
-// functions that differ most between A and B (the load window only). --gc also runs the server
-// under --trace-gc-nvp and prints KB survived (+ promoted) per scavenge and KB allocated per request
-// over the load window.
+// functions that differ most between A and B (the load window only). --gc runs the server under
+// --trace-gc-nvp and reports KB survived per scavenge (new-space survivors + promoted) over the load
+// window; both sides pay the tracing, so compare within the run only.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import os from 'node:os';
@@ -20,7 +20,7 @@ import { startSink } from './sink.js';
 import { ensureLoadGen, runLoad } from './load.js';
 import { startRealisticBackends } from './backends.js';
 import { loadProfile, selfTimeByFunction } from './profile.js';
-import { gcCounter } from './gc-trace.js';
+import { gcCounter } from './gc-counter.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE_BIN = join(ROOT, 'node_modules/.bin/node');
@@ -70,12 +70,14 @@ async function once(env, sink, tool, port) {
   const profArgs = profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const spawnedAt = Date.now();
   const preload = bare ? [] : ['--import', env.PRELOAD ?? '@org/otel-monitor'];
-  const gc = o.gc ? gcCounter() : undefined;
-  const child = spawn('taskset', ['-c', '0', NODE, ...profArgs, ...(gc ? ['--trace-gc-nvp'] : []), ...preload, join(ROOT, 'bench/apps', `${o.app}.js`)], {
+  const gcArgs = o.gc ? ['--trace-gc-nvp'] : [];
+  const gc = gcCounter();
+  const child = spawn('taskset', ['-c', '0', NODE, ...profArgs, ...gcArgs, ...preload, join(ROOT, 'bench/apps', `${o.app}.js`)], {
     cwd: ROOT,
-    stdio: ['ignore', gc ? 'pipe' : 'ignore', 'ignore'],
+    stdio: ['ignore', o.gc ? 'pipe' : 'ignore', 'ignore'],
     env: { PATH: process.env.PATH, PORT: String(port), OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_SERVICE_NAME: 'ab', ...backends.env, ...env },
   });
+  child.stdout?.on('data', (d) => gc.onStdout(String(d)));
   const url = `http://127.0.0.1:${port}/`;
   for (let i = 0; i < 100; i++) {
     if (await fetch(url).then(() => true, () => false)) break;
@@ -83,8 +85,7 @@ async function once(env, sink, tool, port) {
   }
   await runLoad(tool, NODE, url, 2, 50, SCRIPT); // warm-up
   // CPU time the server spent per request: far steadier than req/s on a shared, busy machine.
-  child.stdout?.on('data', (d) => gc.onStdout(String(d)));
-  gc?.reset();
+  gc.reset();
   const before = cpuTicks(child.pid);
   const threadsBefore = ticksByThread(child.pid);
   const loadStart = Date.now();
@@ -94,12 +95,8 @@ async function once(env, sink, tool, port) {
   // Besides "main": V8's GC helpers, libuv's pool (zlib, fs), none of which a CPU profile shows.
   const threadsAfter = ticksByThread(child.pid);
   r.threads = Object.fromEntries(Object.entries(threadsAfter).map(([k, v]) => [k, ((v - (threadsBefore[k] ?? 0)) * 10_000) / r.requests]));
-  if (gc) {
-    await sleep(200); // the last lines through the pipe
-    const c = gc.counts();
-    r.survivedKb = c.scavenges ? (c.survived + c.promoted) / c.scavenges / 1024 : NaN;
-    r.allocatedKb = c.allocated / r.requests / 1024;
-  }
+  const g = gc.counts();
+  r.survivedKbPerScavenge = g.scavenges ? (g.survived + g.promoted) / g.scavenges / 1024 : NaN;
   child.kill('SIGTERM');
   await new Promise((res) => child.on('exit', res));
   const prof = profDir && loadProfile(profDir, spawnedAt, loadStart, loadEnd);
@@ -114,13 +111,13 @@ for (let rep = 0; rep < Number(o.reps); rep++) {
   for (const [k, pairs] of rep % 2 ? [['B', o.b], ['A', o.a]] : [['A', o.a], ['B', o.b]]) {
     const r = await once(envOf(pairs), sink, tool, 20_000 + Math.floor(Math.random() * 20_000));
     results[k].push(r);
-    console.error(`${k} rep ${rep}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms, ${r.cpuUsPerReq.toFixed(1)} us CPU/request (${Object.entries(r.threads).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}), errors ${r.errors}${o.gc ? `, ${r.survivedKb.toFixed(1)} KB survived/scavenge, ${r.allocatedKb.toFixed(1)} KB allocated/request` : ''}`);
+    console.error(`${k} rep ${rep}: ${r.rps.toFixed(0)} req/s p50 ${r.p50} ms p99 ${r.p99} ms, ${r.cpuUsPerReq.toFixed(1)} us CPU/request (${Object.entries(r.threads).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}), errors ${r.errors}${o.gc ? `, ${r.survivedKbPerScavenge.toFixed(1)} KB survived/scavenge` : ''}`);
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 for (const k of ['A', 'B']) {
   const rs = results[k];
-  console.log(`${k} (${(k === 'A' ? o.a : o.b).join(' ') || 'defaults'}): median ${median(rs.map((r) => r.cpuUsPerReq)).toFixed(1)} us CPU/request (main thread ${median(rs.map((r) => r.threads.main)).toFixed(1)}), ${median(rs.map((r) => r.rps)).toFixed(0)} req/s, p50 ${median(rs.map((r) => r.p50))} ms, p99 ${median(rs.map((r) => r.p99))} ms${o.gc ? `, ${median(rs.map((r) => r.survivedKb)).toFixed(1)} KB survived/scavenge, ${median(rs.map((r) => r.allocatedKb)).toFixed(1)} KB allocated/request` : ''} (${tool}, ${o.app}, ${rs.length}x${o.seconds}s)`);
+  console.log(`${k} (${(k === 'A' ? o.a : o.b).join(' ') || 'defaults'}): median ${median(rs.map((r) => r.cpuUsPerReq)).toFixed(1)} us CPU/request (main thread ${median(rs.map((r) => r.threads.main)).toFixed(1)}), ${median(rs.map((r) => r.rps)).toFixed(0)} req/s, p50 ${median(rs.map((r) => r.p50))} ms, p99 ${median(rs.map((r) => r.p99))} ms${o.gc ? `, ${median(rs.map((r) => r.survivedKbPerScavenge)).toFixed(1)} KB survived/scavenge` : ''} (${tool}, ${o.app}, ${rs.length}x${o.seconds}s)`);
 }
 if (o.profile) printProfileDiff(results);
 await backends.stop();

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSink } from './sink.js';
-import { gcCounter } from './gc-trace.js';
+import { gcCounter } from './gc-counter.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const NODE_BIN = join(ROOT, 'node_modules/.bin/node');

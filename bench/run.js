@@ -6,6 +6,8 @@
 //   --apps realistic               restrict the apps (http, express, realistic)
 //   npm run bench -- --gc          only the --trace-gc-nvp runs: survivors per scavenge, old generation,
 //                                  bytes allocated per request (also part of the full run)
+//   npm run bench -- --wire         only the wire runs: bytes per span per encoding (also part of the full run)
+//   --env K=V                       (repeatable) extra environment for the instrumented servers, for a before/after
 //   npm run bench -- --collectors  spans per second per core of an agent and a gateway Collector
 //                                  (bench/collector-sizing.js; figures in docs/SCALING.md)
 // The server runs on CPU 0; this process (sink, probes) and the load generator on CPU 1.
@@ -19,9 +21,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSink } from './sink.js';
-import { gcCounter } from './gc-trace.js';
 import { startRealisticBackends } from './backends.js';
 import { ensureLoadGen, loadGenVersion, runLoad } from './load.js';
+import { gcCounter } from './gc-counter.js';
 import { summariseProfile, formatProfile, loadProfile } from './profile.js';
 import { render } from './report.js';
 import { measureInstallSizes } from './install-size.js';
@@ -39,9 +41,10 @@ const LOAD_SCRIPT = { realistic: join(ROOT, 'bench/scripts/realistic.lua') };
 const FIXED_RATE = { realistic: 200 };
 
 const { values: opts } = parseArgs({
-  options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, gc: { type: 'boolean' }, out: { type: 'string' }, configs: { type: 'string' }, apps: { type: 'string' }, collectors: { type: 'boolean' } },
+  options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, gc: { type: 'boolean' }, wire: { type: 'boolean' }, env: { type: 'string', multiple: true, default: [] }, out: { type: 'string' }, configs: { type: 'string' }, apps: { type: 'string' }, collectors: { type: 'boolean' } },
 });
 
+const EXTRA_ENV = Object.fromEntries(opts.env.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
 const APPS = opts.apps ? opts.apps.split(',').filter((a) => ALL_APPS.includes(a)) : ALL_APPS;
 /** DATABASE_URL and UPSTREAM_URL for the realistic app, once its backends run (main()). */
 let BACKENDS = { env: {}, stop: async () => {} };
@@ -123,7 +126,7 @@ function serverEnv(cfg, sinkUrl) {
   // Nothing from this shell's OTEL_*/SENTRY_*/NODE_OPTIONS may change what is measured.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(OTEL_|SENTRY_|DD_|NODE_OPTIONS$)/.test(k)));
   if (cfg.id === 'bare') return env;
-  return { ...env, ...BATCH_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, DD_TRACE_AGENT_URL: sinkUrl, OTEL_SERVICE_NAME: 'bench', ...cfg.env };
+  return { ...env, ...BATCH_ENV, OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, DD_TRACE_AGENT_URL: sinkUrl, OTEL_SERVICE_NAME: 'bench', ...cfg.env, ...EXTRA_ENV };
 }
 
 /** Spawns the app pinned to CPU 0 and resolves once it has answered its first request. */
@@ -303,6 +306,17 @@ async function wireRun(cfg, proto, sink) {
   }
 }
 
+async function wireRuns(instrumented, sink, results) {
+  for (const cfg of instrumented.filter((c) => c.id === 'upstream' || c.id === 'ours')) {
+    // Quick runs keep the two encodings the issue compares and skip plain protobuf.
+    for (const proto of PROTOCOLS.filter((p) => !opts.quick || p.label !== 'protobuf')) {
+      log(`wire ${cfg.id} ${proto.label}`);
+      const w = await attempt(`wire ${cfg.id} ${proto.label}`, results.errors, () => wireRun(cfg, proto, sink));
+      if (w) results.wire.push(w);
+    }
+  }
+}
+
 async function profileRun(cfg, app, sink, loadGen) {
   const dir = mkdtempSync(join(os.tmpdir(), 'bench-prof-'));
   const s = await startServer(cfg, app, sink.url, { extraArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] });
@@ -362,7 +376,8 @@ async function main() {
   };
 
   if (opts.gc) await gcRuns(configs, sink, loadGen, results);
-  if (!opts.profile && !opts.gc) {
+  if (opts.wire) await wireRuns(instrumented, sink, results);
+  if (!opts.profile && !opts.gc && !opts.wire) {
     log(`start-up: ${MODE.startupRuns} runs × ${configs.length} configurations`);
     for (let i = 0; i < MODE.startupRuns; i++) {
       for (const cfg of rotate(configs, i)) {
@@ -386,17 +401,10 @@ async function main() {
     }
     // Quick runs (npm test) keep the GC pass short: bare Node and our defaults only.
     await gcRuns(opts.quick ? configs.filter((c) => c.id === 'bare' || c.id === 'ours') : configs, sink, loadGen, results);
-    for (const cfg of instrumented.filter((c) => c.id === 'upstream' || c.id === 'ours')) {
-      // Quick runs keep the two encodings the issue compares and skip plain protobuf.
-      for (const proto of PROTOCOLS.filter((p) => !opts.quick || p.label !== 'protobuf')) {
-        log(`wire ${cfg.id} ${proto.label}`);
-        const w = await attempt(`wire ${cfg.id} ${proto.label}`, errors, () => wireRun(cfg, proto, sink));
-        if (w) results.wire.push(w);
-      }
-    }
+    await wireRuns(instrumented, sink, results);
     results.pino = pinoRuns(configs.filter((c) => c.id !== 'ours-http-express'), sink.url, errors);
   }
-  if (opts.profile || (!opts.quick && !opts.gc)) {
+  if (opts.profile || (!opts.quick && !opts.gc && !opts.wire)) {
     // Bare Node too, as the baseline for node:internal and GC time.
     for (const cfg of configs.filter((c) => c.id !== 'ours-http-express')) {
       for (const app of APPS) {
@@ -409,13 +417,14 @@ async function main() {
   await sink.close();
   await BACKENDS.stop();
   results.meta.machine.otherCpu = otherCpu(cpuAtStart);
-  if (!opts.quick && !opts.profile && !opts.gc) results.installSize = await attempt('install size', errors, async () => measureInstallSizes());
+  if (!opts.quick && !opts.profile && !opts.gc && !opts.wire) results.installSize = await attempt('install size', errors, async () => measureInstallSizes());
 
   const raw = join(os.tmpdir(), `otel-monitor-bench-${Date.now()}.json`);
   writeFileSync(raw, JSON.stringify(results, null, 2));
   log(`raw results: ${raw}`);
-  if (opts.gc) {
+  if (opts.gc || opts.wire) {
     for (const g of results.gc) console.log(JSON.stringify(g));
+    for (const w of results.wire) console.log(JSON.stringify({ ...w, bytesPerSpan: w.spans ? w.bytes / w.spans : NaN }));
     return;
   }
   if (opts.profile) {

@@ -39,6 +39,7 @@ import { startSentry } from './sentry/start.js';
 import { startPlugins } from './plugins/index.js';
 import { startHealth } from './health/start.js';
 import { RequestIdPropagator, RequestIds } from './instrumentation/request-id.js';
+import { leanTracer } from './instrumentation/lean-tracer.js';
 import { publishLoggerSetup } from './logs/logger.js';
 
 /** Attribute keys that never become metric dimensions: unbounded values (full URLs, peers, agents). */
@@ -156,12 +157,22 @@ type Register = (list: Instr.Instrumentation[]) => void;
 function startInstrumentations(otel: Otel, config: Config, providers: Providers, store: AsyncLocalStorage<Api.Context>, pino: PinoSink): { register: Register; names: string[]; hookMode: HookMode } {
   const instrumentation = requireCjs('@opentelemetry/instrumentation') as typeof Instr;
   const register: Register = (list) => instrumentation.registerInstrumentations({ instrumentations: list, ...providers });
-  const loaded = loadInstrumentations(config, (i) => contained('instrumentation activation', () => register([i])));
+  const loaded = loadInstrumentations(config, (i) => contained('instrumentation activation', () => register([i])), store);
   const hookMode = registerEsmHooks(loaded.modules);
   register(loaded.instrumentations);
   armLazyActivation(loaded.pending);
   startChannelTracers(otel, config, providers, store, loaded, pino);
   return { register, names: loaded.names, hookMode };
+}
+
+/**
+ * What our channel tracers start: lean spans (lean-span.ts), unless OTEL_MONITOR_LEAN_SPANS=false, or
+ * Sentry or a plugin is configured: their span processors may read the SDK's span class itself.
+ */
+export function spanKind(config: Config): 'lean' | 'sdk' | 'sdk-for-sentry' | 'sdk-for-plugins' {
+  if (!config.leanSpans) return 'sdk';
+  if (config.sentry) return 'sdk-for-sentry';
+  return config.plugins.length > 0 ? 'sdk-for-plugins' : 'lean';
 }
 
 function startChannelTracers(
@@ -172,7 +183,11 @@ function startChannelTracers(
   loaded: LoadedInstrumentations,
   pino: PinoSink,
 ): void {
-  const tracer = (name: string) => tracerProvider.getTracer(`@org/otel-monitor/${name}`, DISTRO_VERSION);
+  const lean = spanKind(config) === 'lean';
+  const tracer = (name: string) => {
+    const sdkTracer = tracerProvider.getTracer(`@org/otel-monitor/${name}`, DISTRO_VERSION);
+    return (lean && leanTracer(sdkTracer, api, core)) || sdkTracer;
+  };
   if (config.httpServerTracer && loaded.names.includes('http')) {
     traceHttpServer({
       api,
@@ -181,7 +196,7 @@ function startChannelTracers(
       meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
       store,
       collectClientAddress: config.collectClientAddress,
-      requestIds: config.requestId.enabled ? new RequestIds(config.requestId.header) : undefined,
+      requestIds: config.requestId.enabled ? new RequestIds(config.requestId.header, config.requestId.format) : undefined,
     });
   }
   if (loaded.expressChannel) traceExpressRouter({ api, core, tracer: tracer('express'), store });

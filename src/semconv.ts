@@ -100,3 +100,8 @@ export const LABEL_HEALTH_CRITICAL = 'otel_monitor_health_critical';
 export const ATTR_REQUEST_ID = 'otel_monitor.request.id';
 /** The field name in JSON log lines (pino records): snake_case like pino's trace_id and span_id. */
 export const LOG_FIELD_REQUEST_ID = 'request_id';
+
+// ---- pg, traced by us (docs/ARCHITECTURE.md, "pg: differences from instrumentation-pg") -----
+
+/** How long `Pool.connect` made the caller wait for a client, ms; on that checkout's first query span. */
+export const ATTR_DB_POOL_WAIT_MS = 'otel_monitor.db.pool.wait_ms';

@@ -4,7 +4,7 @@ import * as nodeModule from 'node:module';
 import { readConfig, describeConfig } from './config.js';
 import { log, setLogLevel, describe } from './log.js';
 import { resolveRelease } from './resource.js';
-import { startSdk } from './sdk.js';
+import { spanKind, startSdk } from './sdk.js';
 import { attachSdk, shutdown } from './lifecycle.js';
 import { installCrashHandlers } from './crash.js';
 import { Guard } from './instrumentation/channel-guard.js';
@@ -45,6 +45,8 @@ export function start(): void {
         environment: info.environment ?? '(none)',
         instrumentations: sdk.instrumentations.join(',') || 'none',
         esm_hooks: sdk.hookMode,
+        // Which span our own HTTP, Express and Fastify tracers start, and why not the lean one.
+        spans: spanKind(config),
       })}`,
     );
     // The channel-based server tracing sees every node:http server; only the emit-wrapping one can miss.

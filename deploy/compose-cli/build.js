@@ -10,11 +10,12 @@
 //
 // Exit code 0 and the last stdout line `compose: <absolute binary path>` on success.
 // Environment: GO (the go binary to use).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { acquireBuildLock } from '../../collector/build-lock.js';
+import { findGo, goRunner, goWhere } from '../../collector/go-build.js';
 
 // Its go.mod asks for go >= 1.24.9; newer Compose releases need a newer Go than the one the
 // Collector build pins.
@@ -42,34 +43,15 @@ if (upToDate()) {
   done();
 }
 
-const go = process.env.GO ? [process.env.GO] : ['go', '/usr/local/go/bin/go'];
-const found = go.find((c) => spawnSync(c, ['version']).status === 0);
-if (!found) fail(`Go is not installed (no \`go\` on PATH or in /usr/local/go/bin); it builds the Compose CLI ${VERSION}.`);
+const found = findGo();
+if (!found) fail(`Go is not installed (no \`go\` ${goWhere()}); it builds the Compose CLI ${VERSION}.`);
 
 await acquireBuildLock(LOCK, log);
 if (upToDate()) done();
 
 const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' };
 
-function run(args, cwd, what) {
-  const started = Date.now();
-  log(`${what}...`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(found, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let errOut = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (errOut = (errOut + d).slice(-8000)));
-    const timer = setInterval(() => log(`  ...still ${what.toLowerCase()} (${Math.round((Date.now() - started) / 1000)} s)`), 30_000);
-    child.on('error', (err) => (clearInterval(timer), reject(err)));
-    child.on('exit', (code) => {
-      clearInterval(timer);
-      if (code !== 0) return reject(new Error(`${what} failed (exit ${code}):\n${errOut}${out.slice(-4000)}`));
-      log(`${what}: done in ${Math.round((Date.now() - started) / 1000)} s`);
-      resolve(out);
-    });
-  });
-}
+const run = goRunner({ go: found, env, log });
 
 try {
   // `go install pkg@version` refuses this module (its go.mod has exclude directives), so build it

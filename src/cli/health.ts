@@ -3,7 +3,7 @@
 // Exit 1 when a critical check is unhealthy, 3 when no instance reports any check.
 import { LABEL_HEALTH_CHECK, LABEL_HEALTH_CRITICAL, PROM_HEALTH_STATUS } from '../semconv.js';
 import { parseArgs, parseLabels } from './shared/args.js';
-import { prometheusOption, timeoutOption } from './shared/connection-options.js';
+import { CONNECTION_HELP, CONNECTION_SPEC, prometheusOption } from './shared/connection-options.js';
 import { json, table, type Io } from './shared/output.js';
 import { escapeRegex, extraMatchers, selector, str } from './shared/promql.js';
 
@@ -15,10 +15,10 @@ OTEL_MONITOR_HEALTH_CHECKS; see docs/HEALTH.md).
 
   --service NAME           Only this service (OTEL_SERVICE_NAME; Prometheus job label).
   --label NAME=VALUE       Only series with this label. Repeatable.
-  --prometheus-url URL     Prometheus to read (env OTEL_MONITOR_PROMETHEUS_URL; default http://localhost:9090).
-  --timeout SECONDS        Timeout of the Prometheus request (default 10).
   --json                   Print one JSON document instead of the table.
   -h, --help               Show this help.
+
+${CONNECTION_HELP}
 
 Exit status: 0 no critical check unhealthy, 1 a critical check is unhealthy,
 2 bad arguments or Prometheus unreachable, 3 no health check reported at all.`;
@@ -37,12 +37,12 @@ export function statusOf(value: number): CheckRow['status'] {
 }
 
 export async function health(argv: readonly string[], io: Io): Promise<number> {
-  const parsed = parseArgs(argv, { service: 'value', label: 'list', 'prometheus-url': 'value', timeout: 'value', json: 'flag' });
+  const parsed = parseArgs(argv, { service: 'value', label: 'list', ...CONNECTION_SPEC, json: 'flag' });
   if (parsed.flags.has('help')) {
     io.out(HELP);
     return 0;
   }
-  const prometheus = prometheusOption(parsed, io, timeoutOption(parsed));
+  const prometheus = prometheusOption(parsed, io);
   const service = parsed.values.get('service');
   // job is service.name, or service.namespace/service.name.
   const matchers = [...(service ? [`job=~${str(`(.+/)?${escapeRegex(service)}`)}`] : []), ...extraMatchers(parseLabels(parsed.lists.get('label') ?? []))];

@@ -4,10 +4,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LABEL_HEALTH_CHECK, LABEL_TASK_STATUS, PROM_HEALTH_STATUS, PROM_TASK_RUNS, TASK_STATUS_ERROR, TASK_STATUS_OK } from '../semconv.js';
 import { openAlerts, type OpenAlert } from './shared/alertmanager.js';
-import { parseArgs, parseDuration, parseLabels, parseNumber } from './shared/args.js';
+import { parseArgs, parseDuration, parseLabels, parseNumber, type Parsed } from './shared/args.js';
 import { UsageError } from './shared/errors.js';
-import { alertmanagerOption, DEFAULT_PROMETHEUS_URL, prometheusOption, timeoutOption } from './shared/connection-options.js';
+import { alertmanagerOption, CONNECTION_HELP, CONNECTION_SPEC, prometheusOption, timeoutOption } from './shared/connection-options.js';
 import { json, shortTime, table, type Io } from './shared/output.js';
+import type { HttpEndpoint } from './shared/http-endpoint.js';
 import type { PrometheusClient, Sample } from './shared/prometheus.js';
 import { extraMatchers, selector } from './shared/promql.js';
 
@@ -22,11 +23,11 @@ check; "-" when the service reports none), and, with --alertmanager-url, its ope
                            Repeatable.
   --min-yield RATIO        Exit 1 when a request or task yield is below it: 0.99 or 99%.
   --watch SECONDS          Print the summary again every SECONDS until interrupted.
-  --prometheus-url URL     Prometheus to read (env OTEL_MONITOR_PROMETHEUS_URL; default ${DEFAULT_PROMETHEUS_URL}).
   --alertmanager-url URL   Also show open alerts (env OTEL_MONITOR_ALERTMANAGER_URL).
-  --timeout SECONDS        Per-request timeout (default 10).
   --json                   Print one JSON document instead of the table.
   -h, --help               Show this help.
+
+${CONNECTION_HELP}
 
 Exit status: 0 OK; 1 a yield below --min-yield; 2 bad arguments or a server that cannot be reached;
 3 --min-yield given but no service had any request or task run in the window.`;
@@ -53,7 +54,7 @@ export interface ServiceSummary {
 
 interface Options {
   prometheus: PrometheusClient;
-  alertmanagerUrl: URL | undefined;
+  alertmanager: HttpEndpoint | undefined;
   window: string;
   labels: Array<[string, string]>;
   minYield: number | undefined;
@@ -64,14 +65,14 @@ interface Options {
 
 export async function summary(argv: readonly string[], io: Io): Promise<number> {
   const parsed = parseArgs(argv, {
-    window: 'value', label: 'list', 'min-yield': 'value', watch: 'value', 'prometheus-url': 'value',
-    'alertmanager-url': 'value', timeout: 'value', json: 'flag',
+    window: 'value', label: 'list', 'min-yield': 'value', watch: 'value', 'alertmanager-url': 'value',
+    ...CONNECTION_SPEC, json: 'flag',
   });
   if (parsed.flags.has('help')) {
     io.out(HELP);
     return 0;
   }
-  const opts = options(parsed.values, parsed.lists.get('label') ?? [], parsed.flags.has('json'), io);
+  const opts = options(parsed, io);
   if (opts.watchSeconds === undefined) return once(opts, io);
   // Until interrupted: a failing refresh (Prometheus restarting) is reported and retried.
   for (;;) {
@@ -80,16 +81,17 @@ export async function summary(argv: readonly string[], io: Io): Promise<number> 
   }
 }
 
-function options(values: Map<string, string>, labels: string[], asJson: boolean, io: Io): Options {
+function options(parsed: Parsed, io: Io): Options {
+  const values = parsed.values;
   const timeoutMs = timeoutOption({ values });
   return {
-    prometheus: prometheusOption({ values }, io, timeoutMs),
-    alertmanagerUrl: alertmanagerOption({ values }, io),
+    prometheus: prometheusOption(parsed, io, timeoutMs),
+    alertmanager: alertmanagerOption(parsed, io, timeoutMs),
     window: parseDuration(values.get('window') ?? '1h', '--window'),
-    labels: parseLabels(labels),
+    labels: parseLabels(parsed.lists.get('label') ?? []),
     minYield: values.has('min-yield') ? parseRatio(values.get('min-yield')!) : undefined,
     watchSeconds: values.has('watch') ? parseNumber(values.get('watch')!, '--watch', { unit: 'seconds' }) : undefined,
-    json: asJson,
+    json: parsed.flags.has('json'),
     timeoutMs,
   };
 }
@@ -116,7 +118,7 @@ async function once(opts: Options, io: Io): Promise<number> {
     opts.prometheus.query(`sum by (job, service_version, http_response_status_code) (${growth(REQUESTS, opts)})`, time),
     opts.prometheus.query(`sum by (job, service_version, ${LABEL_TASK_STATUS}) (${growth(PROM_TASK_RUNS, opts)})`, time),
     opts.prometheus.query(`min by (job, service_version, ${LABEL_HEALTH_CHECK}) (${selector(PROM_HEALTH_STATUS, extraMatchers(opts.labels))})`, time),
-    opts.alertmanagerUrl ? openAlerts(opts.alertmanagerUrl, opts.timeoutMs) : Promise.resolve(undefined),
+    opts.alertmanager ? openAlerts(opts.alertmanager) : Promise.resolve(undefined),
   ]);
   const rows = buildRows(requests, tasks, health, alerts, opts.minYield);
   const matched = new Set(rows.map((r) => rowKey(r.service, r.release)));
@@ -192,7 +194,7 @@ function render(rows: ServiceSummary[], other: OpenAlert[] | null, opts: Options
   const head = `Summary over the last ${opts.window} at ${shortTime(time)} (${opts.prometheus.displayUrl})`;
   if (rows.length === 0) return `${head}\nNo requests, task runs or health checks in the window.`;
   const headers = ['SERVICE', 'RELEASE', 'REQUESTS', '2XX', '3XX', '4XX', '5XX', 'YIELD', 'TASK RUNS', 'TASK YIELD', 'HEALTH'];
-  if (opts.alertmanagerUrl) headers.push('ALERTS');
+  if (opts.alertmanager) headers.push('ALERTS');
   const lines = rows.map((r) => {
     const cells = [
       r.service, r.release || '-', String(r.requests.total), ...(['2xx', '3xx', '4xx', '5xx'] as const).map((c) => String(r.requests[c])),

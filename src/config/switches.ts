@@ -1,5 +1,5 @@
 // Our own switches (OTEL_MONITOR_*): what to instrument and record, redaction, start-up and shutdown.
-import { bool, headerName, int, list, type Warn } from './parsers.js';
+import { bool, headerName, int, list, oneOf, type Warn } from './parsers.js';
 import { UPSTREAM_INSTRUMENTATIONS, type Config, type Env, type RejectionMode, type UpstreamInstrumentation } from './types.js';
 
 /** Keys whose values are replaced with [REDACTED] in span attributes, log records and Sentry events. */
@@ -71,7 +71,7 @@ function upstreamList(env: Env, warn: Warn): ReadonlySet<UpstreamInstrumentation
 
 type Switches = Pick<
   Config,
-  'hostMetrics' | 'runtimeMetrics' | 'logCorrelation' | 'redactKeys' | 'redactAppLogs' | 'lastSeenRoles' | 'plugins' | 'shutdownTimeoutMs' | 'compileCache' | 'workers' | 'requestId'
+  'hostMetrics' | 'runtimeMetrics' | 'logCorrelation' | 'redactKeys' | 'redactAppLogs' | 'lastSeenRoles' | 'plugins' | 'shutdownTimeoutMs' | 'compileCache' | 'workers' | 'requestId' | 'leanSpans'
 >;
 
 export function readSwitches(env: Env, warn: Warn): Switches {
@@ -86,9 +86,11 @@ export function readSwitches(env: Env, warn: Warn): Switches {
     shutdownTimeoutMs: int(env, 'OTEL_MONITOR_SHUTDOWN_TIMEOUT', 5000, warn, 100),
     compileCache: bool(env, 'OTEL_MONITOR_COMPILE_CACHE', true, warn),
     workers: bool(env, 'OTEL_MONITOR_WORKERS', true, warn),
+    leanSpans: bool(env, 'OTEL_MONITOR_LEAN_SPANS', true, warn),
     requestId: {
       enabled: bool(env, 'OTEL_MONITOR_REQUEST_ID', true, warn),
       header: headerName(env, 'OTEL_MONITOR_REQUEST_ID_HEADER', 'x-request-id', warn),
+      format: oneOf(env, 'OTEL_MONITOR_REQUEST_ID_FORMAT', ['trace', 'uuid'] as const, 'trace', warn),
     },
   };
 }

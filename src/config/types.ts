@@ -85,7 +85,10 @@ export interface Config {
   /** Node's --unhandled-rejections mode, from the command line or NODE_OPTIONS (default throw). */
   unhandledRejections: RejectionMode;
   health: HealthConfig;
-  requestId: { enabled: boolean; header: string };
+  /** Our channel tracers start lean spans (OTEL_MONITOR_LEAN_SPANS, default true; SDK spans with Sentry or plugins). */
+  leanSpans: boolean;
+  /** format `trace`: a request that starts a new trace takes its trace id as its id; `uuid`: a fresh UUID. */
+  requestId: { enabled: boolean; header: string; format: 'trace' | 'uuid' };
   logger: LoggerConfig;
   /** Add the redaction keys to the app's own pino instances' `redact` option (pino instrumentation). */
   redactAppLogs: boolean;

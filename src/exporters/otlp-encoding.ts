@@ -44,11 +44,22 @@ function encodedKey(key: string): Buffer | undefined {
 }
 
 export function time(w: ProtobufWriter, t: HrTime): void {
+  seconds(w, t[0], t[1]);
+}
+
+/** A lean span's times are epoch milliseconds (lean-span.ts): no HrTime tuple is built for them. */
+export function timeMs(w: ProtobufWriter, ms: number): void {
+  const s = Math.floor(ms / 1000);
+  const ns = Math.round((ms - s * 1000) * 1e6);
+  if (ns >= 1e9) seconds(w, s + 1, ns - 1e9);
+  else seconds(w, s, ns);
+}
+
+function seconds(w: ProtobufWriter, s: number, nanos: number): void {
   // Nanoseconds as an unsigned 64-bit integer, split so that no step exceeds 2^53.
-  const s = t[0];
   const lo16 = (s & 65535) * 1e9;
   const hi = ((s / 65536) >>> 0) * 1e9;
-  const low = (lo16 >>> 0) + (((hi & 65535) * 65536) >>> 0) + t[1];
+  const low = (lo16 >>> 0) + (((hi & 65535) * 65536) >>> 0) + nanos;
   const high = Math.floor(lo16 / 4294967296) + ((hi / 65536) >>> 0) + Math.floor(low / 4294967296);
   w.fixed64(low >>> 0, high >>> 0);
 }

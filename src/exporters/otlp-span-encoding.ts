@@ -5,7 +5,7 @@
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { SpanContext } from '@opentelemetry/api';
 import type { ProtobufWriter } from './protobuf-writer.js';
-import { attributes, I32, I64, LEN, time, VARINT } from './otlp-encoding.js';
+import { attributes, I32, I64, LEN, time, timeMs, VARINT } from './otlp-encoding.js';
 
 export { encodeExportRequest as encodeTraceRequest, encodeResource, encodeScope } from './otlp-encoding.js';
 export type { EncodedResource, EncodedScope, ResourceLike, ScopeLike } from './otlp-encoding.js';
@@ -30,6 +30,17 @@ function identity(w: ProtobufWriter, ctx: SpanContext): void {
   }
 }
 
+/** Span.start_time_unix_nano and end_time_unix_nano, from a lean span's numbers when it has them. */
+function startAndEnd(w: ProtobufWriter, span: ReadableSpan): void {
+  const lean = span as { startMs?: unknown; endMs?: unknown };
+  w.tag(7, I64);
+  if (typeof lean.startMs === 'number') timeMs(w, lean.startMs);
+  else time(w, span.startTime);
+  w.tag(8, I64);
+  if (typeof lean.endMs === 'number') timeMs(w, lean.endMs);
+  else time(w, span.endTime);
+}
+
 /** Appends one span as a ScopeSpans.spans field (tag, length and Span message). */
 export function encodeSpan(w: ProtobufWriter, span: ReadableSpan): void {
   const ctx = span.spanContext();
@@ -48,10 +59,7 @@ export function encodeSpan(w: ProtobufWriter, span: ReadableSpan): void {
     w.tag(6, VARINT);
     w.varint(span.kind + 1);
   }
-  w.tag(7, I64);
-  time(w, span.startTime);
-  w.tag(8, I64);
-  time(w, span.endTime);
+  startAndEnd(w, span);
   attributes(w, span.attributes, 9);
   w.tag(10, VARINT);
   w.varint(span.droppedAttributesCount);

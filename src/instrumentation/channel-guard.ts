@@ -88,6 +88,11 @@ export class Guard {
     this.undo.push(() => channel.unsubscribe(guarded as dc.TracingChannelSubscribers<T>));
   }
 
+  /** For a patched method's own try/catch (pg): switches the tracer off as a failing handler would. */
+  fail(handler: string, err: unknown): void {
+    if (!this.disabled) this.disable(handler, err);
+  }
+
   private disable(handler: string, err: unknown): void {
     this.disabled = true;
     for (const undo of this.undo.splice(0)) {

@@ -12,6 +12,7 @@ import { setOwnAttribute, setOwnAttributes } from './own-attributes.js';
 import { Guard } from './channel-guard.js';
 import { isUntracedServer } from './untraced-servers.js';
 import type { RequestIds } from './request-id.js';
+import { lighten, RequestContext } from './request-context.js';
 
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH', 'QUERY']);
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -104,8 +105,8 @@ export function traceHttpServer(o: HttpServerTracerOptions): void {
     const rpc = { type: core.RPCType.HTTP, span };
     // The channel fires synchronously just before the server emits 'request', so entering the
     // context here makes it the active one for the app's handlers and everything they start.
-    const ctx = core.setRPCMetadata(api.trace.setSpan(parent, span), rpc);
-    store.enterWith(o.requestIds ? o.requestIds.assign(ctx, span, request, response) : ctx);
+    const id = o.requestIds?.assign(span, request, response, api.trace.getSpanContext(parent) !== undefined);
+    store.enterWith(new RequestContext(parent, span, rpc, id));
     (response as ServerResponse & { [kRequest]?: RequestState })[kRequest] = {
       span,
       rpc,
@@ -124,6 +125,7 @@ export function traceHttpServer(o: HttpServerTracerOptions): void {
   // from 8 to 67 MB. So the timer gets the root context, unless the app listens for 'finish' too
   // (request loggers run after Node's listener): then it gets a context that keeps the trace
   // identity and baggage for their log correlation, but not the span objects or the RPC metadata.
+  const wrapSpanContext = (span: Api.Span) => api.trace.wrapSpanContext(span.spanContext());
   guard.subscribe('http.server.response.finish', 'response.finish', (message) => {
     const ctx = store.getStore();
     if (!ctx || ctx === api.ROOT_CONTEXT) return;
@@ -131,9 +133,11 @@ export function traceHttpServer(o: HttpServerTracerOptions): void {
       store.enterWith(api.ROOT_CONTEXT);
       return;
     }
+    const light = lighten(ctx, wrapSpanContext);
+    if (light) return store.enterWith(light);
     const span = api.trace.getSpan(ctx);
-    const light = core.deleteRPCMetadata(ctx);
-    store.enterWith(span ? api.trace.setSpanContext(light, span.spanContext()) : light);
+    const rest = core.deleteRPCMetadata(ctx);
+    store.enterWith(span ? api.trace.setSpanContext(rest, span.spanContext()) : rest);
   });
 
   function onClose(this: ServerResponse & { [kRequest]?: RequestState }): void {

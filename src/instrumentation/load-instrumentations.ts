@@ -16,6 +16,9 @@ import { isUntracedRequest } from './untraced-servers.js';
 import { requestIdOf } from './request-id.js';
 import { redactAppPino } from '../logs/pino-redaction.js';
 import { LOG_FIELD_REQUEST_ID } from '../semconv.js';
+import { DISTRO_VERSION } from '../resource.js';
+import { createPgInstrumentation } from './pg/instrumentation.js';
+import type { ContextStore } from './pg/context.js';
 
 export interface LoadedInstrumentations {
   /** Instrumentations to enable now: builtin-module and runtime-channel ones. */
@@ -94,8 +97,22 @@ function optionsFor(entry: CatalogueEntry, config: Config, pinoChannel: boolean)
   }
 }
 
-function create(entry: CatalogueEntry, config: Config, pinoChannel = false): Instrumentation | undefined {
+/** Our own tracer for a library, unless OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS names it. */
+function createOwn(entry: CatalogueEntry, config: Config, store: ContextStore | undefined): Instrumentation | undefined {
+  if (entry.name !== 'pg' || config.upstreamInstrumentations.has('pg') || !store) return undefined;
+  return createPgInstrumentation({
+    api: requireCjs('@opentelemetry/api') as typeof import('@opentelemetry/api'),
+    core: requireCjs('@opentelemetry/core') as typeof import('@opentelemetry/core'),
+    instrumentation: requireCjs('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation'),
+    store,
+    version: DISTRO_VERSION,
+  });
+}
+
+function create(entry: CatalogueEntry, config: Config, pinoChannel = false, store?: ContextStore): Instrumentation | undefined {
   try {
+    const own = createOwn(entry, config, store);
+    if (own) return own;
     const Ctor = (requireCjs(entry.pkg) as Record<string, new (o: object) => Instrumentation>)[entry.exportName];
     if (!Ctor) throw new Error(`${entry.pkg} has no export ${entry.exportName}`);
     const Guarded = entry.name === 'koa' ? guardKoaUse(Ctor) : Ctor;
@@ -127,7 +144,7 @@ function installed(pkg: string): boolean {
  * `enable` receives each instrumentation as it is created (at once, or on its module's first
  * load) and must register it with the providers.
  */
-export function loadInstrumentations(config: Config, enable: (i: Instrumentation) => void): LoadedInstrumentations {
+export function loadInstrumentations(config: Config, enable: (i: Instrumentation) => void, store?: ContextStore): LoadedInstrumentations {
   const { selected, unknown } = selectInstrumentations(config.enabledInstrumentations, config.disabledInstrumentations);
   if (unknown.length) {
     log.warn(
@@ -156,12 +173,12 @@ export function loadInstrumentations(config: Config, enable: (i: Instrumentation
     if (lazy && packages.length === entry.modules.length && packages.length > 0) {
       const activate = () => {
         for (const p of packages) out.pending.delete(p);
-        const inst = create(entry, config, out.pinoChannel);
+        const inst = create(entry, config, out.pinoChannel, store);
         if (inst) enable(inst);
       };
       for (const p of packages) out.pending.set(p, activate);
     } else {
-      const inst = create(entry, config, out.pinoChannel);
+      const inst = create(entry, config, out.pinoChannel, store);
       if (inst) out.instrumentations.push(inst);
     }
   }

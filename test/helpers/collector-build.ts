@@ -7,20 +7,25 @@ import { ROOT, NODE24 } from './app.js';
 export const COLLECTOR_BIN = join(ROOT, '.cache', 'otelcol', 'otelcol-monitor');
 
 /**
- * Builds the Collector with collector/build.js (a no-op when the manifest is unchanged) and
- * returns the binary's path. Throws with the build's own output when it fails: the tests need
- * the real Collector and never skip without it.
+ * Runs one of the repo's cached build scripts (a no-op when its stamp matches) and throws with a
+ * pointer to its output unless every one of `bins` exists afterwards: the tests need the real
+ * binaries and never skip without them.
  */
-export function ensureCollector(): string {
-  const r = spawnSync(NODE24, [join(ROOT, 'collector', 'build.js')], {
+export function runBuildScript(script: string, bins: readonly string[], what: string): void {
+  const r = spawnSync(NODE24, [join(ROOT, script)], {
     cwd: ROOT,
     encoding: 'utf8',
     // Progress goes to the test's stderr so a cold build (minutes) is visibly alive.
     stdio: ['ignore', 'pipe', 'inherit'],
     timeout: 40 * 60_000,
   });
-  if (r.status !== 0 || !existsSync(COLLECTOR_BIN)) {
-    throw new Error(`could not build the Collector (node collector/build.js exited ${r.status ?? r.signal}); see the output above`);
+  if (r.status !== 0 || !bins.every((b) => existsSync(b))) {
+    throw new Error(`could not build ${what} (node ${script} exited ${r.status ?? r.signal}); see the output above`);
   }
+}
+
+/** Builds the Collector with collector/build.js and returns the binary's path. */
+export function ensureCollector(): string {
+  runBuildScript('collector/build.js', [COLLECTOR_BIN], 'the Collector');
   return COLLECTOR_BIN;
 }

@@ -33,7 +33,7 @@ export interface HistorySpec {
 }
 
 /** mulberry32: small, fast and seeded, so the same spec always gives the same blocks. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -49,7 +49,7 @@ function normal(rand: () => number): number {
 }
 
 /** Binomial(n, p) by its normal approximation (exact enough at these counts), clamped to [0, n]. */
-function binomial(rand: () => number, n: number, p: number): number {
+export function binomial(rand: () => number, n: number, p: number): number {
   if (n <= 0 || p <= 0) return 0;
   if (p >= 1) return n;
   const x = Math.round(n * p + Math.sqrt(n * p * (1 - p)) * normal(rand));
@@ -67,7 +67,7 @@ function erf(x: number): number {
 const lognormalCdf = (bound: number, median: number, sigma: number) => 0.5 * (1 + erf(Math.log(bound / median) / (sigma * Math.SQRT2)));
 
 /** Per-bucket counts (non-cumulative, +Inf last) of `n` requests, drawn as sequential binomials. */
-function bucketCounts(rand: () => number, n: number, median: number, sigma: number): number[] {
+export function bucketCounts(rand: () => number, n: number, median: number, sigma: number): number[] {
   const counts: number[] = [];
   let left = n;
   let below = 0;

@@ -437,3 +437,37 @@ describe('configuration', () => {
     expect(app.output()).not.toMatch(/\[otel-monitor\] info/);
   });
 });
+
+describe('lean spans, one variable away', () => {
+  /** The Express example's spans for the same requests, as the receiver decodes them, and the start-up line. */
+  const run = (env: Record<string, string>) =>
+    withReceiver(async (r) => {
+      const app = await startApp({ script: 'examples/app.js', env: { OTEL_EXPORTER_OTLP_ENDPOINT: r.url, OTEL_SERVICE_NAME: 'lean', ...env } });
+      await app.get('/users/7?token=secret');
+      await app.get('/fail');
+      const spans = await waitFor(() => {
+        const s = r.spans().filter((x) => x.scope.startsWith('@org/otel-monitor/'));
+        return s.filter((x) => x.kind === SERVER).length >= 2 && s.length >= 4 ? s : undefined;
+      });
+      const names = new Map(spans.map((s) => [s.spanId, s.name]));
+      const view = spans
+        .map((s) => {
+          const { 'network.peer.port': _port, 'server.port': _server, ...attributes } = s.attributes;
+          const events = s.events.map((e) => ({ name: e.name, type: e.attributes['exception.type'], message: e.attributes['exception.message'] }));
+          return { name: s.name, kind: s.kind, scope: s.scope, parent: names.get(s.parentSpanId) ?? s.parentSpanId, status: s.status, attributes, events };
+        })
+        .sort((a, b) => a.name.localeCompare(b.name));
+      return { view, line: /spans=(\S+)/.exec(app.output())?.[1] };
+    });
+
+  it('OTEL_MONITOR_LEAN_SPANS=false gives the same spans from the SDK span; Sentry selects it on its own', async () => {
+    const [lean, sdk, sentry] = await Promise.all([
+      run({}),
+      run({ OTEL_MONITOR_LEAN_SPANS: 'false' }),
+      run({ SENTRY_DSN: 'http://public@127.0.0.1:9/1' }),
+    ]);
+    expect([lean.line, sdk.line, sentry.line]).toEqual(['lean', 'sdk', 'sdk-for-sentry']);
+    expect(lean.view.length).toBeGreaterThanOrEqual(4);
+    expect(lean.view).toEqual(sdk.view);
+  });
+});

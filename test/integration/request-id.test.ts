@@ -1,6 +1,6 @@
 // Request ids end to end: two services under `node --import @org/otel-monitor`, the front one
 // calling the downstream one with fetch and http.get while handling a request. The id must be
-// kept when sane, generated when missing, replaced when malicious, and be in the response header,
+// kept when sane, the trace id when missing (a UUID when the request joined a trace), replaced when malicious, and be in the response header,
 // both server spans, the app's own pino lines (stdout) and the OTLP log records. Needs `npm run build`.
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -11,6 +11,7 @@ import { startOtlpReceiver, type OtlpReceiver } from '../helpers/otlp-receiver.j
 import { stopAll, waitFor } from '../helpers/process.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const TRACE_ID = /^[0-9a-f]{32}$/;
 let receiver: OtlpReceiver;
 let front: RunningApp;
 let downstream: RunningApp;
@@ -88,14 +89,42 @@ describe('request ids', () => {
     expect(new Set(records.map((r) => r.body))).toEqual(new Set(['handling', 'answering']));
   });
 
-  it('generates an id when there is none', async () => {
-    const res = await front.get('/');
-    const id = res.headers.get('x-request-id');
-    expect(id).toMatch(UUID);
-    expect((await res.json()).requestId).toBe(id);
+  it('a request that starts a trace without an id takes its trace id, passed on downstream, with no span attribute', async () => {
+    const res = await front.get(`/?to=${encodeURIComponent(`${downstream.url}/`)}`);
+    const id = res.headers.get('x-request-id')!;
+    expect(id).toMatch(TRACE_ID);
+    const body = await res.json();
+    expect(body.requestId).toBe(id);
+    expect(body.downstream.viaFetch.requestId).toBe(id);
+    expect(body.downstream.viaHttp.requestId).toBe(id);
+    const servers = await waitFor(
+      () => {
+        const s = receiver.spans().filter((x) => x.kind === 2 && x.traceId === id);
+        return s.length >= 3 ? s : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the front and two downstream server spans of the trace' },
+    );
+    expect(servers.map((s) => s.resource['service.name']).sort()).toEqual(['rid-downstream', 'rid-downstream', 'rid-front']);
+    for (const s of servers) expect(s.attributes['otel_monitor.request.id']).toBeUndefined();
+    // The log lines are as before: the id in the app's pino lines and on every OTLP log record.
+    const lines = front.output().split('\n').filter((l) => l.includes('"msg":"handling"') && l.includes(id));
+    expect(JSON.parse(lines[0]!)).toMatchObject({ request_id: id, trace_id: id });
+    await waitFor(() => (receiver.logRecords().filter((l) => l.attributes['otel_monitor.request.id'] === id).length >= 6 ? true : undefined), {
+      timeoutMs: 20_000,
+      what: 'log records with the request id',
+    });
     const other = (await front.get('/')).headers.get('x-request-id');
-    expect(other).toMatch(UUID);
+    expect(other).toMatch(TRACE_ID);
     expect(other).not.toBe(id);
+  });
+
+  it('a request that joined an upstream trace without an id gets a fresh UUID, on its span', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const res = await front.get('/', { traceparent: `00-${traceId}-00f067aa0ba902b7-01` });
+    const id = res.headers.get('x-request-id')!;
+    expect(id).toMatch(UUID);
+    const span = await waitFor(() => receiver.spans().find((x) => x.kind === 2 && x.traceId === traceId), { timeoutMs: 20_000, what: 'the joined server span' });
+    expect(span.attributes['otel_monitor.request.id']).toBe(id);
   });
 
   it('replaces malicious ids: too long, spaces, tabs, control characters, encoded CRLF, non-ASCII', async () => {
@@ -110,24 +139,29 @@ describe('request ids', () => {
     for (const value of evil) {
       const r = await rawRequest(front.port, Buffer.concat([Buffer.from('X-Request-Id: '), Buffer.from(value, 'latin1')]));
       expect(r.status, value).toBe(200);
-      expect(r.id, value).toMatch(UUID);
+      expect(r.id, value).toMatch(TRACE_ID);
     }
     // Raw control characters and bare CR/LF: Node's parser refuses some outright (400); any that
     // reach the app get a fresh id. Either way the value is never echoed.
     for (const bytes of [Buffer.from('X-Request-Id: a\x01b'), Buffer.from('X-Request-Id: a\rb'), Buffer.from('X-Request-Id: a\x7fb')]) {
       const r = await rawRequest(front.port, bytes);
-      if (r.status === 200) expect(r.id).toMatch(UUID);
+      if (r.status === 200) expect(r.id).toMatch(TRACE_ID);
       else expect(r.status).toBe(400);
     }
     const fine = await rawRequest(front.port, Buffer.from(`X-Request-Id: ${'b'.repeat(128)}`));
     expect(fine.id).toBe('b'.repeat(128));
   });
 
-  it('takes its header name from OTEL_MONITOR_REQUEST_ID_HEADER, and is gone with OTEL_MONITOR_REQUEST_ID=off', async () => {
-    const [custom, off] = await Promise.all([
+  it('takes its header name from OTEL_MONITOR_REQUEST_ID_HEADER, is gone with OTEL_MONITOR_REQUEST_ID=off, and a UUID with OTEL_MONITOR_REQUEST_ID_FORMAT=uuid', async () => {
+    const [custom, off, uuid] = await Promise.all([
       start('rid-custom', { OTEL_MONITOR_REQUEST_ID_HEADER: 'X-Correlation-Id' }),
       start('rid-off', { OTEL_MONITOR_REQUEST_ID: 'off' }),
+      start('rid-uuid', { OTEL_MONITOR_REQUEST_ID_FORMAT: 'uuid' }),
     ]);
+    const fresh = (await uuid.get('/')).headers.get('x-request-id');
+    expect(fresh).toMatch(UUID);
+    const span = await waitFor(() => receiver.spans().find((x) => x.kind === 2 && x.resource['service.name'] === 'rid-uuid'), { timeoutMs: 20_000, what: 'the uuid service span' });
+    expect(span.attributes['otel_monitor.request.id']).toBe(fresh);
     const res = await custom.get('/', { 'x-correlation-id': 'corr-1', 'x-request-id': 'ignored' });
     expect(res.headers.get('x-correlation-id')).toBe('corr-1');
     expect(res.headers.get('x-request-id')).toBeNull();

@@ -3,13 +3,10 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import * as api from '@opentelemetry/api';
 import * as core from '@opentelemetry/core';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import express from 'express';
 import { joinRoute, routerHasChannel, traceExpressRouter } from '../../src/instrumentation/express-router.js';
-import { traceHttpServer } from '../../src/instrumentation/http-server.js';
 import { ROOT } from '../helpers/app.js';
-import { expectRouteAndCurrentHandler, requestSpans } from '../helpers/handler-spans.js';
+import { compareKinds, expectRouteAndCurrentHandler, inMemoryTracing, requestSpans } from '../helpers/handler-spans.js';
 
 describe('joinRoute', () => {
   it('joins mount and route templates the way instrumentation-express does', () => {
@@ -27,18 +24,14 @@ describe('joinRoute', () => {
 });
 
 describe('Express routes from the router channel', () => {
-  const spans = new InMemorySpanExporter();
+  const tracing = inMemoryTracing();
+  const { spans, store } = tracing;
   const finishSeen: Array<string | undefined> = [];
   let server: Server;
   let base = '';
 
   beforeAll(async () => {
-    const manager = new AsyncLocalStorageContextManager();
-    api.context.setGlobalContextManager(manager.enable());
-    const tp = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: spans })] });
-    const store = (manager as unknown as { _asyncLocalStorage: import('node:async_hooks').AsyncLocalStorage<api.Context> })._asyncLocalStorage;
-    traceHttpServer({ api, core, tracer: tp.getTracer('http'), meter: api.metrics.getMeter('t'), store });
-    traceExpressRouter({ api, core, tracer: tp.getTracer('express'), store });
+    traceExpressRouter({ api, core, tracer: tracing.tracer('express'), store });
 
     const app = express();
     app.use(express.json());
@@ -80,40 +73,58 @@ describe('Express routes from the router channel', () => {
 
   const request = (path: string) => requestSpans(spans, base + path, 'express');
 
-  it('names the server span by the full route template and makes the handler span current', async () => {
-    expectRouteAndCurrentHandler(await request('/api/v1/items/42'), '/api/:ver/items/:id', { 'express.name': '/items/:id', 'express.type': 'request_handler' });
-  });
+  // Every case under the SDK's span and under our lean span (OTEL_MONITOR_LEAN_SPANS).
+  for (const kind of ['sdk', 'lean'] as const) {
+    describe(`${kind} spans`, () => {
+      beforeAll(() => {
+        tracing.use(kind);
+        finishSeen.length = 0;
+      });
+      afterAll(() => tracing.use('sdk'));
+    it('names the server span by the full route template and makes the handler span current', async () => {
+      expectRouteAndCurrentHandler(await request('/api/v1/items/42'), '/api/:ver/items/:id', { 'express.name': '/items/:id', 'express.type': 'request_handler' });
+    });
 
-  it("runs the app's 'finish' listeners in the request's trace", async () => {
-    const r = await request('/api/v1/logged');
-    expect(finishSeen).toEqual([r.handlers[0]!.spanContext().spanId]);
-  });
+    it("runs the app's 'finish' listeners in the request's trace", async () => {
+      const r = await request('/api/v1/logged');
+      expect(finishSeen).toEqual([r.handlers[0]!.spanContext().spanId]);
+    });
 
-  it('records thrown and rejected errors on the handler span, once', async () => {
-    for (const [path, message] of [
-      ['/api/v1/sync-boom', 'sync boom'],
-      ['/api/v1/async-boom', 'async boom'],
-    ] as const) {
-      const r = await request(path);
-      expect(r.status).toBe(500);
+    it('records thrown and rejected errors on the handler span, once', async () => {
+      for (const [path, message] of [
+        ['/api/v1/sync-boom', 'sync boom'],
+        ['/api/v1/async-boom', 'async boom'],
+      ] as const) {
+        const r = await request(path);
+        expect(r.status).toBe(500);
+        const h = r.handlers[0]!;
+        expect(h.status).toEqual({ code: api.SpanStatusCode.ERROR, message });
+        expect(h.events.filter((e) => e.name === 'exception').map((e) => e.attributes?.['exception.message'])).toEqual([message]);
+        expect(r.server.attributes['error.type']).toBe('500');
+      }
+    });
+
+    it('keeps a callback-style handler span open until the response is sent', async () => {
+      const r = await request('/api/v1/later');
       const h = r.handlers[0]!;
-      expect(h.status).toEqual({ code: api.SpanStatusCode.ERROR, message });
-      expect(h.events.filter((e) => e.name === 'exception').map((e) => e.attributes?.['exception.message'])).toEqual([message]);
-      expect(r.server.attributes['error.type']).toBe('500');
+      const ms = (t: api.HrTime) => t[0] * 1e3 + t[1] / 1e6;
+      expect(ms(h.endTime) - ms(h.startTime)).toBeGreaterThanOrEqual(25);
+    });
+
+    it('records a middleware error on the server span, with no handler span', async () => {
+      const r = await request('/mw-boom');
+      expect(r.status).toBe(500);
+      expect(r.handlers).toHaveLength(0);
+      expect(r.server.events.map((e) => e.attributes?.['exception.message'])).toEqual(['middleware boom']);
+    });
+    });
+  }
+
+  it('golden: the same spans under the lean span as under the SDK span', async () => {
+    for (const path of ['/api/v1/items/42', '/api/v1/sync-boom', '/api/v1/async-boom', '/api/v1/logged', '/api/v1/later', '/mw-boom', '/nope?a=1']) {
+      const views = await compareKinds(tracing, base + path);
+      expect(views.sdk.length, path).toBeGreaterThan(0);
+      expect(views.lean, path).toEqual(views.sdk);
     }
-  });
-
-  it('keeps a callback-style handler span open until the response is sent', async () => {
-    const r = await request('/api/v1/later');
-    const h = r.handlers[0]!;
-    const ms = (t: api.HrTime) => t[0] * 1e3 + t[1] / 1e6;
-    expect(ms(h.endTime) - ms(h.startTime)).toBeGreaterThanOrEqual(25);
-  });
-
-  it('records a middleware error on the server span, with no handler span', async () => {
-    const r = await request('/mw-boom');
-    expect(r.status).toBe(500);
-    expect(r.handlers).toHaveLength(0);
-    expect(r.server.events.map((e) => e.attributes?.['exception.message'])).toEqual(['middleware boom']);
   });
 });

@@ -1,14 +1,15 @@
 // Options and plumbing shared by `monitor latest-run` and `monitor last-seen`.
 import { parseDuration, parseLabels, type OptionSpec, type Parsed } from '../shared/args.js';
 import { sendAlerts, type Alert } from './send-alerts.js';
-import { alertmanagerOption, DEFAULT_PROMETHEUS_URL, prometheusOption, timeoutOption } from '../shared/connection-options.js';
+import { alertmanagerOption, CONNECTION_HELP, CONNECTION_SPEC, prometheusOption, timeoutOption } from '../shared/connection-options.js';
 import { DEFAULT_LOOKBACK } from '../shared/alert-names.js';
+import type { HttpEndpoint } from '../shared/http-endpoint.js';
 import type { Io } from '../shared/output.js';
 import type { PrometheusClient } from '../shared/prometheus.js';
 
 
 export const COMMON_SPEC: OptionSpec = {
-  'prometheus-url': 'value',
+  ...CONNECTION_SPEC,
   'alertmanager-url': 'value',
   json: 'flag',
   lookback: 'value',
@@ -19,8 +20,6 @@ export const COMMON_SPEC: OptionSpec = {
 
 export const COMMON_HELP = `
 Common options:
-  --prometheus-url URL     Prometheus to read (env OTEL_MONITOR_PROMETHEUS_URL; default ${DEFAULT_PROMETHEUS_URL}).
-                           Credentials in the URL are sent as HTTP Basic auth.
   --alertmanager-url URL   Also send the alerts to this Alertmanager (API v2; env OTEL_MONITOR_ALERTMANAGER_URL).
   --label NAME=VALUE       Only consider series with this label, e.g. deployment_environment_name=production.
                            Repeatable.
@@ -30,6 +29,8 @@ Common options:
   --json                   Print one JSON document instead of the table.
   -h, --help               Show this help.
 
+${CONNECTION_HELP}
+
 When SENTRY_DSN is set, each alert is also sent to Sentry as a message (SENTRY_ENVIRONMENT and
 SENTRY_RELEASE are honoured). Alerts are sent once per run.
 
@@ -37,7 +38,7 @@ Exit status: 0 all OK, 1 at least one ALERT, 2 bad arguments or a server that ca
 
 export interface Common {
   prometheus: PrometheusClient;
-  alertmanagerUrl: URL | undefined;
+  alertmanager: HttpEndpoint | undefined;
   json: boolean;
   lookback: string;
   labels: Array<[string, string]>;
@@ -50,7 +51,7 @@ export function commonOptions(parsed: Parsed, io: Io): Common {
   const timeoutMs = timeoutOption(parsed);
   return {
     prometheus: prometheusOption(parsed, io, timeoutMs),
-    alertmanagerUrl: alertmanagerOption(parsed, io),
+    alertmanager: alertmanagerOption(parsed, io, timeoutMs),
     json: parsed.flags.has('json'),
     lookback: parseDuration(parsed.values.get('lookback') ?? DEFAULT_LOOKBACK, '--lookback'),
     labels: parseLabels(parsed.lists.get('label') ?? []),
@@ -91,7 +92,7 @@ export async function deliverAndReport(
 /** Sends the alerts (if any) and says where they went; delivery errors propagate (exit 2). */
 export async function deliver(alerts: Alert[], common: Common, io: Io, generatorExpr: string): Promise<string[]> {
   return sendAlerts(alerts, {
-    alertmanagerUrl: common.alertmanagerUrl,
+    alertmanager: common.alertmanager,
     sentryDsn: io.env.SENTRY_DSN || undefined,
     env: io.env,
     generatorURL: `${common.prometheus.displayUrl}/graph?${new URLSearchParams({ 'g0.expr': generatorExpr, 'g0.tab': '1' })}`,

@@ -2,6 +2,7 @@
 // Both are attempted; a delivery failure is reported as a CliError (exit 2) after the results
 // have been printed, because a check whose alert went nowhere must not look like a plain alert.
 import { CliError } from '../shared/errors.js';
+import type { HttpAnswer, HttpEndpoint } from '../shared/http-endpoint.js';
 import { reason } from '../shared/prometheus.js';
 
 export interface Alert {
@@ -14,7 +15,7 @@ export interface Alert {
 }
 
 export interface Targets {
-  alertmanagerUrl?: URL | undefined;
+  alertmanager?: HttpEndpoint | undefined;
   sentryDsn?: string | undefined;
   env: Record<string, string | undefined>;
   /** Link back to the query in Prometheus, shown by Alertmanager. */
@@ -36,9 +37,9 @@ export async function sendAlerts(alerts: readonly Alert[], targets: Targets): Pr
     }
   };
   const timeoutMs = targets.timeoutMs ?? 10_000;
-  if (targets.alertmanagerUrl) {
-    const url = targets.alertmanagerUrl;
-    await attempt('alertmanager', () => postToAlertmanager(url, alerts, targets.generatorURL, timeoutMs));
+  if (targets.alertmanager) {
+    const alertmanager = targets.alertmanager;
+    await attempt('alertmanager', () => postToAlertmanager(alertmanager, alerts, targets.generatorURL));
   }
   if (targets.sentryDsn) {
     const dsn = targets.sentryDsn;
@@ -48,8 +49,7 @@ export async function sendAlerts(alerts: readonly Alert[], targets: Targets): Pr
   return sent;
 }
 
-async function postToAlertmanager(base: URL, alerts: readonly Alert[], generatorURL: string | undefined, timeoutMs: number) {
-  const url = new URL(`${base.pathname.replace(/\/+$/, '')}/api/v2/alerts`, base);
+async function postToAlertmanager(alertmanager: HttpEndpoint, alerts: readonly Alert[], generatorURL: string | undefined) {
   const startsAt = new Date().toISOString();
   // No endsAt: Alertmanager then resolves the alert after its resolve_timeout unless the next
   // run (cron) posts it again, which is what "still late" should look like.
@@ -59,20 +59,15 @@ async function postToAlertmanager(base: URL, alerts: readonly Alert[], generator
     startsAt,
     ...(generatorURL ? { generatorURL } : {}),
   }));
-  let res: Response;
+  let res: HttpAnswer;
   try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
+    res = await alertmanager.request('/api/v2/alerts', { method: 'POST', body: JSON.stringify(body), contentType: 'application/json' });
   } catch (err) {
-    throw new CliError(`cannot reach Alertmanager at ${base.origin}: ${reason(err)}`);
+    throw new CliError(`cannot reach Alertmanager at ${alertmanager.display}: ${alertmanager.failure(err)}`);
   }
-  if (!res.ok) {
-    const text = (await res.text().catch(() => '')).replace(/\s+/g, ' ').trim().slice(0, 200);
-    throw new CliError(`Alertmanager at ${base.origin} rejected the alerts (HTTP ${res.status}): ${text}`);
+  if (res.status >= 300) {
+    const text = alertmanager.scrub(res.text).replace(/\s+/g, ' ').trim().slice(0, 200);
+    throw new CliError(`Alertmanager at ${alertmanager.display} rejected the alerts (HTTP ${res.status}): ${text}`);
   }
 }
 

@@ -4,7 +4,7 @@
 // error, 3 inconclusive (too little data to say).
 import { numberOption, parseArgs, parseLabels, type Parsed } from '../shared/args.js';
 import { UsageError } from '../shared/errors.js';
-import { DEFAULT_PROMETHEUS_URL, prometheusFrom } from '../shared/connection-options.js';
+import { CONNECTION_HELP, CONNECTION_SPEC, prometheusFrom } from '../shared/connection-options.js';
 import { json, shortTime, type Io } from '../shared/output.js';
 import { extraMatchers } from '../shared/promql.js';
 import type { PrometheusClient } from '../shared/prometheus.js';
@@ -34,10 +34,10 @@ Options:
   --alpha A                    False-alarm rate of the whole comparison (default 0.01).
   --max-routes N               Busiest routes compared one by one (default 10).
   --label NAME=VALUE           Only series with this label, e.g. deployment_environment_name=production.
-  --prometheus-url URL         Prometheus to read (env OTEL_MONITOR_PROMETHEUS_URL; default ${DEFAULT_PROMETHEUS_URL}).
-  --timeout SECONDS            Per-query timeout (default 10).
   --json                       One JSON document instead of the table.
   -h, --help                   Show this help.
+
+${CONNECTION_HELP}
 
 Exit status: 0 ok or improved, 1 regressed, 2 usage error or Prometheus unreachable,
 3 inconclusive (the message says how many requests each release would need).`;
@@ -52,8 +52,7 @@ const SPEC = {
   alpha: 'value',
   'max-routes': 'value',
   label: 'list',
-  'prometheus-url': 'value',
-  timeout: 'value',
+  ...CONNECTION_SPEC,
   json: 'flag',
 } as const;
 

@@ -3,7 +3,7 @@
 // `releases compare` takes.
 import { durationSeconds, parseArgs, parseLabels } from '../shared/args.js';
 import { UsageError } from '../shared/errors.js';
-import { DEFAULT_PROMETHEUS_URL, prometheusFrom } from '../shared/connection-options.js';
+import { CONNECTION_HELP, CONNECTION_SPEC, prometheusFrom } from '../shared/connection-options.js';
 import { isoTime, json, shortTime, table, type Io } from '../shared/output.js';
 import { eq, extraMatchers } from '../shared/promql.js';
 import type { PrometheusClient, Sample } from '../shared/prometheus.js';
@@ -19,10 +19,10 @@ Options:
   --service NAME           Only this service (the job label).
   --since DURATION         How far back to look (default 24h).
   --label NAME=VALUE       Only series with this label. Repeatable.
-  --prometheus-url URL     Prometheus to read (env OTEL_MONITOR_PROMETHEUS_URL; default ${DEFAULT_PROMETHEUS_URL}).
-  --timeout SECONDS        Per-query timeout (default 10).
   --json                   One JSON document instead of the table.
   -h, --help               Show this help.
+
+${CONNECTION_HELP}
 
 Exit status: 0, or 2 on a usage error or when Prometheus cannot be reached.`;
 
@@ -85,7 +85,7 @@ export async function readReleases(prom: PrometheusClient, w: Window, matchers: 
 }
 
 export async function releasesList(argv: readonly string[], io: Io): Promise<number> {
-  const p = parseArgs(argv, { service: 'value', since: 'value', label: 'list', 'prometheus-url': 'value', timeout: 'value', json: 'flag' });
+  const p = parseArgs(argv, { service: 'value', since: 'value', label: 'list', ...CONNECTION_SPEC, json: 'flag' });
   if (p.flags.has('help')) {
     io.out(LIST_HELP);
     return 0;

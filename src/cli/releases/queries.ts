@@ -135,7 +135,10 @@ async function processData(prom: PrometheusClient, s: Scope, scrapeStep: string)
   const [seen, peak, cpu, memory] = await Promise.all([
     one(`count(count by (instance) (last_over_time(target_info{${sel}}[${range}])))`),
     one(`max_over_time(count(target_info{${sel}})[${range}:${scrapeStep}])`),
-    one(`avg(sum by (instance) (rate(process_cpu_time_seconds_total{${sel}}[${range}])))`),
+    // CPU seconds each instance used in the window (counted exactly, as requests are) over the
+    // window: not rate(), which Prometheus extrapolates and MetricsQL (VictoriaMetrics) does not, so
+    // an instance that started inside the window got 0.005 from one and 0.05 from the other.
+    one(`avg(${windowCount('process_cpu_time_seconds_total', [sel], ['instance'], s.window)}) / ${s.window.end - s.window.start}`),
     // host-metrics gives process.memory.usage no unit, so the exporter adds no `_bytes`.
     one(`avg(avg by (instance) (avg_over_time({__name__=~"process_memory_usage(_bytes)?", ${sel}}[${range}])))`),
   ]);

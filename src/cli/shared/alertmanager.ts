@@ -1,6 +1,6 @@
 // Reads the open alerts from Alertmanager (API v2). Any failure is a CliError (exit 2).
 import { CliError } from './errors.js';
-import { reason } from './prometheus.js';
+import type { HttpAnswer, HttpEndpoint } from './http-endpoint.js';
 
 export interface OpenAlert {
   labels: Record<string, string>;
@@ -9,18 +9,21 @@ export interface OpenAlert {
 }
 
 /** Active alerts, neither silenced nor inhibited. */
-export async function openAlerts(base: URL, timeoutMs: number): Promise<OpenAlert[]> {
-  const url = new URL(`${base.pathname.replace(/\/+$/, '')}/api/v2/alerts`, base);
-  url.search = new URLSearchParams({ active: 'true', silenced: 'false', inhibited: 'false' }).toString();
-  let res: Response;
+export async function openAlerts(alertmanager: HttpEndpoint): Promise<OpenAlert[]> {
+  let res: HttpAnswer;
   try {
-    res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+    res = await alertmanager.request(`/api/v2/alerts?${new URLSearchParams({ active: 'true', silenced: 'false', inhibited: 'false' })}`);
   } catch (err) {
-    throw new CliError(`cannot reach Alertmanager at ${base.origin}: ${reason(err)}`);
+    throw new CliError(`cannot reach Alertmanager at ${alertmanager.display}: ${alertmanager.failure(err)}`);
   }
-  const body = (await res.json().catch(() => undefined)) as unknown;
-  if (!res.ok || !Array.isArray(body)) {
-    throw new CliError(`Alertmanager at ${base.origin} answered HTTP ${res.status} without a list of alerts; is this an Alertmanager URL?`);
+  let body: unknown;
+  try {
+    body = JSON.parse(res.text);
+  } catch {
+    body = undefined;
+  }
+  if (res.status >= 300 || !Array.isArray(body)) {
+    throw new CliError(`Alertmanager at ${alertmanager.display} answered HTTP ${res.status} without a list of alerts; is this an Alertmanager URL?`);
   }
   return body.map((a: { labels?: Record<string, string>; annotations?: Record<string, string>; startsAt?: string }) => ({
     labels: a.labels ?? {},

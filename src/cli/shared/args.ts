@@ -1,6 +1,7 @@
 // A tiny argument parser. node:util parseArgs cannot take an option with two values
 // (`--task NAME MINUTES`, the FlexMeasures form), so this one is hand-written and strict:
 // unknown options, missing values and stray positionals are usage errors.
+import { redactUrl } from '../../config/parsers.js';
 import { UsageError } from './errors.js';
 
 /** `flag`: boolean. `value`: last one wins. `list`: repeatable. `pair`: repeatable `NAME N` or `NAME=N`. */
@@ -107,16 +108,16 @@ export function parseDuration(text: string, what: string): string {
   return text;
 }
 
-/** An http(s) URL. */
+/** An http(s) URL; the message about a bad one never shows its credentials. */
 export function parseUrl(text: string, what: string): URL {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`${what} is not a valid URL: "${text}"`);
+    throw new UsageError(`${what} is not a valid URL: "${redactUrl(text)}"`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new UsageError(`${what} must be an http(s) URL, got "${text}"`);
+    throw new UsageError(`${what} must be an http(s) URL, got "${redactUrl(text)}"`);
   }
   return url;
 }

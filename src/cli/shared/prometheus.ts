@@ -1,6 +1,10 @@
-// Minimal Prometheus HTTP API client: instant queries only. Any failure becomes a CliError with a
-// one-line reason (exit 2), never a stack trace.
+// Minimal Prometheus HTTP API client: instant queries only, against Prometheus or any store with
+// its API (VictoriaMetrics, Mimir, Thanos; docs/SCALING.md). Any failure becomes a CliError with a
+// one-line reason (exit 2), never a stack trace and never a credential.
 import { CliError } from './errors.js';
+import { HttpEndpoint, type EndpointOptions } from './http-endpoint.js';
+
+export { reason } from './http-endpoint.js';
 
 export interface Sample {
   labels: Record<string, string>;
@@ -8,63 +12,50 @@ export interface Sample {
 }
 
 export class PrometheusClient {
-  private readonly base: string;
-  private readonly headers: Record<string, string> = { accept: 'application/json' };
+  private readonly endpoint: HttpEndpoint;
 
-  constructor(
-    url: URL,
-    private readonly timeoutMs = 10_000,
-  ) {
-    // fetch() refuses URLs with credentials; move them into a Basic auth header instead.
-    const clean = new URL(url);
-    if (clean.username || clean.password) {
-      const user = decodeURIComponent(clean.username);
-      const pass = decodeURIComponent(clean.password);
-      this.headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
-      clean.username = '';
-      clean.password = '';
-    }
-    // Keep a path prefix (Prometheus behind a proxy at /prometheus), drop query and fragment.
-    this.base = `${clean.origin}${clean.pathname.replace(/\/+$/, '')}`;
+  /** Credentials in `url` are sent as Basic auth; `opts` adds headers, a bearer token, a CA. */
+  constructor(url: URL, timeoutMs = 10_000, opts: Omit<EndpointOptions, 'timeoutMs'> = {}) {
+    this.endpoint = new HttpEndpoint(url, { ...opts, timeoutMs });
   }
 
   /** The URL shown to users: no credentials. */
   get displayUrl(): string {
-    return this.base;
+    return this.endpoint.display;
   }
 
   /** Runs an instant query at `time` (seconds) and returns the vector's samples. */
   async query(promql: string, time: number): Promise<Sample[]> {
-    const url = `${this.base}/api/v1/query?${new URLSearchParams({ query: promql, time: time.toFixed(3) })}`;
-    let res: Response;
+    const where = `Prometheus at ${this.endpoint.display}`;
+    let res: { status: number; text: string };
     try {
-      res = await fetch(url, { headers: this.headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await this.endpoint.request(`/api/v1/query?${new URLSearchParams({ query: promql, time: time.toFixed(3) })}`);
     } catch (err) {
-      throw new CliError(`cannot reach Prometheus at ${this.base}: ${reason(err)}`);
+      throw new CliError(`cannot reach ${where}: ${this.endpoint.failure(err)}`);
     }
-    const text = await res.text().catch(() => '');
+    if (res.status === 401 || res.status === 403) {
+      // The body of a refusal may echo the credentials it refused, so it is not shown.
+      throw new CliError(
+        `${where} refused the request (HTTP ${res.status}): check OTEL_MONITOR_PROMETHEUS_TOKEN, the user:password in the URL or --header`,
+      );
+    }
     let body: { status?: string; error?: string; data?: { resultType?: string; result?: unknown[] } };
     try {
-      body = JSON.parse(text) as typeof body;
+      body = JSON.parse(res.text) as typeof body;
     } catch {
-      throw new CliError(`Prometheus at ${this.base} answered HTTP ${res.status} without JSON; is this a Prometheus URL?`);
+      // A proxy's refusal (no route for a tenant, a bad gateway) is plain text: show its start.
+      const said = this.endpoint.scrub(res.text).replace(/\s+/g, ' ').trim().slice(0, 160);
+      throw new CliError(`${where} answered HTTP ${res.status} without JSON${said ? ` ("${said}")` : ''}; is this a Prometheus URL?`);
     }
     if (body.status !== 'success') {
-      throw new CliError(`Prometheus at ${this.base} rejected the query (HTTP ${res.status}): ${body.error ?? 'unknown error'}`);
+      throw new CliError(this.endpoint.scrub(`${where} rejected the query (HTTP ${res.status}): ${body.error ?? 'unknown error'}`));
     }
     if (body.data?.resultType !== 'vector' || !Array.isArray(body.data.result)) {
-      throw new CliError(`Prometheus at ${this.base} returned ${body.data?.resultType ?? 'no'} result, expected a vector`);
+      throw new CliError(`${where} returned ${body.data?.resultType ?? 'no'} result, expected a vector`);
     }
     return body.data.result.map((r) => {
       const { metric, value } = r as { metric: Record<string, string>; value: [number, string] };
       return { labels: metric, value: Number(value[1]) };
     });
   }
-}
-
-/** A short reason for a failed fetch: the underlying system error code if there is one. */
-export function reason(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError') return 'timed out';
-  return e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
 }

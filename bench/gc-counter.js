@@ -1,6 +1,4 @@
-// What V8's `--trace-gc-nvp` lines say about a run: survivors per scavenge (what the young generation
-// keeps alive), its capacity, the old generation and bytes allocated. bench/run.js (--gc) and
-// bench/ab-env.js (--gc) read a server's stdout through it.
+// Survivors per scavenge from a server's `--trace-gc-nvp` output (bench/run.js --gc, bench/ab-env.js --gc).
 
 /** Per scavenge, from `--trace-gc-nvp` lines: what survived it and what the young generation holds. */
 export function gcCounter() {
