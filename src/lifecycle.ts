@@ -30,6 +30,8 @@ export interface Flushable {
   tracerProvider: Trace.TracerProvider;
   meterProvider: Metrics.MeterProvider;
   loggerProvider: Logs.LoggerProvider;
+  /** pino records encoded at emit (exporters/pino-emit.ts): their bytes queue, beside the providers. */
+  pinoLogs?: { forceFlush(): Promise<void>; shutdown(): Promise<void> };
   sentry?: SentryLink;
   plugins: PluginHost;
   health: ReturnType<typeof startHealth>;
@@ -42,6 +44,7 @@ export async function flushAll(what: 'forceFlush' | 'shutdown', timeoutMs: numbe
     p.tracerProvider[what](),
     p.meterProvider[what]({ timeoutMillis: timeoutMs }),
     p.loggerProvider[what](),
+    p.pinoLogs?.[what](),
     p.sentry ? (what === 'shutdown' ? p.sentry.close(timeoutMs) : p.sentry.flush(timeoutMs)) : undefined,
     // Plugins flush or close after their processors and exporters have (inside the same timeout).
   ])

@@ -16,7 +16,9 @@ import { traceHttpServer } from './instrumentation/http-server.js';
 import { traceExpressRouter } from './instrumentation/express-router.js';
 import { traceUndici } from './instrumentation/undici/tracer.js';
 import { traceFastifyHandler } from './instrumentation/fastify-handler.js';
-import { queueFull, sendPinoLogs } from './instrumentation/pino-logs.js';
+import { apiSink, queueFull, sendPinoLogs, type PinoSink } from './instrumentation/pino-logs.js';
+import { PinoEmitter, type PinoEmitDeps } from './exporters/pino-emit.js';
+import { lazyEncodedExporter } from './exporters/encoded-queue.js';
 import { injectFaults } from './instrumentation/channel-guard.js';
 import { requireCjs } from './require.js';
 import { contained } from './log.js';
@@ -153,14 +155,14 @@ function createLoggerProvider(otel: Otel, config: Config, info: ReleaseInfo, res
 type Register = (list: Instr.Instrumentation[]) => void;
 
 /** The upstream instrumentations the app can use, then our own diagnostics-channel tracers. */
-function startInstrumentations(otel: Otel, config: Config, providers: Providers, store: AsyncLocalStorage<Api.Context>, logBatch: unknown): { register: Register; names: string[]; hookMode: HookMode } {
+function startInstrumentations(otel: Otel, config: Config, providers: Providers, store: AsyncLocalStorage<Api.Context>, pino: PinoSink): { register: Register; names: string[]; hookMode: HookMode } {
   const instrumentation = requireCjs('@opentelemetry/instrumentation') as typeof Instr;
   const register: Register = (list) => instrumentation.registerInstrumentations({ instrumentations: list, ...providers });
   const loaded = loadInstrumentations(config, (i) => contained('instrumentation activation', () => register([i])), store);
   const hookMode = registerEsmHooks(loaded.modules);
   register(loaded.instrumentations);
   armLazyActivation(loaded.pending);
-  startChannelTracers(otel, config, providers, store, loaded, logBatch);
+  startChannelTracers(otel, config, providers, store, loaded, pino);
   return { register, names: loaded.names, hookMode };
 }
 
@@ -177,10 +179,10 @@ export function spanKind(config: Config): 'lean' | 'sdk' | 'sdk-for-sentry' | 's
 function startChannelTracers(
   { api, core }: Otel,
   config: Config,
-  { tracerProvider, meterProvider, loggerProvider }: Providers,
+  { tracerProvider, meterProvider }: Providers,
   store: AsyncLocalStorage<Api.Context>,
   loaded: LoadedInstrumentations,
-  logBatch: unknown,
+  pino: PinoSink,
 ): void {
   const lean = spanKind(config) === 'lean';
   const tracer = (name: string) => {
@@ -204,9 +206,42 @@ function startChannelTracers(
     const meter = meterProvider.getMeter('@org/otel-monitor/undici', DISTRO_VERSION);
     traceUndici({ api, tracer: tracer('undici'), meter, store, requestIdHeader: config.requestId.enabled ? config.requestId.header : undefined });
   }
-  if (loaded.pinoChannel && config.logs.exporter !== 'none') {
-    sendPinoLogs(loggerProvider.getLogger('@org/otel-monitor/pino', DISTRO_VERSION), queueFull(logBatch));
-  }
+  if (loaded.pinoChannel && config.logs.exporter !== 'none') sendPinoLogs(pino);
+}
+
+interface PinoDeps {
+  resource: Resource;
+  redactor: Redactor;
+  tags: ReleaseTags;
+  plugin?: { readonly active: boolean };
+  loggerProvider: Logs.LoggerProvider;
+  batch: unknown;
+}
+
+/**
+ * pino lines encoded at emit (exporters/pino-emit.ts), or through the Logs API (the SDK path) when
+ * OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS has `pino` or the logs exporter is not OTLP/HTTP protobuf;
+ * while a plugin has a log processor, the emitter hands records to the SDK path itself.
+ */
+function pinoLogs({ api, core }: Otel, config: Config, d: PinoDeps): { sink: PinoSink; emitter?: PinoEmitter } {
+  const logger = d.loggerProvider.getLogger('@org/otel-monitor/pino', DISTRO_VERSION);
+  const sdkPath = apiSink(logger, queueFull(d.batch));
+  const { logs, logBatch } = config;
+  if (config.upstreamInstrumentations.has('pino') || logs.exporter !== 'otlp' || logs.protocol !== 'http/protobuf') return { sink: sdkPath };
+  const emitter = new PinoEmitter({
+    api,
+    timeInputToHrTime: core.timeInputToHrTime,
+    suppress: core.suppressTracing,
+    resource: d.resource as unknown as PinoEmitDeps['resource'],
+    scope: { name: '@org/otel-monitor/pino', version: DISTRO_VERSION },
+    redactor: d.redactor,
+    tags: d.tags,
+    requestIds: config.requestId.enabled,
+    exporter: lazyEncodedExporter('logs', logs),
+    options: { maxQueueSize: logBatch.maxQueueSize, maxExportBatchSize: logBatch.maxExportBatchSize, scheduledDelayMillis: logBatch.scheduledDelayMs },
+    fallback: d.plugin && { active: () => d.plugin!.active, emit: (r) => sdkPath.emit(r) },
+  });
+  return { sink: emitter, emitter };
 }
 
 /** The order matters: plugins and Sentry before the providers that carry their processors. */
@@ -234,12 +269,13 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const loggerProvider = createLoggerProvider(otel, config, info, resource, logChain.processors, redactor);
   const providers = { tracerProvider, meterProvider, loggerProvider };
 
-  const { register, names, hookMode } = startInstrumentations(otel, config, providers, store, logChain.exporting);
+  const pino = pinoLogs(otel, config, { resource, redactor, tags, plugin: plugins.logProcessor, loggerProvider, batch: logChain.exporting });
+  const { register, names, hookMode } = startInstrumentations(otel, config, providers, store, pino.sink);
   plugins.setRegister((list) => contained('plugin instrumentations', () => register(list)));
   startSystemMetrics(config, meter, register);
   const health = startHealth(config.health, api, otel.core, meterProvider.getMeter('@org/otel-monitor/health', DISTRO_VERSION), redactor);
 
-  const all: Flushable = { ...providers, sentry, plugins, health };
+  const all: Flushable = { ...providers, sentry, plugins, health, pinoLogs: pino.emitter };
   return {
     instrumentations: names,
     hookMode,

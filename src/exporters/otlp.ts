@@ -27,8 +27,8 @@ const SIGNALS: Record<string, Signal> = { trace: 'spans', metrics: 'metric point
 /** How many spans, metric points or log records an export carries (an encoded batch says it). */
 export function itemCount(items: unknown): number {
   if (Array.isArray(items)) return items.length;
-  const o = items as { spans?: number; scopeMetrics?: Array<{ metrics?: Array<{ dataPoints?: unknown[] }> }> };
-  if (typeof o?.spans === 'number') return o.spans;
+  const o = items as { items?: number; scopeMetrics?: Array<{ metrics?: Array<{ dataPoints?: unknown[] }> }> };
+  if (typeof o?.items === 'number') return o.items;
   let points = 0;
   for (const sm of o?.scopeMetrics ?? []) for (const m of sm.metrics ?? []) points += m.dataPoints?.length ?? 0;
   return points;

@@ -75,6 +75,11 @@ class Forwarder<T extends Flushable> {
     this.entries.push({ slot, target });
   }
 
+  /** Whether any plugin's target is registered and enabled (records emitted at emit read it). */
+  get active(): boolean {
+    return this.entries.some((e) => e.slot.enabled);
+  }
+
   protected each(method: string, fn: (target: T) => void): void {
     for (const { slot, target } of this.entries) slot.call(`${this.kind} ${method}`, () => fn(target));
   }

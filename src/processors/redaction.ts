@@ -124,6 +124,23 @@ export class Redactor {
     return out ?? value;
   }
 
+  /**
+   * A log record's attributes (any value, nested): secret keys at the top level blanked, objects and
+   * strings through redactValue. Written through `set`; objects are always set (copied on write).
+   * The log processor and the records encoded at emit (exporters/pino-emit.ts) share it.
+   */
+  redactLogAttributes(attrs: Record<string, unknown>, set: (key: string, value: unknown) => void): void {
+    for (const key in attrs) {
+      const value = attrs[key];
+      if (this.isSecretKey(key)) set(key, REDACTED);
+      else if (value !== null && typeof value === 'object') set(key, this.redactValue(value));
+      else if (typeof value === 'string') {
+        const clean = this.redactValue(value) as string;
+        if (clean !== value) set(key, clean);
+      }
+    }
+  }
+
   /** Redacts attributes in place through `set`, touching only the keys that change. */
   redactAttributes(attrs: Attributes, set: (key: string, value: AttributeValue) => void): void {
     for (const key in attrs) {
@@ -164,15 +181,7 @@ export class RedactionLogProcessor extends InPlaceProcessor implements LogRecord
     super();
   }
   onEmit(record: ReadWriteLogRecord): void {
-    for (const key in record.attributes) {
-      const value = record.attributes[key];
-      if (this.redactor.isSecretKey(key)) record.setAttribute(key, REDACTED);
-      else if (value !== null && typeof value === 'object') record.setAttribute(key, this.redactor.redactValue(value) as AnyValue);
-      else if (typeof value === 'string') {
-        const clean = this.redactor.redactValue(value) as string;
-        if (clean !== value) record.setAttribute(key, clean);
-      }
-    }
+    this.redactor.redactLogAttributes(record.attributes, (k, v) => record.setAttribute(k, v as AnyValue));
     if (record.body !== undefined) {
       const clean = this.redactor.redactValue(record.body);
       if (clean !== record.body) record.setBody(clean as AnyValue);

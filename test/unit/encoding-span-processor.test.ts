@@ -28,7 +28,7 @@ class StuckExporter implements BatchExporter {
     this.shutdowns++;
   };
   spans(): number {
-    return this.batches.reduce((n, b) => n + b.spans, 0);
+    return this.batches.reduce((n, b) => n + b.items, 0);
   }
 }
 
@@ -62,7 +62,7 @@ describe('EncodingSpanProcessor bounds and drops', () => {
     const p = new EncodingSpanProcessor(api, suppressTracing, exporter, options);
     for (const s of endedSpans(500, 3)) p.onEnd(s);
     // 4 requests of 10 in flight, 50 waiting, 410 dropped.
-    expect(exporter.batches.map((b) => b.spans)).toEqual([10, 10, 10, 10]);
+    expect(exporter.batches.map((b) => b.items)).toEqual([10, 10, 10, 10]);
     expect(stderr.filter((l) => l.includes('span queue full'))).toHaveLength(1);
     await exporter.release();
     await p.forceFlush();

@@ -186,7 +186,7 @@ describe('lean span: the SDK span contract', () => {
     const lean = runs.lean!.simple.getFinishedSpans();
     const w = new ProtobufWriter(64);
     for (const s of lean) encodeSpan(w, s);
-    const ours = encodeTraceRequest([{ resource: encodeResource(lean[0]!.resource), scopes: [{ scope: encodeScope(lean[0]!.instrumentationScope as never), spans: w.buf.subarray(0, w.pos) }] }]);
+    const ours = encodeTraceRequest([{ resource: encodeResource(lean[0]!.resource), scopes: [{ scope: encodeScope(lean[0]!.instrumentationScope as never), records: w.buf.subarray(0, w.pos) }] }]);
     expect(Buffer.from(ours).equals(Buffer.from(ProtobufTraceSerializer.serializeRequest(lean)!))).toBe(true);
   });
 });

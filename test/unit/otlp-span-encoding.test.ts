@@ -74,7 +74,7 @@ function encodeWithOurs(spans: ReadableSpan[]): Uint8Array {
   return encodeTraceRequest([
     {
       resource: encodeResource(spans[0]!.resource),
-      scopes: [...scopes].map(([scope, w]) => ({ scope: encodeScope(scope as never), spans: w.buf.subarray(0, w.pos) })),
+      scopes: [...scopes].map(([scope, w]) => ({ scope: encodeScope(scope as never), records: w.buf.subarray(0, w.pos) })),
     },
   ]);
 }
@@ -125,7 +125,7 @@ describe('EncodingSpanProcessor', () => {
       for (let i = 0; i < 1000; i++) t.startSpan(`s${i}`).end();
     }, [processor]);
     // 4 requests in flight of 10 spans each, then 100 queued; the other 860 are dropped.
-    expect(exporter.batches.map((b) => b.spans)).toEqual([10, 10, 10, 10]);
+    expect(exporter.batches.map((b) => b.items)).toEqual([10, 10, 10, 10]);
     exporter.release();
     const flushed = processor.forceFlush();
     for (let i = 0; i < 5; i++) {
@@ -133,7 +133,7 @@ describe('EncodingSpanProcessor', () => {
       exporter.release();
     }
     await flushed;
-    const total = exporter.batches.reduce((n, b) => n + b.spans, 0);
+    const total = exporter.batches.reduce((n, b) => n + b.items, 0);
     expect(total).toBe(140);
   });
 
@@ -142,7 +142,7 @@ describe('EncodingSpanProcessor', () => {
     const seen: boolean[] = [];
     const exporter: BatchExporter = {
       export: (batch, done) => {
-        seen.push(isTracingSuppressed(api.context.active()) && batch.spans === 1);
+        seen.push(isTracingSuppressed(api.context.active()) && batch.items === 1);
         done({ code: 0 });
       },
       forceFlush: async () => {},

@@ -6,7 +6,7 @@ import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { ExitAwareRetryingTransport, useExitAwareRetries, type Transport } from '../../src/exporters/retrying-transport.js';
-import { createEncodedTraceExporter } from '../../src/exporters/encoding-span-processor.js';
+import { createEncodedExporter } from '../../src/exporters/encoded-queue.js';
 import { beginExit, resetExitMode } from '../../src/exporters/exit-mode.js';
 
 type Response = Awaited<ReturnType<Transport['send']>>;
@@ -74,7 +74,8 @@ describe('useExitAwareRetries', () => {
     ['OTLPMetricExporter (proto)', () => new OTLPMetricExporter({ url })],
     ['OTLPLogExporter (proto)', () => new OTLPLogExporter({ url })],
     ['OTLPTraceExporter (json)', () => new OTLPTraceExporter({ url })],
-    ['the encoded trace exporter', () => createEncodedTraceExporter(signal)],
+    ['the encoded trace exporter', () => createEncodedExporter('traces', signal)],
+    ['the encoded log exporter', () => createEncodedExporter('logs', signal)],
   ] as const) {
     it(`replaces upstream's retry policy in ${name}`, () => {
       const exporter = useExitAwareRetries(make() as object) as { _delegate: { _transport: unknown } };

@@ -1,0 +1,304 @@
+// Where records encoded at emit (spans at their end, pino lines as they are logged) wait for export:
+// as protobuf bytes in one growable buffer per (resource, scope), not as objects, so nothing a
+// request made survives V8's scavenges while it waits. Sent by the maintained otlp-exporter-base
+// transport (HTTP, headers, gzip, timeouts, partial success), with the exit-aware retry policy.
+//
+// Bounds: at most `maxQueueSize` records wait in the buffers, and at most CONCURRENCY requests are
+// in flight; beyond that new records are dropped and counted, so a dead Collector costs a fixed
+// amount of memory. Nothing is dropped while the exporter keeps up.
+import type * as Api from '@opentelemetry/api';
+import type { Context } from '@opentelemetry/api';
+import type { ExportResult } from '@opentelemetry/core';
+import type { SignalConfig } from '../config.js';
+import { requireCjs } from '../require.js';
+import { log, describe } from '../log.js';
+import { ProtobufWriter } from './protobuf-writer.js';
+import { LazyExporter } from './otlp.js';
+import { exitAwareAgent, isExiting } from './exit-mode.js';
+import { useExitAwareRetries } from './retrying-transport.js';
+import { encodeExportRequest, encodeResource, encodeScope, type EncodedResource, type ResourceLike, type ScopeLike } from './otlp-encoding.js';
+
+const CONCURRENCY = 4;
+const SUCCESS = 0;
+const DROP_REPORT_MS = 60_000;
+
+export interface EncodingOptions {
+  maxQueueSize: number;
+  maxExportBatchSize: number;
+  scheduledDelayMillis: number;
+}
+
+/** A batch ready to send: the request bytes and how many records (spans, log records) they hold. */
+export interface EncodedBatch {
+  bytes: Uint8Array;
+  items: number;
+}
+
+export interface BatchExporter {
+  export(batch: EncodedBatch, done: (result: ExportResult) => void): void;
+  forceFlush(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+/** How the queue names what it holds in its messages: `span`, `spans`, the `trace` exporter. */
+export interface QueueNames {
+  one: string;
+  many: string;
+  exporter: string;
+}
+
+/**
+ * Why records were not delivered, counted since start (cumulative, never reset): `queue_full` (the
+ * exporter is behind), `encoding_error` (a record that could not be encoded), `export_failed` (a
+ * request the Collector refused or never answered, after retries), `closed` (offered after shutdown).
+ */
+export type DropReason = 'queue_full' | 'encoding_error' | 'export_failed' | 'closed';
+
+export interface PendingResource {
+  waitForAsyncAttributes?(): Promise<void>;
+  asyncAttributesPending?: boolean;
+}
+
+interface ScopeBuffer {
+  scope: Buffer;
+  schemaUrl?: string;
+  writer: ProtobufWriter;
+}
+
+interface ResourceBuffer {
+  source: ResourceLike & PendingResource;
+  scopes: Map<ScopeLike, ScopeBuffer>;
+}
+
+export class EncodedQueue {
+  /** Cumulative drops by reason, for the pipeline's self-metrics to read. */
+  readonly drops: Record<DropReason, number> = { queue_full: 0, encoding_error: 0, export_failed: 0, closed: 0 };
+  private readonly resources = new Map<ResourceLike, ResourceBuffer>();
+  private readonly encodedResources = new WeakMap<object, Buffer>();
+  private queued = 0;
+  private inFlight = 0;
+  /** Dropped since the last warning (drops are said at most once a minute). */
+  private unreported = 0;
+  private lastDropReport = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private shutdownOnce: Promise<void> | undefined;
+  private readonly settled = new Set<Promise<void>>();
+
+  constructor(
+    private readonly api: typeof Api,
+    private readonly suppress: (ctx: Context) => Context,
+    private readonly exporter: BatchExporter,
+    private readonly options: EncodingOptions,
+    private readonly names: QueueNames,
+  ) {}
+
+  /**
+   * True, and the drop counted, when a record offered now could not be kept: the queue is full or
+   * shut down. Lets a caller skip the work of building a record that would be dropped.
+   */
+  rejects(): boolean {
+    if (this.closed) {
+      this.drops.closed++;
+      return true;
+    }
+    if (this.queued < this.options.maxQueueSize) return false;
+    this.drops.queue_full++;
+    // Said once; not even its text is built again for each record dropped in a burst.
+    if (this.unreported++ === 0 && this.drops.queue_full === 1) {
+      const { one, many, exporter } = this.names;
+      log.once('warn', `${one}-queue-full`, `${one} queue full (${this.options.maxQueueSize} ${many}) while the ${exporter} exporter is behind; dropping ${many} until it catches up`);
+    }
+    return true;
+  }
+
+  /** Encodes one record into its (resource, scope) buffer; `encode` writes its field-2 tag and message. */
+  add<T>(resource: ResourceLike & PendingResource, scope: ScopeLike, item: T, encode: (w: ProtobufWriter, item: T) => void): void {
+    if (this.rejects()) return;
+    const writer = this.writerFor(resource, scope);
+    const mark = writer.pos;
+    try {
+      encode(writer, item);
+    } catch (err) {
+      writer.pos = mark; // a half-written record would corrupt the whole request
+      this.drops.encoding_error++;
+      log.once('error', `${this.names.one}-encoding`, `a ${this.names.one} could not be encoded and was dropped: ${describe(err)}`);
+      return;
+    }
+    this.queued++;
+    if (this.queued >= this.options.maxExportBatchSize) this.send();
+    else if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.send();
+      }, this.options.scheduledDelayMillis);
+      this.timer.unref();
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return this.drain();
+  }
+
+  shutdown(): Promise<void> {
+    this.shutdownOnce ??= this.drain().then(() => {
+      this.closed = true;
+      return this.exporter.shutdown();
+    });
+    return this.shutdownOnce;
+  }
+
+  private writerFor(resource: ResourceLike & PendingResource, scope: ScopeLike): ProtobufWriter {
+    let r = this.resources.get(resource);
+    if (!r) {
+      r = { source: resource, scopes: new Map() };
+      this.resources.set(resource, r);
+    }
+    let s = r.scopes.get(scope);
+    if (!s) {
+      s = { scope: encodeScope(scope), schemaUrl: scope.schemaUrl, writer: new ProtobufWriter() };
+      r.scopes.set(scope, s);
+    }
+    return s.writer;
+  }
+
+  /** Copies what is buffered out (the writers are reused at once) and forgets it. */
+  private takeBuffered() {
+    const snapshot = [...this.resources.values()].map((r) => ({
+      source: r.source,
+      scopes: [...r.scopes.values()]
+        .filter((s) => s.writer.pos > 0)
+        .map((s) => ({ scope: s.scope, schemaUrl: s.schemaUrl, records: Buffer.from(s.writer.buf.subarray(0, s.writer.pos)) })),
+    }));
+    for (const r of this.resources.values()) for (const s of r.scopes.values()) s.writer.reset();
+    this.queued = 0;
+    return snapshot;
+  }
+
+  /** Seals what is buffered into one request and hands it to the exporter, if a slot is free. */
+  private send(): void {
+    if (this.queued === 0 || this.inFlight >= CONCURRENCY) return;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const items = this.queued;
+    const pending: Promise<void>[] = [];
+    for (const r of this.resources.values()) {
+      if (r.source.asyncAttributesPending && r.source.waitForAsyncAttributes) pending.push(r.source.waitForAsyncAttributes());
+    }
+    // A request is built when the resource is final (detectors may still run just after start-up).
+    const snapshot = this.takeBuffered();
+    this.inFlight++;
+    const build = (): EncodedBatch => {
+      const resources: EncodedResource[] = snapshot
+        .filter((r) => r.scopes.length > 0)
+        .map((r) => ({ resource: this.resourceBytes(r.source), schemaUrl: r.source.schemaUrl, scopes: r.scopes }));
+      return { bytes: encodeExportRequest(resources), items };
+    };
+    const done: Promise<void> = new Promise<void>((resolve) => {
+      const { one, many } = this.names;
+      const lost = (err: unknown) => {
+        this.drops.export_failed += items;
+        return `${one} export failed, ${items} ${many} lost: ${describe(err)}`;
+      };
+      const exportNow = (batch: EncodedBatch) =>
+        this.api.context.with(this.suppress(this.api.context.active()), () =>
+          this.exporter.export(batch, (result) => {
+            if (result.code !== SUCCESS) {
+              const message = lost(result.error);
+              // At exit the loss is counted (exit-mode.ts) and said once, for every signal together.
+              if (!isExiting()) log.once('warn', `${one}-export:${result.error?.message ?? ''}`.slice(0, 120), message);
+            }
+            resolve();
+          }),
+        );
+      const fail = (err: unknown) => {
+        log.once('error', `${one}-export-build`, lost(err));
+        resolve();
+      };
+      try {
+        if (pending.length === 0) exportNow(build());
+        else Promise.all(pending).then(() => exportNow(build()), fail);
+      } catch (err) {
+        fail(err);
+      }
+    }).then(() => this.settle(done));
+    this.settled.add(done);
+  }
+
+  private settle(done: Promise<void>): void {
+    this.inFlight--;
+    this.settled.delete(done);
+    if (this.unreported > 0 && Date.now() - this.lastDropReport > DROP_REPORT_MS) {
+      log.warn(`${this.unreported} ${this.names.many} were dropped while the ${this.names.exporter} exporter was behind`);
+      this.unreported = 0;
+      this.lastDropReport = Date.now();
+    }
+    if (this.queued >= this.options.maxExportBatchSize || (this.queued > 0 && this.timer === undefined)) this.send();
+  }
+
+  private resourceBytes(resource: ResourceLike): Buffer {
+    let b = this.encodedResources.get(resource);
+    if (!b) {
+      b = encodeResource(resource);
+      this.encodedResources.set(resource, b);
+    }
+    return b;
+  }
+
+  /** Sends everything buffered and waits for every request in flight. */
+  private async drain(): Promise<void> {
+    for (let i = 0; i < 64 && (this.queued > 0 || this.settled.size > 0); i++) {
+      this.send();
+      await Promise.all(this.settled);
+    }
+    await this.exporter.forceFlush();
+  }
+}
+
+const SIGNALS = {
+  traces: { upper: 'TRACES', path: 'v1/traces', serializer: 'ProtobufTraceSerializer', component: 'otlp_http_span_exporter', item: 'span' },
+  logs: { upper: 'LOGS', path: 'v1/logs', serializer: 'ProtobufLogsSerializer', component: 'otlp_http_log_exporter', item: 'log' },
+} as const;
+
+/** The maintained OTLP/HTTP transport, fed with requests that are already encoded. */
+export function createEncodedExporter(signal: keyof typeof SIGNALS, s: SignalConfig): BatchExporter {
+  const base = requireCjs('@opentelemetry/otlp-exporter-base') as {
+    OTLPExporterBase: new (delegate: unknown) => BatchExporter;
+  };
+  const http = requireCjs('@opentelemetry/otlp-exporter-base/node-http') as {
+    convertLegacyHttpOptions(config: object, signal: string, path: string, headers: Record<string, string>): object;
+    createOtlpHttpExportDelegate(options: object, serializer: object, componentType: string, helper: object): unknown;
+  };
+  const what = SIGNALS[signal];
+  const transformer = requireCjs('@opentelemetry/otlp-transformer') as Record<string, { deserializeResponse(data: Uint8Array): unknown }>;
+  const response = transformer[what.serializer]!;
+  const options = http.convertLegacyHttpOptions(
+    {
+      url: s.endpoint,
+      headers: s.headers,
+      timeoutMillis: s.timeoutMs,
+      compression: s.compression,
+      // The queue keeps CONCURRENCY requests in flight itself. The transport forgets a finished
+      // request a microtask after its callback, in which the queue may already send the next: at
+      // the same limit that one was refused ("Concurrent export limit reached") and its records lost.
+      concurrencyLimit: CONCURRENCY * 2,
+      httpAgentOptions: exitAwareAgent,
+    },
+    what.upper,
+    what.path,
+    { 'Content-Type': 'application/x-protobuf' },
+  );
+  const serializer = {
+    serializeRequest: (batch: EncodedBatch) => batch.bytes,
+    deserializeResponse: (data: Uint8Array) => response.deserializeResponse(data),
+  };
+  const helper = { name: what.item, countItems: (batch: EncodedBatch) => batch.items };
+  return useExitAwareRetries(new base.OTLPExporterBase(http.createOtlpHttpExportDelegate(options, serializer, what.component, helper)));
+}
+
+/** Builds the transport at the first export, so that start-up does not load it. */
+export function lazyEncodedExporter(signal: keyof typeof SIGNALS, s: SignalConfig): BatchExporter {
+  return new LazyExporter(signal === 'traces' ? 'trace' : 'logs', () => createEncodedExporter(signal, s));
+}

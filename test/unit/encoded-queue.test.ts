@@ -1,0 +1,39 @@
+// The encoded queue with the real OTLP/HTTP transport (otlp-exporter-base) against a local receiver:
+// a burst that fills every in-flight slot and the queue is delivered in full once the exporter
+// catches up. The transport forgets a finished request a microtask after its callback; the queue,
+// sending the next batch from that callback's settlement, was refused by the transport's own
+// concurrency limit when both limits were equal, and those records were lost.
+import { describe, expect, it } from 'vitest';
+import * as api from '@opentelemetry/api';
+import { suppressTracing, timeInputToHrTime } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { EncodedQueue, createEncodedExporter } from '../../src/exporters/encoded-queue.js';
+import { encodeLogRecord } from '../../src/exporters/otlp-log-encoding.js';
+import { withReceiver } from '../helpers/otlp-receiver.js';
+
+describe('EncodedQueue with the OTLP/HTTP transport', () => {
+  it('delivers a burst that fills all 4 request slots and the queue, every record once', async () => {
+    await withReceiver(async (r) => {
+      const signal = { exporter: 'otlp' as const, endpoint: `${r.url}/v1/logs`, protocol: 'http/protobuf' as const, headers: {}, timeoutMs: 10_000, compression: 'gzip' as const };
+      const queue = new EncodedQueue(api, suppressTracing, createEncodedExporter('logs', signal), { maxQueueSize: 100, maxExportBatchSize: 10, scheduledDelayMillis: 60_000 }, {
+        one: 'log record',
+        many: 'log records',
+        exporter: 'logs',
+      });
+      const resource = resourceFromAttributes({ 'service.name': 'burst' });
+      const scope = { name: 'burst' };
+      const now = timeInputToHrTime(Date.now());
+      for (let i = 0; i < 200; i++) {
+        queue.add(resource as never, scope, i, (w, n) => encodeLogRecord(w, { time: now, observedTime: now, body: `line ${n}`, attributes: {}, droppedAttributesCount: 0 }));
+      }
+      // 4 requests of 10 in flight and 100 waiting: 140 taken, 60 dropped as queue_full.
+      expect(queue.drops.queue_full).toBe(60);
+      await queue.forceFlush();
+      await queue.shutdown();
+      const bodies = r.logRecords().map((l) => l.body);
+      expect(bodies).toHaveLength(140);
+      expect(new Set(bodies).size).toBe(140);
+      expect(queue.drops.export_failed).toBe(0);
+    });
+  });
+});
