@@ -8,10 +8,9 @@
 // adds trace_id/span_id/trace_flags to lines logged inside a span (log correlation); only its log
 // sending is turned off where this channel exists.
 import { tracingChannel } from 'node:diagnostics_channel';
-import { createRequire } from 'node:module';
 import type { Logger, LogRecord } from '@opentelemetry/api';
 import { log } from '../log.js';
-import { requireFromApp } from '../require.js';
+import { appPackageVersion, atLeast } from './app-package.js';
 import { Guard } from './channel-guard.js';
 
 const CHANNEL = 'pino_asJson';
@@ -202,13 +201,5 @@ export function sendPinoLogs(sink: PinoSink): void {
 
 /** Whether the app's pino publishes the channel (pino >= 9.10), resolved from the app's own pino. */
 export function pinoHasChannel(paths: string[]): boolean {
-  try {
-    const appRequire = requireFromApp(paths);
-    const pkg = appRequire.resolve('pino/package.json', { paths });
-    const version = (createRequire(pkg)('./package.json') as { version?: string }).version ?? '0';
-    const [major = 0, minor = 0] = version.split('.').map(Number);
-    return major > 9 || (major === 9 && minor >= 10);
-  } catch {
-    return false;
-  }
+  return atLeast(appPackageVersion('pino', paths), 9, 10);
 }
