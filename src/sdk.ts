@@ -12,11 +12,7 @@ import type { Config } from './config.js';
 import type { ReleaseInfo } from './resource.js';
 import type { Resource } from '@opentelemetry/resources';
 import { buildResource, DISTRO_VERSION } from './resource.js';
-import { traceHttpServer } from './instrumentation/http-server.js';
-import { traceExpressRouter } from './instrumentation/express-router.js';
-import { traceUndici } from './instrumentation/undici/tracer.js';
-import { traceFastifyHandler } from './instrumentation/fastify-handler.js';
-import { apiSink, queueFull, sendPinoLogs, type PinoSink } from './instrumentation/pino-logs.js';
+import { apiSink, queueFull, type PinoSink } from './instrumentation/pino-logs.js';
 import { PinoEmitter, type PinoEmitDeps } from './exporters/pino-emit.js';
 import { lazyEncodedExporter } from './exporters/encoded-queue.js';
 import { injectFaults } from './instrumentation/channel-guard.js';
@@ -32,6 +28,7 @@ import type { ReleaseTags } from './processors/release-tags.js';
 import { Redactor } from './processors/redaction.js';
 import { denyMetricAttributes } from './processors/metric-attributes.js';
 import { loadInstrumentations, type LoadedInstrumentations } from './instrumentation/load-instrumentations.js';
+import type { TracerDeps } from './instrumentation/own-tracers.js';
 import { registerEsmHooks, type HookMode } from './instrumentation/esm-hooks.js';
 import { startSystemMetrics } from './instrumentation/system-metrics.js';
 import { armLazyActivation } from './instrumentation/lazy-activation.js';
@@ -39,7 +36,7 @@ import { recordTaskSpans } from './processors/task-status.js';
 import { startSentry } from './sentry/start.js';
 import { startPlugins } from './plugins/index.js';
 import { startHealth } from './health/start.js';
-import { RequestIdPropagator, RequestIds } from './instrumentation/request-id.js';
+import { RequestIdPropagator } from './instrumentation/request-id.js';
 import { leanTracer } from './instrumentation/lean-tracer.js';
 import { publishLoggerSetup } from './logs/logger.js';
 
@@ -176,37 +173,15 @@ export function spanKind(config: Config): 'lean' | 'sdk' | 'sdk-for-sentry' | 's
   return config.plugins.length > 0 ? 'sdk-for-plugins' : 'lean';
 }
 
-function startChannelTracers(
-  { api, core }: Otel,
-  config: Config,
-  { tracerProvider, meterProvider }: Providers,
-  store: AsyncLocalStorage<Api.Context>,
-  loaded: LoadedInstrumentations,
-  pino: PinoSink,
-): void {
+/** Our channel tracers that load-instrumentations.ts chose (own-tracers.ts), each with our tracer of its name. */
+function startChannelTracers({ api, core }: Otel, config: Config, { tracerProvider, meterProvider }: Providers, store: AsyncLocalStorage<Api.Context>, loaded: LoadedInstrumentations, pino: PinoSink): void {
   const lean = spanKind(config) === 'lean';
   const tracer = (name: string) => {
     const sdkTracer = tracerProvider.getTracer(`@org/otel-monitor/${name}`, DISTRO_VERSION);
     return (lean && leanTracer(sdkTracer, api, core)) || sdkTracer;
   };
-  if (config.httpServerTracer && loaded.names.includes('http')) {
-    traceHttpServer({
-      api,
-      core,
-      tracer: tracer('http-server'),
-      meter: meterProvider.getMeter('@org/otel-monitor/http-server', DISTRO_VERSION),
-      store,
-      collectClientAddress: config.collectClientAddress,
-      requestIds: config.requestId.enabled ? new RequestIds(config.requestId.header, config.requestId.format) : undefined,
-    });
-  }
-  if (loaded.expressChannel) traceExpressRouter({ api, core, tracer: tracer('express'), store });
-  if (loaded.fastifyChannel) traceFastifyHandler({ api, core, tracer: tracer('fastify'), store });
-  if (loaded.undiciChannel) {
-    const meter = meterProvider.getMeter('@org/otel-monitor/undici', DISTRO_VERSION);
-    traceUndici({ api, tracer: tracer('undici'), meter, store, requestIdHeader: config.requestId.enabled ? config.requestId.header : undefined });
-  }
-  if (loaded.pinoChannel && config.logs.exporter !== 'none') sendPinoLogs(pino);
+  const deps: TracerDeps = { api, core, config, store, tracer, meter: (name) => meterProvider.getMeter(name, DISTRO_VERSION), pino };
+  for (const own of loaded.own) own.start?.(deps);
 }
 
 interface PinoDeps {

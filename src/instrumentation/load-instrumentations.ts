@@ -8,17 +8,13 @@ import { log, describe } from '../log.js';
 import { appPaths, requireCjs, requireFromApp } from '../require.js';
 import { CATALOGUE, selectInstrumentations, type CatalogueEntry } from './catalogue.js';
 import { canActivateLazily, packageOf } from './lazy-activation.js';
-import { routerHasChannel } from './express-router.js';
 import { guardKoaUse } from './koa-use-guard.js';
-import { fastifyHasChannel } from './fastify-handler.js';
-import { pinoHasChannel } from './pino-logs.js';
 import { isUntracedRequest } from './untraced-servers.js';
 import { requestIdOf } from './request-id.js';
 import { redactAppPino } from '../logs/pino-redaction.js';
 import { LOG_FIELD_REQUEST_ID } from '../semconv.js';
-import { DISTRO_VERSION } from '../resource.js';
-import { createPgInstrumentation } from './pg/instrumentation.js';
 import type { ContextStore } from './pg/context.js';
+import { ownTracerFor, type OwnTracer } from './own-tracers.js';
 
 export interface LoadedInstrumentations {
   /** Instrumentations to enable now: builtin-module and runtime-channel ones. */
@@ -28,14 +24,8 @@ export interface LoadedInstrumentations {
   names: string[];
   /** Every module specifier the selected instrumentations patch: the ESM hook include list. */
   modules: string[];
-  /** Express routes are traced from the router's diagnostics channel (express-router.ts). */
-  expressChannel: boolean;
-  /** Fastify route handlers are traced from Fastify's diagnostics channel (fastify-handler.ts). */
-  fastifyChannel: boolean;
-  /** pino lines are sent from pino's diagnostics channel (pino-logs.ts), not by instrumentation-pino. */
-  pinoChannel: boolean;
-  /** fetch and undici are traced from undici's channels (undici/tracer.ts), not by instrumentation-undici. */
-  undiciChannel: boolean;
+  /** Our own tracers in use (own-tracers.ts): sdk.ts starts the channel ones. */
+  own: OwnTracer[];
 }
 
 
@@ -64,7 +54,7 @@ function addRequestId(_span: unknown, record: Record<string, unknown>): void {
   if (id !== undefined) record[LOG_FIELD_REQUEST_ID] = id;
 }
 
-function optionsFor(entry: CatalogueEntry, config: Config, pinoChannel: boolean): Record<string, unknown> {
+function optionsFor(entry: CatalogueEntry, config: Config, narrowed: boolean): Record<string, unknown> {
   switch (entry.name) {
     case 'http':
       // The instrumentation blanks these query parameters' values in url.full and url.query itself.
@@ -72,7 +62,7 @@ function optionsFor(entry: CatalogueEntry, config: Config, pinoChannel: boolean)
         redactedQueryParams: config.redactKeys,
         redactedQueryParamsServer: config.redactKeys,
         // http-server.ts traces incoming requests far more cheaply; this one keeps outgoing ones.
-        disableIncomingRequestInstrumentation: config.httpServerTracer,
+        disableIncomingRequestInstrumentation: narrowed,
         ignoreIncomingRequestHook: isUntracedRequest,
       };
     case 'express':
@@ -86,7 +76,7 @@ function optionsFor(entry: CatalogueEntry, config: Config, pinoChannel: boolean)
       // Lines are sent by pino-logs.ts where pino has its channel, as instrumentation-pino's sending
       // swaps the app's destination for a multistream; the mixin (trace_id in the lines) stays.
       return {
-        disableLogSending: config.logs.exporter === 'none' || pinoChannel,
+        disableLogSending: config.logs.exporter === 'none' || narrowed,
         disableLogCorrelation: !config.logCorrelation,
         ...(config.requestId.enabled ? { logHook: addRequestId } : {}),
       };
@@ -99,26 +89,14 @@ function optionsFor(entry: CatalogueEntry, config: Config, pinoChannel: boolean)
   }
 }
 
-/** Our own tracer for a library, unless OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS names it. */
-function createOwn(entry: CatalogueEntry, config: Config, store: ContextStore | undefined): Instrumentation | undefined {
-  if (entry.name !== 'pg' || config.upstreamInstrumentations.has('pg') || !store) return undefined;
-  return createPgInstrumentation({
-    api: requireCjs('@opentelemetry/api') as typeof import('@opentelemetry/api'),
-    core: requireCjs('@opentelemetry/core') as typeof import('@opentelemetry/core'),
-    instrumentation: requireCjs('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation'),
-    store,
-    version: DISTRO_VERSION,
-  });
-}
-
-function create(entry: CatalogueEntry, config: Config, pinoChannel = false, store?: ContextStore): Instrumentation | undefined {
+/** Our patching tracer where it takes over (own-tracers.ts), else the upstream instrumentation. */
+function create(entry: CatalogueEntry, config: Config, own: OwnTracer | undefined, store?: ContextStore): Instrumentation | undefined {
   try {
-    const own = createOwn(entry, config, store);
-    if (own) return own;
+    if (own?.patch && store) return own.patch(store);
     const Ctor = (requireCjs(entry.pkg) as Record<string, new (o: object) => Instrumentation>)[entry.exportName];
     if (!Ctor) throw new Error(`${entry.pkg} has no export ${entry.exportName}`);
     const Guarded = entry.name === 'koa' ? guardKoaUse(Ctor) : Ctor;
-    const instance = new Guarded(optionsFor(entry, config, pinoChannel));
+    const instance = new Guarded(optionsFor(entry, config, !!own?.narrowsUpstream));
     if (entry.name === 'pino' && config.redactAppLogs) redactAppPino(instance, config.redactKeys);
     return instance;
   } catch (err) {
@@ -129,16 +107,6 @@ function create(entry: CatalogueEntry, config: Config, pinoChannel = false, stor
     }
     log.warn(`instrumentation ${entry.name} could not be loaded and is off: ${describe(err)}`);
     return undefined;
-  }
-}
-
-/** Whether one of our optional peers (resolved from our package, as create() loads it) is installed. */
-function installed(pkg: string): boolean {
-  try {
-    requireCjs.resolve(pkg);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -156,35 +124,25 @@ export function loadInstrumentations(config: Config, enable: (i: Instrumentation
   const paths = appPaths();
   const present = resolverForApp(paths);
   const lazy = canActivateLazily();
-  const out: LoadedInstrumentations = { instrumentations: [], pending: new Map(), names: [], modules: [], expressChannel: false, fastifyChannel: false, pinoChannel: false, undiciChannel: false };
+  const out: LoadedInstrumentations = { instrumentations: [], pending: new Map(), names: [], modules: [], own: [] };
   for (const entry of selected) {
     if (entry.modules.length && !entry.modules.some(present)) continue;
     out.names.push(entry.name);
-    if (entry.name === 'express' && !config.expressLayers && routerHasChannel(paths)) {
-      out.expressChannel = true;
-      continue;
-    }
-    if (entry.name === 'fastify' && fastifyHasChannel(paths) && (!config.fastifyHooks || !installed(entry.pkg))) {
-      if (config.fastifyHooks) log.info(`fastify: OTEL_MONITOR_FASTIFY_HOOKS=true needs \`npm install ${entry.pkg}\`; tracing handlers from Fastify's own channel instead`);
-      out.fastifyChannel = true;
-      continue;
-    }
-    if (entry.name === 'undici' && !config.upstreamInstrumentations.has('undici')) {
-      out.undiciChannel = true;
-      continue;
-    }
-    if (entry.name === 'pino') out.pinoChannel = pinoHasChannel(paths);
+    const own = ownTracerFor(entry.name, paths, config);
+    if (own) out.own.push(own);
+    // A channel tracer replaces the upstream instrumentation, unless it only narrows it.
+    if (own?.start && !own.narrowsUpstream) continue;
     out.modules.push(...entry.modules);
     const packages = entry.modules.filter((m) => !isBuiltin(m)).map((m) => packageOf(m)!);
     if (lazy && packages.length === entry.modules.length && packages.length > 0) {
       const activate = () => {
         for (const p of packages) out.pending.delete(p);
-        const inst = create(entry, config, out.pinoChannel, store);
+        const inst = create(entry, config, own, store);
         if (inst) enable(inst);
       };
       for (const p of packages) out.pending.set(p, activate);
     } else {
-      const inst = create(entry, config, out.pinoChannel, store);
+      const inst = create(entry, config, own, store);
       if (inst) out.instrumentations.push(inst);
     }
   }
