@@ -6,6 +6,7 @@
 import type { Sdk } from './sdk.js';
 import { log, describe } from './log.js';
 import { beginExit, dropSummary } from './exporters/exit-mode.js';
+import { countShutdownLoss } from './exporters/pipeline-counters.js';
 
 let sdk: Sdk | undefined;
 let timeoutMs = 5000;
@@ -48,6 +49,7 @@ async function runShutdown(started: Sdk): Promise<void> {
   } catch (err) {
     log.once('warn', 'shutdown', `shutdown failed: ${describe(err)}`);
   }
+  if (!inTime) countShutdownLoss();
   const summary = dropSummary(inTime ? undefined : timeoutMs);
   if (summary) log.warn(summary);
 }

@@ -20,6 +20,7 @@ import { injectFaults } from './instrumentation/channel-guard.js';
 import { requireCjs } from './require.js';
 import { log, describe, contained } from './log.js';
 import { createMetricExporter } from './exporters/otlp.js';
+import { registerPipelineMetrics } from './exporters/pipeline-metrics.js';
 import { isExiting } from './exporters/exit-mode.js';
 import { logProcessorChain, spanProcessorChain } from './processors/chain.js';
 import type { ReleaseTags } from './processors/release-tags.js';
@@ -315,6 +316,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
 
   const meterProvider = createMeterProvider(otel, config, resource, plugins.metricReaders);
   const meter = meterProvider.getMeter('@org/otel-monitor');
+  registerPipelineMetrics(meterProvider.getMeter('@org/otel-monitor/pipeline', DISTRO_VERSION), config);
   const activeTraceId = () => {
     const ctx = api.trace.getActiveSpan()?.spanContext();
     return ctx && api.isSpanContextValid(ctx) ? ctx.traceId : undefined;

@@ -19,6 +19,7 @@ import { ProtobufWriter } from './protobuf-writer.js';
 import { LazyExporter } from './otlp.js';
 import { exitAwareAgent, isExiting } from './exit-mode.js';
 import { useExitAwareRetries } from './retrying-transport.js';
+import { countDrop, watchQueue } from './pipeline-counters.js';
 import {
   encodeResource,
   encodeScope,
@@ -85,14 +86,18 @@ export class EncodingSpanProcessor implements SpanProcessor {
     private readonly suppress: (ctx: Context) => Context,
     private readonly exporter: BatchExporter,
     private readonly options: EncodingOptions,
-  ) {}
+  ) {
+    watchQueue('span', () => this.queued, options.maxQueueSize);
+  }
 
   onStart(_span: Span, _ctx: Context): void {}
 
   onEnd(span: ReadableSpan): void {
-    if (this.closed || (span.spanContext().traceFlags & SAMPLED) === 0) return;
+    if ((span.spanContext().traceFlags & SAMPLED) === 0) return;
+    if (this.closed) return countDrop('span', 'already_shutdown');
     if (this.queued >= this.options.maxQueueSize) {
       this.dropped++;
+      countDrop('span', 'queue_full');
       log.once('warn', 'span-queue-full', `span queue full (${this.options.maxQueueSize} spans) while the trace exporter is behind; dropping spans until it catches up`);
       return;
     }
@@ -102,6 +107,7 @@ export class EncodingSpanProcessor implements SpanProcessor {
       encodeSpan(writer, span);
     } catch (err) {
       writer.pos = mark; // a half-written span would corrupt the whole request
+      countDrop('span', 'encoding_failed');
       log.once('error', 'span-encoding', `a span could not be encoded and was dropped: ${describe(err)}`);
       return;
     }
@@ -186,6 +192,7 @@ export class EncodingSpanProcessor implements SpanProcessor {
           }),
         );
       const fail = (err: unknown) => {
+        countDrop('span', 'encoding_failed', spans);
         log.once('error', 'span-export-build', `span export failed, ${spans} spans lost: ${describe(err)}`);
         resolve();
       };

@@ -13,6 +13,7 @@ import type { Logger, LogRecord } from '@opentelemetry/api';
 import { log } from '../log.js';
 import { requireFromApp } from '../require.js';
 import { Guard } from './channel-guard.js';
+import { counters, countDrop } from '../exporters/pipeline-counters.js';
 
 const CHANNEL = 'pino_asJson';
 
@@ -160,6 +161,8 @@ export function sendPinoLogs(logger: Logger, full: () => boolean = () => false):
   new Guard('pino-logs').subscribeTracing(channel, {
     end(msg) {
       if (full()) {
+        counters.log.created++; // a record the queue would drop anyway: counted as made and dropped
+        countDrop('log', 'queue_full');
         log.once('warn', 'pino-queue-full', 'pino lines are logged faster than they can be exported: lines beyond the log queue (OTEL_BLRP_MAX_QUEUE_SIZE) are not sent');
         return;
       }

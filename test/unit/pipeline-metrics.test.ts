@@ -1,0 +1,113 @@
+// The pipeline's own metrics: the counters behind them add up (produced = exported + dropped +
+// queued + in flight, per signal, each drop with its reason), and they come out under the
+// semantic conventions' otel.sdk.* names with otel.component.* and error.type attributes.
+import * as api from '@opentelemetry/api';
+import * as core from '@opentelemetry/core';
+import * as logs from '@opentelemetry/sdk-logs';
+import * as trace from '@opentelemetry/sdk-trace';
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { readConfig } from '../../src/config.js';
+import { counters, countDrop, exportErrorType, exportStarted, queues, resetCounters } from '../../src/exporters/pipeline-counters.js';
+import { registerPipelineMetrics } from '../../src/exporters/pipeline-metrics.js';
+import { logProcessorChain, spanProcessorChain } from '../../src/processors/chain.js';
+import { Redactor } from '../../src/processors/redaction.js';
+
+class PullReader extends MetricReader {
+  protected async onForceFlush(): Promise<void> {}
+  protected async onShutdown(): Promise<void> {}
+}
+
+function points(rm: ResourceMetrics): Map<string, Array<{ attributes: api.Attributes; value: unknown }>> {
+  const out = new Map<string, Array<{ attributes: api.Attributes; value: unknown }>>();
+  for (const sm of rm.scopeMetrics) for (const m of sm.metrics) out.set(m.descriptor.name, m.dataPoints.map((p) => ({ attributes: p.attributes, value: p.value })));
+  return out;
+}
+
+beforeEach(() => {
+  resetCounters();
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('pipeline metrics', () => {
+  it('reports the counters under the otel.sdk.* names, drops and failures with error.type', async () => {
+    const { config } = readConfig({});
+    const reader = new PullReader({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+    const mp = new MeterProvider({ readers: [reader] });
+    registerPipelineMetrics(mp.getMeter('t'), config);
+    counters.span.started += 7;
+    counters.span.live += 2;
+    countDrop('span', 'queue_full', 3);
+    exportStarted('span', 4)();
+    exportStarted('span', 1)('503');
+    exportStarted('log', 2);
+    queues.span = { size: () => 5, capacity: 2048 };
+    const { resourceMetrics } = await reader.collect();
+    const m = points(resourceMetrics);
+    const type = { 'otel.component.type': 'otlp_http_span_exporter', 'otel.component.name': 'otlp_http_span_exporter/0' };
+    const processor = { 'otel.component.type': 'batching_span_processor', 'otel.component.name': 'batching_span_processor/0' };
+    expect(m.get('otel.sdk.span.started')).toEqual([{ attributes: {}, value: 7 }]);
+    expect(m.get('otel.sdk.span.live')).toEqual([{ attributes: {}, value: 2 }]);
+    expect(m.get('otel.sdk.processor.span.processed')).toEqual([
+      { attributes: processor, value: 5 },
+      { attributes: { ...processor, 'error.type': 'queue_full' }, value: 3 },
+    ]);
+    expect(m.get('otel.sdk.processor.span.queue.size')).toEqual([{ attributes: processor, value: 5 }]);
+    expect(m.get('otel.sdk.processor.span.queue.capacity')).toEqual([{ attributes: processor, value: 2048 }]);
+    expect(m.get('otel.sdk.exporter.span.exported')).toEqual([
+      { attributes: type, value: 4 },
+      { attributes: { ...type, 'error.type': '503' }, value: 1 },
+    ]);
+    expect(m.get('otel.sdk.exporter.log.inflight')?.[0]?.value).toBe(2);
+    const durations = m.get('otel.sdk.exporter.operation.duration')!;
+    expect(durations.map((d) => d.attributes['error.type'])).toEqual([undefined, '503']);
+    await mp.shutdown();
+  });
+
+  it('classifies export errors with low cardinality', () => {
+    expect(exportErrorType({ code: 503, message: 'Service Unavailable' })).toBe('503');
+    expect(exportErrorType(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' }))).toBe('ECONNREFUSED');
+    expect(exportErrorType(new Error('Request timed out'))).toBe('timeout');
+    expect(exportErrorType(new Error('connect ECONNRESET'))).toBe('ECONNRESET');
+    expect(exportErrorType(new Error('Concurrent export limit reached'))).toBe('concurrency_limit');
+    expect(exportErrorType(new Error('Export failed with retryable status'))).toBe('retries_exhausted');
+    expect(exportErrorType(new Error('something 12345 else'))).toBe('_OTHER');
+  });
+});
+
+describe('the accounting identity through the real chains', () => {
+  it('spans and log records to a Collector that refuses: produced = exported + dropped, each drop with its reason', async () => {
+    const { config } = readConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_TIMEOUT: '300', OTEL_BSP_MAX_QUEUE_SIZE: '20', OTEL_BLRP_MAX_QUEUE_SIZE: '20' });
+    const redactor = new Redactor(config.redactKeys);
+    const spanChain = spanProcessorChain({ api, core, trace, config, tags: {}, redactor, meter: api.metrics.getMeter('t') });
+    const tp = new trace.TracerProvider({ spanProcessors: spanChain });
+    const { processors } = logProcessorChain({ logs, config, tags: {}, redactor });
+    const lp = new logs.LoggerProvider({ processors });
+    for (let i = 0; i < 300; i++) tp.getTracer('t').startSpan(`s${i}`).end();
+    const open = tp.getTracer('t').startSpan('still open');
+    for (let i = 0; i < 300; i++) lp.getLogger('t').emit({ body: `line ${i}` });
+    await Promise.all([tp.forceFlush(), lp.forceFlush()]);
+    open.end();
+    await Promise.all([tp.shutdown(), lp.shutdown()]);
+
+    const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
+    const s = counters.span;
+    expect(s.started).toBe(301);
+    expect(s.live).toBe(0);
+    expect(s.dropped['queue_full']).toBeGreaterThan(0);
+    expect(s.inflight).toBe(0);
+    expect(s.exported).toBe(0);
+    // Every span that reached the exporting processor was either dropped there or failed to export.
+    expect(s.processed + sum(s.dropped)).toBe(301);
+    expect(s.processed).toBe(sum(s.failed));
+    expect(Object.keys(s.failed).every((k) => ['ECONNREFUSED', 'concurrency_limit'].includes(k))).toBe(true);
+
+    const l = counters.log;
+    expect(l.created).toBe(300);
+    expect(l.dropped['queue_full']).toBeGreaterThan(0);
+    expect(l.processed + sum(l.dropped)).toBe(300);
+    expect(l.processed).toBe(sum(l.failed));
+    expect(l.inflight).toBe(0);
+  });
+});
