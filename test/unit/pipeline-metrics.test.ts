@@ -5,7 +5,7 @@ import * as api from '@opentelemetry/api';
 import * as core from '@opentelemetry/core';
 import * as logs from '@opentelemetry/sdk-logs';
 import * as trace from '@opentelemetry/sdk-trace';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, MeterProvider, MetricReader, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { readConfig } from '../../src/config.js';
 import { counters, countDrop, exportErrorType, exportStarted, queues, resetCounters } from '../../src/exporters/pipeline-counters.js';
