@@ -140,6 +140,31 @@ function collectorRules(t: Thresholds): Rule[] {
   ];
 }
 
+/** The app's own pipeline metrics (otel.sdk.*, src/exporters/pipeline-metrics.ts) as Prometheus names them. */
+const SDK_DROPS = '{__name__=~"otel_sdk_(processor_(span|log)_processed|exporter_(span|log|metric_data_point)_exported)_total", error_type!=""}';
+const sdkExported = (failed: boolean) => `{__name__=~"otel_sdk_exporter_(span|log|metric_data_point)_exported_total", error_type${failed ? '!' : ''}=""}`;
+
+function pipelineRules(t: Thresholds): Rule[] {
+  const exporter = [...SERVICE, 'otel_component_type'];
+  return [
+    ...leveled({
+      alert: 'TelemetryDropped',
+      levels: t.pipeline.dropped,
+      // Any drop, per reason: a drop is data nobody will see again.
+      expr: () => `sum ${by([...SERVICE, 'error_type'])} (increase(${SDK_DROPS}[5m])) > 0`,
+      summary: (l) => `${SERVICE_TEXT} is dropping telemetry ({{ $labels.error_type }}) for ${l.for}.`,
+    }),
+    ...leveled({
+      alert: 'TelemetryExporterFailing',
+      levels: t.pipeline.exporterFailing,
+      // Failing exports and not one success: the exporter cannot reach the Collector.
+      expr: () => `sum ${by(exporter)} (rate(${sdkExported(true)}[5m])) > 0
+  unless on (${exporter.join(', ')}) sum ${by(exporter)} (rate(${sdkExported(false)}[5m])) > 0`,
+      summary: (l) => `The {{ $labels.otel_component_type }} of ${SERVICE_TEXT} has failed every export for ${l.for}.`,
+    }),
+  ];
+}
+
 const minutes = (level: Level) => level.threshold / 60;
 
 function taskAndUserRules(t: Thresholds): Rule[] {
@@ -166,6 +191,7 @@ export function thresholdRuleGroups(t: Thresholds): RuleGroup[] {
     { name: 'otel-monitor-http', rules: httpRules(t) },
     { name: 'otel-monitor-health', rules: healthRules(t) },
     { name: 'otel-monitor-collector', rules: collectorRules(t) },
+    { name: 'otel-monitor-pipeline', rules: pipelineRules(t) },
     { name: 'otel-monitor-tasks', rules: taskAndUserRules(t) },
   ];
   return groups.filter((g) => g.rules.length > 0);
