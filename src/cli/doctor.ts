@@ -9,6 +9,8 @@ import { parseArgs, parseUrl } from './args.js';
 import { UsageError } from './errors.js';
 import { json, table, type Io } from './output.js';
 import { checkCollector, checkLoki, checkPrometheus, checkSentry, newProbe, REQUEST_TIMEOUT_MS, type LegResult } from './doctor-legs.js';
+import { doctorDrops, renderDoctorDrops } from './pipeline-drops.js';
+import { PrometheusClient } from './prometheus.js';
 
 export const DOCTOR_HELP = `Usage: otel-monitor doctor [options]
 
@@ -20,6 +22,7 @@ redacted), then checks each leg and prints PASS, FAIL with the reason and a fix,
   prometheus  (--prometheus-url) the metric just sent is queryable, with the release label
   sentry      (SENTRY_DSN) a test error event is accepted; its event id is printed
   loki        (--loki-url) the log line just sent is queryable by its trace id
+With --prometheus-url it also prints the telemetry each app dropped in the last hour, per reason.
 
 Options:
   --prometheus-url URL     Prometheus base URL (env OTEL_MONITOR_PROMETHEUS_URL)
@@ -63,10 +66,13 @@ export async function doctor(argv: readonly string[], io: Io): Promise<number> {
     loki ? collectorLeg.then((c) => (c.verdict === 'PASS' ? checkLoki(loki, probe, waitMs) : notSent('loki'))) : skip('loki', 'no --loki-url given'),
   ]);
   const failed = results.some((r) => r.verdict === 'FAIL');
+  const drops = prometheus ? await doctorDrops(new PrometheusClient(prometheus, REQUEST_TIMEOUT_MS), io.now()) : undefined;
   if (args.flags.has('json')) {
-    io.out(json({ config: effective, warnings, legs: results, ok: !failed }));
+    io.out(json({ config: effective, warnings, legs: results, ok: !failed, ...(drops ? { telemetryDropped: drops } : {}) }));
   } else {
-    io.out(render(effective, warnings, results));
+    io.out(render(effective, warnings, results) + (drops ? `
+
+${renderDoctorDrops(drops)}` : ''));
   }
   return failed ? 1 : 0;
 }

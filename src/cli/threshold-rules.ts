@@ -4,6 +4,7 @@
 // disk and event loop from our own and the runtime-node instrumentation, HTTP from the server
 // duration histogram, the Collector's own telemetry without a `_total` suffix.
 import { roleRules, taskRules } from './rules.js';
+import { PROM_SDK_DROPS } from './pipeline-drops.js';
 import type { Rule, RuleGroup } from './rule-yaml.js';
 import { SEVERITIES, type Level, type Levels, type Severity, type Thresholds } from './thresholds.js';
 
@@ -141,7 +142,6 @@ function collectorRules(t: Thresholds): Rule[] {
 }
 
 /** The app's own pipeline metrics (otel.sdk.*, src/exporters/pipeline-metrics.ts) as Prometheus names them. */
-const SDK_DROPS = '{__name__=~"otel_sdk_(processor_(span|log)_processed|exporter_(span|log|metric_data_point)_exported)_total", error_type!=""}';
 const sdkExported = (failed: boolean) => `{__name__=~"otel_sdk_exporter_(span|log|metric_data_point)_exported_total", error_type${failed ? '!' : ''}=""}`;
 
 function pipelineRules(t: Thresholds): Rule[] {
@@ -151,7 +151,7 @@ function pipelineRules(t: Thresholds): Rule[] {
       alert: 'TelemetryDropped',
       levels: t.pipeline.dropped,
       // Any drop, per reason: a drop is data nobody will see again.
-      expr: () => `sum ${by([...SERVICE, 'error_type'])} (increase(${SDK_DROPS}[5m])) > 0`,
+      expr: () => `sum ${by([...SERVICE, 'error_type'])} (increase(${PROM_SDK_DROPS}[5m])) > 0`,
       summary: (l) => `${SERVICE_TEXT} is dropping telemetry ({{ $labels.error_type }}) for ${l.for}.`,
     }),
     ...leveled({

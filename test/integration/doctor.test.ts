@@ -57,6 +57,8 @@ describe('otel-monitor doctor', () => {
     expect(loki.lines.some((l) => l.service === 'doctor-svc' && res.stdout.includes(l.traceId))).toBe(true);
     const series = await prometheus.query('otel_monitor_doctor_check{service_version="doc@1.2.3"}');
     expect(series.length).toBeGreaterThan(0);
+    // With a Prometheus, the apps' own drop counts (none here: nothing dropped).
+    expect(res.stdout).toMatch(/^Telemetry the apps dropped in the last hour \(their otel_sdk_\* metrics in Prometheus\):\n {2}none$/m);
   }, 90_000);
 
   it('--json: one document with the configuration and every leg', async () => {
