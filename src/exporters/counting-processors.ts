@@ -7,14 +7,17 @@ import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { counters, countDrop, watchQueue } from './pipeline-counters.js';
 
+const spans = counters.span;
+const logs = counters.log;
+
 /** First in the span chain: the processors see recording spans only, so that is what is counted. */
 export class SpanCountingProcessor implements SpanProcessor {
   onStart(_span: Span, _ctx: Context): void {
-    counters.span.started++;
-    counters.span.live++;
+    spans.started++;
+    spans.live++;
   }
   onEnd(_span: ReadableSpan): void {
-    counters.span.live--;
+    spans.live--;
   }
   forceFlush(): Promise<void> {
     return Promise.resolve();
@@ -27,7 +30,7 @@ export class SpanCountingProcessor implements SpanProcessor {
 /** First in the log chain. */
 export class LogCountingProcessor implements LogRecordProcessor {
   onEmit(_record: ReadWriteLogRecord, _ctx?: Context): void {
-    counters.log.created++;
+    logs.created++;
   }
   forceFlush(): Promise<void> {
     return Promise.resolve();
@@ -43,8 +46,15 @@ interface BatchLogQueue {
   _shutdownOnce?: { isCalled?: boolean };
 }
 
-/** Records whose redaction failed: never exported (redaction.ts adds them). */
-export const unredactedLogs = new WeakSet<object>();
+/** Records whose redaction failed: never exported. A flag first, so the usual case skips the lookup. */
+const unredacted = new WeakSet<object>();
+let anyUnredacted = false;
+
+/** redaction.ts: this record could not be redacted; the gate keeps it back. */
+export function markUnredacted(record: object): void {
+  unredacted.add(record);
+  anyUnredacted = true;
+}
 
 /**
  * In front of the SDK's BatchLogRecordProcessor: counts what it would drop without a word (a full
@@ -52,17 +62,20 @@ export const unredactedLogs = new WeakSet<object>();
  * its own fields (sdk-logs 3.0, as pino-logs.ts does); another shape is passed through uncounted.
  */
 export class LogExportGate implements LogRecordProcessor {
+  private readonly queue: BatchLogQueue;
+  private readonly capacity: number;
+
   constructor(private readonly inner: LogRecordProcessor) {
-    const q = inner as unknown as BatchLogQueue;
-    if (Array.isArray(q._finishedLogRecords) && typeof q._maxQueueSize === 'number') {
-      watchQueue('log', () => q._finishedLogRecords!.length, q._maxQueueSize);
-    }
+    this.queue = inner as unknown as BatchLogQueue;
+    const q = this.queue;
+    this.capacity = typeof q._maxQueueSize === 'number' && Array.isArray(q._finishedLogRecords) ? q._maxQueueSize : Infinity;
+    if (this.capacity !== Infinity) watchQueue('log', () => q._finishedLogRecords!.length, this.capacity);
   }
   onEmit(record: ReadWriteLogRecord, ctx?: Context): void {
-    const q = this.inner as unknown as BatchLogQueue;
-    if (unredactedLogs.has(record)) return countDrop('log', 'redaction_failed');
+    if (anyUnredacted && unredacted.has(record)) return countDrop('log', 'redaction_failed');
+    const q = this.queue;
     if (q._shutdownOnce?.isCalled) countDrop('log', 'already_shutdown');
-    else if (q._finishedLogRecords && q._finishedLogRecords.length >= q._maxQueueSize!) countDrop('log', 'queue_full');
+    else if (q._finishedLogRecords !== undefined && q._finishedLogRecords.length >= this.capacity) countDrop('log', 'queue_full');
     this.inner.onEmit(record, ctx);
   }
   forceFlush(): Promise<void> {

@@ -7,7 +7,7 @@ import { InPlaceProcessor } from './in-place.js';
 import { deleteOwnAttribute } from '../instrumentation/own-attributes.js';
 import { log, describe } from '../log.js';
 import { countDrop } from '../exporters/pipeline-counters.js';
-import { unredactedLogs } from '../exporters/counting-processors.js';
+import { markUnredacted } from '../exporters/counting-processors.js';
 
 export const REDACTED = '[REDACTED]';
 const URL_KEYS = new Set(['url.full', 'url.path', 'url.query', 'http.url', 'http.target', 'url.original', 'db.connection_string', 'server.address']);
@@ -181,7 +181,7 @@ export class RedactionLogProcessor extends InPlaceProcessor implements LogRecord
     try {
       this.redact(record);
     } catch (err) {
-      unredactedLogs.add(record); // kept back by the export gate (counting-processors.ts)
+      markUnredacted(record); // kept back by the export gate (counting-processors.ts)
       log.once('error', 'log-redaction', `a log record could not be redacted and was dropped: ${describe(err)}`);
     }
   }

@@ -111,3 +111,23 @@ describe('the accounting identity through the real chains', () => {
     expect(l.inflight).toBe(0);
   });
 });
+
+describe('redaction failures', () => {
+  it('a span or log record whose redaction throws is not exported, and is counted as redaction_failed', async () => {
+    const { config } = readConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_EXPORTER_OTLP_TIMEOUT: '300' });
+    const redactor = new Redactor(config.redactKeys);
+    const tp = new trace.TracerProvider({ spanProcessors: spanProcessorChain({ api, core, trace, config, tags: {}, redactor, meter: api.metrics.getMeter('t') }) });
+    const lp = new logs.LoggerProvider({ processors: logProcessorChain({ logs, config, tags: {}, redactor }).processors });
+    const span = tp.getTracer('t').startSpan('poisoned');
+    Object.defineProperty((span as unknown as { attributes: object }).attributes, 'boom', { enumerable: true, get: () => { throw new Error('getter'); } });
+    span.end();
+    tp.getTracer('t').startSpan('fine').end();
+    const body = Object.defineProperty({}, 'boom', { enumerable: true, get: () => { throw new Error('getter'); } });
+    lp.getLogger('t').emit({ body: body as never });
+    await Promise.all([tp.shutdown(), lp.shutdown()]);
+    expect(counters.span.dropped).toEqual({ redaction_failed: 1 });
+    expect(counters.span.processed).toBe(1); // the fine one
+    expect(counters.log.dropped).toEqual({ redaction_failed: 1 });
+    expect(counters.log.processed).toBe(0);
+  });
+});
