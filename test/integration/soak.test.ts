@@ -23,7 +23,7 @@ const FULL = process.env.SOAK_FULL === '1';
 const S = 1000;
 /** Fault durations: the issue's in full mode, compressed for `npm test`. */
 const D = FULL
-  ? { warmup: 120 * S, baseline: 60 * S, killGap: 5 * S, stop: 30 * S, logStore: 60 * S, exporter: 60 * S, blackHole: 30 * S, recover: 30 * S }
+  ? { warmup: 120 * S, baseline: 60 * S + Math.max(0, Number(process.env.SOAK_MINUTES ?? 10) - 10) * 60 * S, killGap: 5 * S, stop: 30 * S, logStore: 60 * S, exporter: 60 * S, blackHole: 30 * S, recover: 30 * S }
   : { warmup: 15 * S, baseline: 20 * S, killGap: 3 * S, stop: 10 * S, logStore: 15 * S, exporter: 15 * S, blackHole: 10 * S, recover: 8 * S };
 const SERVICE = 'soak-app';
 
