@@ -184,19 +184,29 @@ const sumOf = (c: Record<string, number>, prefix: string, withError: boolean) =>
     .filter(([k]) => k.startsWith(prefix) && k.includes('[') === withError)
     .reduce((a, [, v]) => a + v, 0);
 
-function spansDelivered(): number {
+/** Spans of the app in the Collector's file export, and how many records a SIGKILL cut short. */
+function spansDelivered(): { spans: number; truncatedRecords: number } {
   const file = collector.env.OTELCOL_FILE_EXPORT_PATH!;
-  if (!existsSync(file)) return 0;
+  if (!existsSync(file)) return { spans: 0, truncatedRecords: 0 };
   let n = 0;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const doc = JSON.parse(line) as { resourceSpans?: Array<{ resource?: { attributes?: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans?: Array<{ spans?: unknown[] }> }> };
+  let truncated = 0;
+  // A record cut by SIGKILL runs on into the next one the restarted Collector appends.
+  for (const piece of readFileSync(file, 'utf8').split(/\n|(?=\{"resourceSpans")/)) {
+    if (!piece.trim()) continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(piece);
+    } catch {
+      truncated++;
+      continue;
+    }
+    const doc = parsed as { resourceSpans?: Array<{ resource?: { attributes?: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans?: Array<{ spans?: unknown[] }> }> };
     for (const rs of doc.resourceSpans ?? []) {
       if (!rs.resource?.attributes?.some((a) => a.key === 'service.name' && a.value.stringValue === SERVICE)) continue;
       for (const ss of rs.scopeSpans ?? []) n += ss.spans?.length ?? 0;
     }
   }
-  return n;
+  return { spans: n, truncatedRecords: truncated };
 }
 
 describe('soak with faults', () => {
@@ -217,17 +227,21 @@ describe('soak with faults', () => {
     stopSampling();
     const end = Date.now() - started;
 
-    // Drained: nothing queued or in flight, two metric exports (5 s) and a scrape (10 s) later.
+    // Drained: nothing queued or in flight, and the span and log counts unchanged over a metric
+    // export (5 s) and a scrape (10 s). Metric points keep growing with every export.
     let counts: Record<string, number> = {};
+    const spansAndLogs = (c: Record<string, number>) => JSON.stringify(Object.entries(c).filter(([k]) => /_(span|log)_/.test(k)));
     await waitFor(
       async () => {
-        const before = JSON.stringify(counts);
+        const before = spansAndLogs(counts);
         counts = await appCounts();
-        const idle = sumOf(counts, 'otel_sdk_exporter_span_inflight', false) + sumOf(counts, 'otel_sdk_processor_span_queue_size', false) === 0;
-        return idle && before === JSON.stringify(counts) && Object.keys(counts).length > 0;
+        const busy = ['otel_sdk_exporter_span_inflight', 'otel_sdk_exporter_log_inflight', 'otel_sdk_processor_span_queue_size', 'otel_sdk_processor_log_queue_size'].some((k) => sumOf(counts, k, false) > 0);
+        return !busy && (counts['otel_sdk_span_started_total'] ?? 0) > 0 && before === spansAndLogs(counts);
       },
       { timeoutMs: 120_000, intervalMs: 11_000, what: "the app's counters, drained and stable" },
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(counts)}`);
+    });
     const logsStored = Number((await vl.query(`"service.name":="${SERVICE}" | stats count() n`))[0]?.n ?? 0);
 
     const span = {
@@ -235,8 +249,10 @@ describe('soak with faults', () => {
       live: counts['otel_sdk_span_live'] ?? 0,
       exported: sumOf(counts, 'otel_sdk_exporter_span_exported_total', false),
       dropped: sumOf(counts, 'otel_sdk_processor_span_processed_total', true) + sumOf(counts, 'otel_sdk_exporter_span_exported_total', true),
-      delivered: spansDelivered(),
+      delivered: 0,
+      truncatedFileRecords: 0,
     };
+    ({ spans: span.delivered, truncatedRecords: span.truncatedFileRecords } = spansDelivered());
     const log = {
       produced: counts['otel_sdk_log_created_total'] ?? 0,
       exported: sumOf(counts, 'otel_sdk_exporter_log_exported_total', false),
@@ -259,7 +275,7 @@ describe('soak with faults', () => {
       span,
       log,
       metric,
-      drops: Object.fromEntries(Object.entries(counts).filter(([k]) => k.includes('['))),
+      drops: Object.fromEntries(Object.entries(counts).filter(([k]) => k.includes('[') && /_(processed|exported)_total/.test(k))),
       rssMb: { afterWarmup: (minute2[0] ?? 0) / 2 ** 20, end: (minute2.at(-1) ?? 0) / 2 ** 20, max: Math.max(...minute2) / 2 ** 20 },
       eventLoopDelayP99Ms: { faultFree: p99(baseline), underFaults: p99(underFaults), maxSample: Math.max(...underFaults) },
     };
