@@ -12,6 +12,8 @@ import { counters, countDrop, exportErrorType, exportStarted, queues, resetCount
 import { registerPipelineMetrics } from '../../src/exporters/pipeline-metrics.js';
 import { logProcessorChain, spanProcessorChain } from '../../src/processors/chain.js';
 import { Redactor } from '../../src/processors/redaction.js';
+import { EncodingSpanProcessor, lazyEncodedTraceExporter } from '../../src/exporters/encoding-span-processor.js';
+import http from 'node:http';
 
 class PullReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
@@ -129,5 +131,25 @@ describe('redaction failures', () => {
     expect(counters.span.processed).toBe(1); // the fine one
     expect(counters.log.dropped).toEqual({ redaction_failed: 1 });
     expect(counters.log.processed).toBe(0);
+  });
+});
+
+describe('the span exporter at its concurrency', () => {
+  it('a slow Collector: every span waits for a free slot and is delivered, none refused by the transport', async () => {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => setTimeout(() => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end(), 100));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const { config } = readConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}` });
+    const p = new EncodingSpanProcessor(api, core.suppressTracing, lazyEncodedTraceExporter(config.traces), { maxQueueSize: 1000, maxExportBatchSize: 1, scheduledDelayMillis: 10 });
+    const tp = new trace.TracerProvider({ spanProcessors: [p] });
+    for (let i = 0; i < 40; i++) tp.getTracer('t').startSpan(`s${i}`).end();
+    await tp.forceFlush();
+    await tp.shutdown();
+    server.close();
+    expect(counters.span.failed).toEqual({});
+    expect(counters.span.exported).toBe(40);
   });
 });
