@@ -292,8 +292,16 @@ describe('soak with faults', () => {
     // Every drop has a precise reason: one of the documented error types, never `_OTHER`.
     const reason = /\[(queue_full|already_shutdown|encoding_failed|redaction_failed|shutdown_timeout|\d{3}|E[A-Z_]+|timeout|concurrency_limit|retries_exhausted)\]$/;
     for (const k of Object.keys(report.drops as object)) expect(k, 'a drop without a precise reason').toMatch(reason);
-    // The backends got what the app exported, never more.
-    expect(span.delivered).toBeLessThanOrEqual(span.exported);
-    expect(log.delivered).toBeLessThanOrEqual(log.exported);
+    // End to end the identity is not exact, in two known ways (docs/RELIABILITY.md): an export the
+    // app timed out on (the Collector frozen) can still be ingested once it resumes, so at most the
+    // timed-out items arrive beyond what the app counts as exported; and a SIGKILLed Collector (its
+    // batch processor) or log store (its unflushed rows) loses what it had acknowledged, bounded
+    // here by 10 s of the app's output for the three kills.
+    const timedOut = (signal: string) => counts[`otel_sdk_exporter_${signal}_exported_total{otlp_http_${signal}_exporter}[timeout]`] ?? 0;
+    const tenSeconds = (produced: number) => Math.ceil(10 * load.rate * (produced / Math.max(1, load.sent)));
+    expect(span.delivered, 'spans delivered beyond exported + timed out').toBeLessThanOrEqual(span.exported + timedOut('span'));
+    expect(log.delivered, 'log records delivered beyond exported + timed out').toBeLessThanOrEqual(log.exported + timedOut('log'));
+    expect(span.exported - span.delivered, 'spans lost after export').toBeLessThanOrEqual(tenSeconds(span.produced));
+    expect(log.exported - log.delivered, 'log records lost after export').toBeLessThanOrEqual(tenSeconds(log.produced));
   }, (FULL ? 20 : 6) * 60_000);
 });
