@@ -10,6 +10,9 @@
 //   --env K=V                       (repeatable) extra environment for the instrumented servers, for a before/after
 //   npm run bench -- --collectors  spans per second per core of an agent and a gateway Collector
 //                                  (bench/collector-sizing.js; figures in docs/SCALING.md)
+//   npm run bench -- --soak 10m    the soak with faults at full durations (test/integration/soak.test.ts
+//                                  with SOAK_FULL=1; a longer value adds fault-free time first);
+//                                  report in .cache/soak-report-full.json, figures in docs/RELIABILITY.md
 // The server runs on CPU 0; this process (sink, probes) and the load generator on CPU 1.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
@@ -41,7 +44,7 @@ const LOAD_SCRIPT = { realistic: join(ROOT, 'bench/scripts/realistic.lua') };
 const FIXED_RATE = { realistic: 200 };
 
 const { values: opts } = parseArgs({
-  options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, gc: { type: 'boolean' }, wire: { type: 'boolean' }, env: { type: 'string', multiple: true, default: [] }, out: { type: 'string' }, configs: { type: 'string' }, apps: { type: 'string' }, collectors: { type: 'boolean' } },
+  options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, gc: { type: 'boolean' }, wire: { type: 'boolean' }, env: { type: 'string', multiple: true, default: [] }, out: { type: 'string' }, configs: { type: 'string' }, apps: { type: 'string' }, collectors: { type: 'boolean' }, soak: { type: 'string' } },
 });
 
 const EXTRA_ENV = Object.fromEntries(opts.env.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
@@ -470,7 +473,19 @@ function pinoRuns(configs, sinkUrl, errors) {
   return out;
 }
 
-if (opts.collectors) {
+if (opts.soak) {
+  const minutes = Number(/^(\d+(?:\.\d+)?)m$/.exec(opts.soak)?.[1]);
+  if (!(minutes >= 10)) throw new Error(`--soak takes a duration of at least 10m (the full fault schedule), got "${opts.soak}"`);
+  // One implementation: the soak test itself, with the issue's full fault durations.
+  const r = spawnSync(join(ROOT, 'node_modules/.bin/vitest'), ['run', 'test/integration/soak.test.ts'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, SOAK_FULL: '1', SOAK_MINUTES: String(minutes) },
+  });
+  const report = join(ROOT, '.cache', 'soak-report-full.json');
+  if (existsSync(report)) console.log(readFileSync(report, 'utf8'));
+  process.exitCode = r.status ?? 1;
+} else if (opts.collectors) {
   const { sizing } = await import('./collector-sizing.js');
   await sizing();
 } else {

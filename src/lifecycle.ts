@@ -13,6 +13,7 @@ import type { startHealth } from './health/start.js';
 import type { HookMode } from './instrumentation/esm-hooks.js';
 import { log, describe } from './log.js';
 import { beginExit, dropSummary } from './exporters/exit-mode.js';
+import { countShutdownLoss } from './exporters/pipeline-counters.js';
 
 export interface Sdk {
   instrumentations: string[];
@@ -106,6 +107,7 @@ async function runShutdown(started: Sdk): Promise<void> {
   } catch (err) {
     log.once('warn', 'shutdown', `shutdown failed: ${describe(err)}`);
   }
+  if (!inTime) countShutdownLoss();
   const summary = dropSummary(inTime ? undefined : timeoutMs);
   if (summary) log.warn(summary);
 }

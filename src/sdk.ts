@@ -23,6 +23,7 @@ import { createSampler } from './sampler.js';
 import { flushAll, type Flushable, type Sdk } from './lifecycle.js';
 import { crashReporter } from './crash.js';
 import { createMetricExporter } from './exporters/otlp.js';
+import { registerPipelineMetrics } from './exporters/pipeline-metrics.js';
 import { logProcessorChain, spanProcessorChain } from './processors/chain.js';
 import type { ReleaseTags } from './processors/release-tags.js';
 import { Redactor } from './processors/redaction.js';
@@ -233,6 +234,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
 
   const meterProvider = createMeterProvider(otel, config, resource, plugins.metricReaders);
   const meter = meterProvider.getMeter('@org/otel-monitor');
+  registerPipelineMetrics(meterProvider.getMeter('@org/otel-monitor/pipeline', DISTRO_VERSION), config);
   const activeTraceId = () => {
     const ctx = api.trace.getActiveSpan()?.spanContext();
     return ctx && api.isSpanContextValid(ctx) ? ctx.traceId : undefined;

@@ -11,12 +11,15 @@ import { json, shortTime, table, type Io } from './shared/output.js';
 import type { HttpEndpoint } from './shared/http-endpoint.js';
 import type { PrometheusClient, Sample } from './shared/prometheus.js';
 import { extraMatchers, selector } from './shared/promql.js';
+import { dropsText, telemetryDrops, type Drops, type ServiceDrops } from './shared/pipeline-drops.js';
 
 export const HELP = `Usage: otel-monitor summary [options]
 
 For each service and release over a window: requests by status class and their yield (the share
 that was not 5xx), task runs by status and their success yield, the health-check status (worst
-check; "-" when the service reports none), and, with --alertmanager-url, its open alerts.
+check; "-" when the service reports none), the telemetry the app itself dropped (its otel_sdk_*
+metrics: spans, log records and metric points lost, per reason), and, with --alertmanager-url, its
+open alerts.
 
   --window DURATION        How far back to count (default 1h).
   --label NAME=VALUE       Only series with this label, e.g. deployment_environment_name=production.
@@ -47,6 +50,8 @@ export interface ServiceSummary {
   tasks: { ok: number; error: number; total: number };
   taskYield: number | null;
   health: { status: HealthStatus | null; failing: string[] };
+  /** Telemetry the app's SDK dropped in the window, per error_type. */
+  telemetryDropped: Drops;
   /** Open alert names; null when no Alertmanager was asked. */
   alerts: string[] | null;
   belowMinYield: boolean;
@@ -114,13 +119,14 @@ function growth(metric: string, opts: Options): string {
 
 async function once(opts: Options, io: Io): Promise<number> {
   const time = io.now() / 1000;
-  const [requests, tasks, health, alerts] = await Promise.all([
+  const [requests, tasks, health, drops, alerts] = await Promise.all([
     opts.prometheus.query(`sum by (job, service_version, http_response_status_code) (${growth(REQUESTS, opts)})`, time),
     opts.prometheus.query(`sum by (job, service_version, ${LABEL_TASK_STATUS}) (${growth(PROM_TASK_RUNS, opts)})`, time),
     opts.prometheus.query(`min by (job, service_version, ${LABEL_HEALTH_CHECK}) (${selector(PROM_HEALTH_STATUS, extraMatchers(opts.labels))})`, time),
+    telemetryDrops(opts.prometheus, opts.window, time, extraMatchers(opts.labels)),
     opts.alertmanager ? openAlerts(opts.alertmanager) : Promise.resolve(undefined),
   ]);
-  const rows = buildRows(requests, tasks, health, alerts, opts.minYield);
+  const rows = buildRows(requests, tasks, health, drops, alerts, opts.minYield);
   const matched = new Set(rows.map((r) => rowKey(r.service, r.release)));
   const other = alerts?.filter((a) => !matched.has(rowKey(a.labels.job ?? '', a.labels.service_version ?? ''))) ?? null;
   const alerting = rows.some((r) => r.belowMinYield);
@@ -140,7 +146,7 @@ async function once(opts: Options, io: Io): Promise<number> {
 
 const rowKey = (service: string, release: string) => `${service}\u0000${release}`;
 
-function buildRows(requests: Sample[], tasks: Sample[], health: Sample[], alerts: OpenAlert[] | undefined, minYield: number | undefined): ServiceSummary[] {
+function buildRows(requests: Sample[], tasks: Sample[], health: Sample[], drops: ServiceDrops[], alerts: OpenAlert[] | undefined, minYield: number | undefined): ServiceSummary[] {
   const rows = new Map<string, ServiceSummary>();
   const row = (labels: Record<string, string>) => {
     const [service, release] = KEY.map((k) => labels[k] ?? '') as [string, string];
@@ -148,7 +154,8 @@ function buildRows(requests: Sample[], tasks: Sample[], health: Sample[], alerts
     if (!rows.has(key)) {
       rows.set(key, {
         service, release, requests: { total: 0, '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, other: 0 }, yield: null,
-        tasks: { ok: 0, error: 0, total: 0 }, taskYield: null, health: { status: null, failing: [] }, alerts: null, belowMinYield: false,
+        tasks: { ok: 0, error: 0, total: 0 }, taskYield: null, health: { status: null, failing: [] }, telemetryDropped: { total: 0, reasons: {} },
+        alerts: null, belowMinYield: false,
       });
     }
     return rows.get(key)!;
@@ -167,6 +174,7 @@ function buildRows(requests: Sample[], tasks: Sample[], health: Sample[], alerts
     r.tasks.total += n;
   }
   for (const s of health) addHealth(row(s.labels).health, s.labels[LABEL_HEALTH_CHECK] ?? '', s.value);
+  for (const d of drops) row({ job: d.service, service_version: d.release }).telemetryDropped = { total: d.total, reasons: d.reasons };
   for (const r of rows.values()) {
     r.yield = r.requests.total > 0 ? 1 - r.requests['5xx'] / r.requests.total : null;
     r.taskYield = r.tasks.total > 0 ? r.tasks.ok / r.tasks.total : null;
@@ -193,7 +201,7 @@ export const percent = (y: number | null) => (y === null ? '-' : `${(y * 100).to
 function render(rows: ServiceSummary[], other: OpenAlert[] | null, opts: Options, time: number): string {
   const head = `Summary over the last ${opts.window} at ${shortTime(time)} (${opts.prometheus.displayUrl})`;
   if (rows.length === 0) return `${head}\nNo requests, task runs or health checks in the window.`;
-  const headers = ['SERVICE', 'RELEASE', 'REQUESTS', '2XX', '3XX', '4XX', '5XX', 'YIELD', 'TASK RUNS', 'TASK YIELD', 'HEALTH'];
+  const headers = ['SERVICE', 'RELEASE', 'REQUESTS', '2XX', '3XX', '4XX', '5XX', 'YIELD', 'TASK RUNS', 'TASK YIELD', 'HEALTH', 'DROPPED'];
   if (opts.alertmanager) headers.push('ALERTS');
   const lines = rows.map((r) => {
     const cells = [
@@ -202,11 +210,12 @@ function render(rows: ServiceSummary[], other: OpenAlert[] | null, opts: Options
       r.tasks.total ? `${r.tasks.ok} ok / ${r.tasks.error} failed` : '-',
       percent(r.taskYield) + (r.belowMinYield && r.taskYield !== null && r.taskYield < opts.minYield! ? ' <' : ''),
       r.health.status === null ? '-' : r.health.failing.length ? `${r.health.status} (${r.health.failing.join(', ')})` : r.health.status,
+      dropsText(r.telemetryDropped),
     ];
     if (r.alerts) cells.push(r.alerts.length ? `${r.alerts.length} (${[...new Set(r.alerts)].join(', ')})` : '0');
     return cells;
   });
-  const out = [head, table(headers, lines), '', 'Yield: share of requests that were not 5xx; task yield: share of runs that succeeded.'];
+  const out = [head, table(headers, lines), '', 'Yield: share of requests that were not 5xx; task yield: share of runs that succeeded; dropped: telemetry the app lost, per reason.'];
   if (opts.minYield !== undefined) out.push(`Minimum yield ${percent(opts.minYield)}: ${rows.some((r) => r.belowMinYield) ? 'BELOW (marked <)' : 'met'}.`);
   if (other?.length) out.push(`Other open alerts: ${other.map((a) => `${a.labels.alertname} (${a.labels.severity ?? '-'})`).join(', ')}`);
   return out.join('\n');

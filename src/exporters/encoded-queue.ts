@@ -13,6 +13,7 @@ import type { SignalConfig } from '../config.js';
 import { requireCjs } from '../require.js';
 import { log, describe } from '../log.js';
 import { ProtobufWriter } from './protobuf-writer.js';
+import { countDrop, watchQueue, type PipelineSignal } from './pipeline-counters.js';
 import { LazyExporter } from './otlp.js';
 import { exitAwareAgent, isExiting } from './exit-mode.js';
 import { useExitAwareRetries } from './retrying-transport.js';
@@ -40,11 +41,12 @@ export interface BatchExporter {
   shutdown(): Promise<void>;
 }
 
-/** How the queue names what it holds in its messages: `span`, `spans`, the `trace` exporter. */
+/** How the queue names what it holds in its messages (`span`, `spans`, the `trace` exporter) and in the pipeline's self-metrics. */
 export interface QueueNames {
   one: string;
   many: string;
   exporter: string;
+  signal: PipelineSignal;
 }
 
 /**
@@ -91,7 +93,9 @@ export class EncodedQueue {
     private readonly exporter: BatchExporter,
     private readonly options: EncodingOptions,
     private readonly names: QueueNames,
-  ) {}
+  ) {
+    watchQueue(names.signal, () => this.queued, options.maxQueueSize);
+  }
 
   /**
    * True, and the drop counted, when a record offered now could not be kept: the queue is full or
@@ -100,10 +104,12 @@ export class EncodedQueue {
   rejects(): boolean {
     if (this.closed) {
       this.drops.closed++;
+      countDrop(this.names.signal, 'already_shutdown');
       return true;
     }
     if (this.queued < this.options.maxQueueSize) return false;
     this.drops.queue_full++;
+    countDrop(this.names.signal, 'queue_full');
     // Said once; not even its text is built again for each record dropped in a burst.
     if (this.unreported++ === 0 && this.drops.queue_full === 1) {
       const { one, many, exporter } = this.names;
@@ -122,6 +128,7 @@ export class EncodedQueue {
     } catch (err) {
       writer.pos = mark; // a half-written record would corrupt the whole request
       this.drops.encoding_error++;
+      countDrop(this.names.signal, 'encoding_failed');
       log.once('error', `${this.names.one}-encoding`, `a ${this.names.one} could not be encoded and was dropped: ${describe(err)}`);
       return;
     }
@@ -213,7 +220,9 @@ export class EncodedQueue {
             resolve();
           }),
         );
+      // A request that could not be built never reached the exporter (which counts its own failures).
       const fail = (err: unknown) => {
+        countDrop(this.names.signal, 'encoding_failed', items);
         log.once('error', `${one}-export-build`, lost(err));
         resolve();
       };

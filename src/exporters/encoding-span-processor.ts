@@ -21,7 +21,7 @@ export class EncodingSpanProcessor implements SpanProcessor {
   readonly queue: EncodedQueue;
 
   constructor(api: typeof Api, suppress: (ctx: Context) => Context, exporter: BatchExporter, options: EncodingOptions) {
-    this.queue = new EncodedQueue(api, suppress, exporter, options, { one: 'span', many: 'spans', exporter: 'trace' });
+    this.queue = new EncodedQueue(api, suppress, exporter, options, { one: 'span', many: 'spans', exporter: 'trace', signal: 'span' });
   }
 
   onStart(_span: Span, _ctx: Context): void {}

@@ -12,6 +12,7 @@ import { requireCjs } from '../require.js';
 import { log, describe } from '../log.js';
 import { countDropped, exitAwareAgent, type Signal } from './exit-mode.js';
 import { useExitAwareRetries } from './retrying-transport.js';
+import { exportErrorType, exportStarted, type PipelineSignal } from './pipeline-counters.js';
 
 const CONCURRENCY_LIMIT = 4;
 const FAILED = 1; // ExportResultCode.FAILED
@@ -23,6 +24,7 @@ interface AnyExporter {
 }
 
 const SIGNALS: Record<string, Signal> = { trace: 'spans', metrics: 'metric points', logs: 'log records' };
+const PIPELINE: Record<string, PipelineSignal> = { trace: 'span', metrics: 'metric_data_point', logs: 'log' };
 
 /** How many spans, metric points or log records an export carries (an encoded batch says it). */
 export function itemCount(items: unknown): number {
@@ -42,18 +44,23 @@ export class LazyExporter {
     private readonly make: () => AnyExporter,
   ) {}
   export(items: unknown, done: (r: ExportResult) => void): void {
+    const n = itemCount(items);
+    const finished = exportStarted(PIPELINE[this.what] ?? 'span', n);
+    let called = false;
     const counted = (r: ExportResult) => {
-      if (r.code === FAILED) countDropped(SIGNALS[this.what] ?? 'spans', itemCount(items), r.error?.message.slice(0, 120));
+      if (called) return;
+      called = true;
+      finished(r.code === FAILED ? exportErrorType(r.error) : undefined);
+      if (r.code === FAILED) countDropped(SIGNALS[this.what] ?? 'spans', n, r.error?.message.slice(0, 120));
       done(r);
     };
     try {
       this.real ??= this.make();
+      this.real.export(items as never, counted);
     } catch (err) {
-      log.once('error', `exporter:${this.what}`, `the ${this.what} exporter could not be created: ${describe(err)}`);
+      log.once('error', `exporter:${this.what}`, `the ${this.what} exporter could not be created or failed: ${describe(err)}`);
       counted({ code: FAILED, error: err instanceof Error ? err : new Error(String(err)) });
-      return;
     }
-    this.real.export(items as never, counted);
   }
   forceFlush(): Promise<void> {
     return this.real?.forceFlush?.() ?? Promise.resolve();

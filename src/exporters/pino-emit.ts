@@ -25,6 +25,8 @@ import type { ReleaseTags } from '../processors/release-tags.js';
 import { EncodedQueue, type BatchExporter, type EncodingOptions, type PendingResource } from './encoded-queue.js';
 import type { ResourceLike, ScopeLike } from './otlp-encoding.js';
 import { encodeLogRecord, type EncodableLog } from './otlp-log-encoding.js';
+import { counters, countDrop } from './pipeline-counters.js';
+import { log, describe } from '../log.js';
 
 /** sdk-logs' default attribute count limit, which our LoggerProvider keeps (sdk.ts sets none). */
 export const ATTRIBUTE_COUNT_LIMIT = 128;
@@ -96,7 +98,7 @@ export class PinoEmitter implements PinoSink {
   readonly queue: EncodedQueue;
 
   constructor(private readonly d: PinoEmitDeps) {
-    this.queue = new EncodedQueue(d.api, d.suppress, d.exporter, d.options, { one: 'log record', many: 'log records', exporter: 'logs' });
+    this.queue = new EncodedQueue(d.api, d.suppress, d.exporter, d.options, { one: 'log record', many: 'log records', exporter: 'logs', signal: 'log' });
   }
 
   rejects(): boolean {
@@ -112,8 +114,18 @@ export class PinoEmitter implements PinoSink {
   emit(record: LogRecord): void {
     const { d } = this;
     if (d.fallback?.active()) return d.fallback.emit(record);
-    const ctx = d.api.context.active();
-    this.queue.add(d.resource, d.scope, this.encodable(record, ctx), encodeLogRecord);
+    // Made here, not through the Logs API, whose first processor counts the SDK path's records.
+    counters.log.created++;
+    let encodable: EncodableLog;
+    try {
+      encodable = this.encodable(record, d.api.context.active());
+    } catch (err) {
+      // A record that could not be finished (redacted, tagged) is dropped and counted; the tracer stays on.
+      countDrop('log', 'redaction_failed');
+      log.once('error', 'pino-emit-record', `a pino record could not be prepared and was dropped: ${describe(err)}`);
+      return;
+    }
+    this.queue.add(d.resource, d.scope, encodable, encodeLogRecord);
   }
 
   /** The record as the SDK's processors would leave it: exception, request id, tags, then redaction. */

@@ -12,6 +12,7 @@ import type { Logger, LogRecord } from '@opentelemetry/api';
 import { log } from '../log.js';
 import { appPackageVersion, atLeast } from './app-package.js';
 import { Guard } from './channel-guard.js';
+import { counters, countDrop } from '../exporters/pipeline-counters.js';
 
 const CHANNEL = 'pino_asJson';
 
@@ -174,6 +175,7 @@ export function apiSink(logger: Logger, full: () => boolean = () => false): Pino
   return {
     rejects: () => {
       if (!full()) return false;
+      countDrop('log', 'queue_full');
       log.once('warn', 'pino-queue-full', 'pino lines are logged faster than they can be exported: lines beyond the log queue (OTEL_BLRP_MAX_QUEUE_SIZE) are not sent');
       return true;
     },
@@ -186,7 +188,11 @@ export function sendPinoLogs(sink: PinoSink): void {
   // The end runs synchronously inside the log call: the active context is the caller's.
   new Guard('pino-logs').subscribeTracing(channel, {
     end(msg) {
-      if (sink.rejects()) return;
+      // A record the queue would drop anyway: counted as made here, and as dropped by the sink.
+      if (sink.rejects()) {
+        counters.log.created++;
+        return;
+      }
       // A line that is not JSON (a custom serializer's output) is not sent; the app's line is unaffected.
       let record: LogRecord | undefined;
       try {

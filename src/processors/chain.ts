@@ -8,6 +8,7 @@ import type * as Trace from '@opentelemetry/sdk-trace';
 import type { Config } from '../config.js';
 import { EncodingSpanProcessor, lazyEncodedTraceExporter } from '../exporters/encoding-span-processor.js';
 import { createLogExporter, createSpanExporter } from '../exporters/otlp.js';
+import { LogCountingProcessor, LogExportGate, SpanCountingProcessor } from '../exporters/counting-processors.js';
 import { RequestIdLogProcessor } from '../instrumentation/request-id.js';
 import type { SentryLink } from '../sentry/start.js';
 import { RedactionLogProcessor, RedactionSpanProcessor, type Redactor } from './redaction.js';
@@ -42,6 +43,7 @@ export function exportingSpanProcessor(d: Pick<SpanChainDeps, 'api' | 'core' | '
 
 export function spanProcessorChain(d: SpanChainDeps): Trace.SpanProcessor[] {
   const chain: Trace.SpanProcessor[] = [
+    new SpanCountingProcessor(),
     new ReleaseTagSpanProcessor(d.tags),
     new TaskStatusSpanProcessor({ meter: d.meter, lastSeenRoles: d.config.lastSeenRoles, sentry: d.sentry?.Sentry }),
     new RedactionSpanProcessor(d.redactor, d.config.collectClientAddress),
@@ -75,12 +77,13 @@ export function exportingLogProcessor(d: Pick<LogChainDeps, 'logs' | 'config'>):
 
 /** The chain and, apart, its exporting processor (pino's sender watches its queue). */
 export function logProcessorChain(d: LogChainDeps): { processors: Logs.LogRecordProcessor[]; exporting?: Logs.BatchLogRecordProcessor } {
-  const processors = [
+  const processors: Logs.LogRecordProcessor[] = [
+    new LogCountingProcessor(),
     ...(d.config.requestId.enabled ? [new RequestIdLogProcessor()] : []),
     new ReleaseTagLogProcessor(d.tags),
     new RedactionLogProcessor(d.redactor),
     ...(d.plugin ? [d.plugin] : []),
   ];
   const exporting = exportingLogProcessor(d);
-  return { processors: exporting ? [...processors, exporting] : processors, exporting };
+  return { processors: exporting ? [...processors, new LogExportGate(exporting)] : processors, exporting };
 }

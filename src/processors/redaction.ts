@@ -5,6 +5,9 @@ import type { Span, SpanProcessor } from '@opentelemetry/sdk-trace';
 import type { LogRecordProcessor, ReadWriteLogRecord } from '@opentelemetry/sdk-logs';
 import { InPlaceProcessor } from './in-place.js';
 import { deleteOwnAttribute } from '../instrumentation/own-attributes.js';
+import { log, describe } from '../log.js';
+import { countDrop } from '../exporters/pipeline-counters.js';
+import { markUnredacted } from '../exporters/counting-processors.js';
 
 export const REDACTED = '[REDACTED]';
 const URL_KEYS = new Set(['url.full', 'url.path', 'url.query', 'http.url', 'http.target', 'url.original', 'db.connection_string', 'server.address']);
@@ -20,6 +23,7 @@ export const CLIENT_ADDRESS_KEYS = [
   'http.request.header.forwarded',
 ];
 const SERVER = 1; // SpanKind.SERVER
+const SAMPLED = 1; // TraceFlags.SAMPLED
 
 // PII a server sees in URLs and logs without anyone meaning to send it: e-mail addresses (also
 // percent-encoded, as forms submit them; not the user@ of scheme://user@host) and card numbers (13-19
@@ -165,6 +169,16 @@ export class RedactionSpanProcessor extends InPlaceProcessor implements SpanProc
   onStart(): void {}
   // onEnding runs while the span is still writable, so exporters only ever see the clean values.
   onEnding(span: Span): void {
+    try {
+      this.redact(span);
+    } catch (err) {
+      // A span that could not be cleaned is not exported: unsampled now, the exporting processor skips it.
+      (span.spanContext() as { traceFlags: number }).traceFlags &= ~SAMPLED;
+      countDrop('span', 'redaction_failed');
+      log.once('error', 'span-redaction', `a span could not be redacted and was dropped: ${describe(err)}`);
+    }
+  }
+  private redact(span: Span): void {
     if (!this.collectClientAddress && span.kind === SERVER) {
       for (const key of CLIENT_ADDRESS_KEYS) if (key in span.attributes) deleteOwnAttribute(span, key);
     }
@@ -181,7 +195,12 @@ export class RedactionLogProcessor extends InPlaceProcessor implements LogRecord
     super();
   }
   onEmit(record: ReadWriteLogRecord): void {
-    this.redactor.redactLogAttributes(record.attributes, (k, v) => record.setAttribute(k, v as AnyValue));
+    try {
+      this.redactor.redactLogAttributes(record.attributes, (k, v) => record.setAttribute(k, v as AnyValue));
+    } catch (err) {
+      markUnredacted(record); // kept back by the export gate (counting-processors.ts)
+      log.once('error', 'log-redaction', `a log record could not be redacted and was dropped: ${describe(err)}`);
+    }
     if (record.body !== undefined) {
       const clean = this.redactor.redactValue(record.body);
       if (clean !== record.body) record.setBody(clean as AnyValue);

@@ -85,7 +85,7 @@ export function aptInstall(missing: string[]): void {
   run(['apt-get', '-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', ...missing]);
 }
 
-function tempDir(name: string): string {
+export function tempDir(name: string): string {
   return mkdtempSync(join(tmpdir(), `otel-monitor-${name}-`));
 }
 

@@ -160,6 +160,7 @@ function metricCases(t: Thresholds): MetricCase[] {
   cases.push(...httpCases(t));
   if (t.health.criticalChecks) cases.push(healthCase(t.health.criticalChecks));
   cases.push(...collectorCases(t));
+  cases.push(...pipelineCases(t));
   return cases.filter((c): c is MetricCase => c !== undefined);
 }
 
@@ -212,6 +213,39 @@ function healthCase(levels: Levels): MetricCase {
     ],
     summary: (v, l) => `Critical health check postgres of ${SERVICE_TEXT} instance i-1 is ${l.shown} or worse (status ${v}) for ${l.for}.`,
   };
+}
+
+/** The app's own pipeline metrics (otel_sdk_*): drops with a reason, and an exporter that never succeeds. */
+function pipelineCases(t: Thresholds): MetricCase[] {
+  const p = t.pipeline;
+  const out: MetricCase[] = [];
+  const processor = { ...INSTANCE, otel_component_type: 'batching_span_processor', otel_component_name: 'batching_span_processor/0' };
+  const exporter = { ...INSTANCE, otel_component_type: 'otlp_http_log_exporter', otel_component_name: 'otlp_http_log_exporter/0' };
+  if (p.dropped)
+    out.push({
+      alert: 'TelemetryDropped', levels: p.dropped, t0: 1, settle: 6, healthy: 0,
+      near: (_t, past) => (past ? 10 : 0),
+      labels: { ...APP, error_type: 'queue_full' },
+      series: (v, bad, total) => [
+        { series: sel('otel_sdk_processor_span_processed_total', { ...processor, error_type: 'queue_full' }), values: counter(v, 0, bad, total) },
+        // Spans handed to the exporter (no error_type) never alert.
+        { series: sel('otel_sdk_processor_span_processed_total', processor), values: counter(500, 500, bad, total) },
+      ],
+      summary: (_v, l) => `${SERVICE_TEXT} is dropping telemetry (queue_full) for ${l.for}.`,
+    });
+  if (p.exporterFailing)
+    out.push({
+      alert: 'TelemetryExporterFailing', levels: p.exporterFailing, t0: 1, settle: 6, healthy: 0,
+      near: (_t, past) => (past ? 10 : 0),
+      labels: { ...APP, otel_component_type: 'otlp_http_log_exporter' },
+      series: (v, bad, total) => [
+        { series: sel('otel_sdk_exporter_log_exported_total', { ...exporter, error_type: 'ECONNREFUSED' }), values: counter(v, 0, bad, total) },
+        // Not one success while it fails; every export succeeds once it has recovered.
+        { series: sel('otel_sdk_exporter_log_exported_total', exporter), values: counter(v > 0 ? 0 : 100, 100, bad, total) },
+      ],
+      summary: (_v, l) => `The otlp_http_log_exporter of ${SERVICE_TEXT} has failed every export for ${l.for}.`,
+    });
+  return out;
 }
 
 function collectorCases(t: Thresholds): MetricCase[] {

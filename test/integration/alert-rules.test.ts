@@ -72,6 +72,7 @@ describe('otel-monitor rules --thresholds', () => {
       'EventLoopDelayHigh', 'HealthCheckFailing', 'HostCpuHigh', 'HostDiskFull', 'HostMemoryHigh', 'HttpErrorRatioHigh', 'HttpLatencyP95High',
       'OtelCollectorDown', 'OtelCollectorDroppingData', 'OtelCollectorExportFailing', 'OtelCollectorQueueFilling',
       'OtelMonitorNoUserSeen', 'OtelMonitorTaskFailing', 'OtelMonitorTaskLate', 'OtelMonitorTaskNeverReported', 'OtelMonitorUserNotSeen',
+      'TelemetryDropped', 'TelemetryExporterFailing',
     ]);
   });
 

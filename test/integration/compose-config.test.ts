@@ -64,4 +64,18 @@ describe('docker compose config', () => {
     expect(published.length).toBeGreaterThan(3);
     for (const p of published) expect(p.host_ip, `${p.name}:${p.published}`).toBe('127.0.0.1');
   });
+
+  it('VictoriaLogs is an optional profile: absent by default (Loki stays), present with --profile victorialogs', () => {
+    const services = (args: string[], env: Record<string, string> = {}) => {
+      const r = compose(['-f', 'docker-compose.yml', ...args, 'config', '--format', 'json'], { GF_ADMIN_PASSWORD: 'x', ...env });
+      expect(r.status, r.stderr).toBe(0);
+      return (JSON.parse(r.stdout) as { services: Record<string, { ports?: { host_ip?: string }[]; environment?: Record<string, string | null> }> }).services;
+    };
+    const plain = services([]);
+    expect(Object.keys(plain)).toContain('loki');
+    expect(Object.keys(plain)).not.toContain('victorialogs');
+    const withVl = services(['--profile', 'victorialogs'], { OTELCOL_LOGS_EXPORTERS: '[otlp_http/victorialogs]' });
+    expect(withVl.victorialogs?.ports?.[0]?.host_ip).toBe('127.0.0.1');
+    expect(withVl['otel-collector']?.environment).toMatchObject({ OTELCOL_LOGS_EXPORTERS: '[otlp_http/victorialogs]', VICTORIALOGS_ENDPOINT: 'http://victorialogs:9428' });
+  });
 });

@@ -44,6 +44,9 @@ beforeAll(async () => {
     OTEL_RESOURCE_ATTRIBUTES: `service.version=${release},deployment.environment.name=test`,
     OTEL_METRICS_EXPORTER: 'otlp',
     OTEL_LOGS_EXPORTER: 'otlp',
+    // A burst past a small log queue: queue_full drops for the Telemetry pipeline row.
+    OTEL_BLRP_MAX_QUEUE_SIZE: '64',
+    LOG_BURST: '200',
   });
   await Promise.all(
     RELEASES.flatMap((release) => [

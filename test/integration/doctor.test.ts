@@ -69,6 +69,8 @@ describe('otel-monitor doctor', () => {
     expect(Object.values(trace!.processes)[0]).toMatchObject({ serviceName: 'doctor-svc', tags: expect.arrayContaining([expect.objectContaining({ key: 'service.version', value: 'doc@1.2.3' })]) });
     // The trace id Loki was asked for is the same one.
     expect(loki.lines.some((l) => l.traceId === traceId)).toBe(true);
+    // With a Prometheus, the apps' own drop counts (none here: nothing dropped).
+    expect(res.stdout).toMatch(/^Telemetry the apps dropped in the last hour \(their otel_sdk_\* metrics in Prometheus\):\n {2}none$/m);
   }, 90_000);
 
   it('--json: one document with the configuration and every leg', async () => {

@@ -18,6 +18,8 @@ import { runInProcess } from './task-monitoring-helpers.js';
 let prometheus: RunningPrometheus;
 let alertmanager: RunningAlertmanager;
 let shop: RunningApp;
+/** Spans the worker started, each one a failed export (its trace endpoint is a closed port). */
+let workerSpans = 0;
 
 beforeAll(async () => {
   const collector = await startCollector();
@@ -31,6 +33,9 @@ beforeAll(async () => {
       OTEL_SERVICE_NAME: 'worker',
       OTEL_RESOURCE_ATTRIBUTES: 'service.version=2.1.0,deployment.environment.name=test',
       OTEL_MONITOR_HOST_METRICS: 'false',
+      // Its spans go nowhere (a closed port): every one is a failed export, counted by the app.
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://127.0.0.1:9/v1/traces',
+      OTEL_EXPORTER_OTLP_TRACES_TIMEOUT: '1000',
     },
   });
   // 6 x 200, 2 x 404, 2 x 500: 10 requests, yield 80 %.
@@ -42,10 +47,13 @@ beforeAll(async () => {
       const [req] = await prometheus.query('sum(http_server_request_duration_seconds_count{job="shop"})');
       const [runs] = await prometheus.query('sum(otel_monitor_task_runs_total{job="worker"})');
       const health = await prometheus.query('otel_monitor_health_status');
-      return Number(req?.value[1]) === 10 && Number(runs?.value[1]) === 4 && health.length === 2;
+      const [failed] = await prometheus.query('sum(otel_sdk_exporter_span_exported_total{job="worker", error_type!=""})');
+      const [started] = await prometheus.query('sum(otel_sdk_span_started_total{job="worker"})');
+      return Number(req?.value[1]) === 10 && Number(runs?.value[1]) === 4 && health.length === 2 && Number(failed?.value[1]) >= 4 && failed?.value[1] === started?.value[1];
     },
     { timeoutMs: 90_000, what: 'the requests, task runs and health checks in Prometheus' },
   );
+  workerSpans = Number((await prometheus.query('sum(otel_sdk_span_started_total{job="worker"})'))[0]!.value[1]);
   // Open alerts, posted the way Prometheus does (API v2): one for shop 1.0.0, one for the Collector.
   const post = await fetch(`${alertmanager.url}/api/v2/alerts`, {
     method: 'POST',
@@ -62,9 +70,12 @@ beforeAll(async () => {
   await waitFor(
     async () => {
       const open = (await (await fetch(`${alertmanager.url}/api/v2/alerts`)).json()) as { labels: Record<string, string> }[];
-      return open.some((a) => a.labels.alertname === 'OtelMonitorTaskFailing' && a.labels.otel_monitor_task_name === 'import_prices');
+      return (
+        open.some((a) => a.labels.alertname === 'OtelMonitorTaskFailing' && a.labels.otel_monitor_task_name === 'import_prices') &&
+        open.some((a) => a.labels.alertname === 'TelemetryDropped' && a.labels.job === 'worker')
+      );
     },
-    { timeoutMs: 90_000, what: 'OtelMonitorTaskFailing for import_prices, fired by the rules' },
+    { timeoutMs: 90_000, what: 'OtelMonitorTaskFailing for import_prices and TelemetryDropped for the worker, fired by the rules' },
   );
 }, 300_000);
 
@@ -83,13 +94,15 @@ describe('otel-monitor summary', () => {
         service: 'shop', release: '1.0.0',
         requests: { total: 10, '1xx': 0, '2xx': 6, '3xx': 0, '4xx': 2, '5xx': 2, other: 0 }, yield: 0.8,
         tasks: { ok: 0, error: 0, total: 0 }, taskYield: null,
-        health: { status: null, failing: [] }, alerts: ['HttpErrorRatioHigh'], belowMinYield: false,
+        health: { status: null, failing: [] }, telemetryDropped: { total: 0, reasons: {} }, alerts: ['HttpErrorRatioHigh'], belowMinYield: false,
       },
       {
         service: 'worker', release: '2.1.0',
         requests: { total: 0, '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, other: 0 }, yield: null,
         tasks: { ok: 3, error: 1, total: 4 }, taskYield: 0.75,
-        health: { status: 'degraded', failing: ['postgres'] }, alerts: [], belowMinYield: false,
+        health: { status: 'degraded', failing: ['postgres'] }, telemetryDropped: { total: workerSpans, reasons: { ECONNREFUSED: workerSpans } },
+        // Its drops fire the pipeline rules through the real Prometheus (TelemetryExporterFailing too, after its for:).
+        alerts: expect.arrayContaining(['TelemetryDropped']), belowMinYield: false,
       },
     ]);
     // Alerts with no service label: the Collector's, and the task alert (tasks are named, not owned by a service).
@@ -104,9 +117,9 @@ describe('otel-monitor summary', () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toMatch(/^Summary over the last 1h at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ \(http:\/\/127\.0\.0\.1:\d+\)$/);
-    expect(lines[1]).toMatch(/^SERVICE\s+RELEASE\s+REQUESTS\s+2XX\s+3XX\s+4XX\s+5XX\s+YIELD\s+TASK RUNS\s+TASK YIELD\s+HEALTH\s+ALERTS$/);
-    expect(lines[2]).toMatch(/^shop\s+1\.0\.0\s+10\s+6\s+0\s+2\s+2\s+80\.00%\s+-\s+-\s+-\s+1 \(HttpErrorRatioHigh\)$/);
-    expect(lines[3]).toMatch(/^worker\s+2\.1\.0\s+0\s+0\s+0\s+0\s+0\s+-\s+3 ok \/ 1 failed\s+75\.00%\s+degraded \(postgres\)\s+0$/);
+    expect(lines[1]).toMatch(/^SERVICE\s+RELEASE\s+REQUESTS\s+2XX\s+3XX\s+4XX\s+5XX\s+YIELD\s+TASK RUNS\s+TASK YIELD\s+HEALTH\s+DROPPED\s+ALERTS$/);
+    expect(lines[2]).toMatch(/^shop\s+1\.0\.0\s+10\s+6\s+0\s+2\s+2\s+80\.00%\s+-\s+-\s+-\s+0\s+1 \(HttpErrorRatioHigh\)$/);
+    expect(lines[3]).toMatch(new RegExp(`^worker\\s+2\\.1\\.0\\s+0\\s+0\\s+0\\s+0\\s+0\\s+-\\s+3 ok / 1 failed\\s+75\\.00%\\s+degraded \\(postgres\\)\\s+${workerSpans} \\(ECONNREFUSED ${workerSpans}\\)\\s+\\d \\(.*TelemetryDropped.*\\)$`));
     expect(r.stdout).toMatch(/^Other open alerts: .*OtelCollectorQueueFilling \(warning\)/m);
     expect(r.stdout).toMatch(/^Other open alerts: .*OtelMonitorTaskFailing \(warning\)/m);
   });

@@ -11,6 +11,7 @@ import { RedactionLogProcessor, RedactionSpanProcessor, Redactor } from '../../s
 import { ReleaseTagLogProcessor, ReleaseTagSpanProcessor } from '../../src/processors/release-tags.js';
 import { TaskStatusSpanProcessor } from '../../src/processors/task-status.js';
 import { RequestIdLogProcessor } from '../../src/instrumentation/request-id.js';
+import { LogCountingProcessor, LogExportGate, SpanCountingProcessor } from '../../src/exporters/counting-processors.js';
 
 const started: Array<{ shutdown(): Promise<void> }> = [];
 afterEach(async () => {
@@ -32,7 +33,7 @@ function logChain(env: Record<string, string>) {
   return chain;
 }
 
-const FIRST = [ReleaseTagSpanProcessor, TaskStatusSpanProcessor, RedactionSpanProcessor];
+const FIRST = [SpanCountingProcessor, ReleaseTagSpanProcessor, TaskStatusSpanProcessor, RedactionSpanProcessor];
 
 describe('span processor chain', () => {
   it('OTLP protobuf (the default): spans encoded as they end, by the EncodingSpanProcessor, last', () => {
@@ -61,15 +62,15 @@ describe('span processor chain', () => {
 });
 
 describe('log record processor chain', () => {
-  it('request id, tags, redaction, then the batch processor it returns apart', () => {
+  it('counting, request id, tags, redaction, then the batch processor (behind its counting gate) it returns apart', () => {
     const chain = logChain({});
-    expect(chain.processors.map((p) => p.constructor)).toEqual([RequestIdLogProcessor, ReleaseTagLogProcessor, RedactionLogProcessor, logs.BatchLogRecordProcessor]);
-    expect(chain.exporting).toBe(chain.processors.at(-1));
+    expect(chain.processors.map((p) => p.constructor)).toEqual([LogCountingProcessor, RequestIdLogProcessor, ReleaseTagLogProcessor, RedactionLogProcessor, LogExportGate]);
+    expect(chain.exporting).toBeInstanceOf(logs.BatchLogRecordProcessor);
   });
 
   it('none and no request id: only tags and redaction', () => {
     const chain = logChain({ OTEL_LOGS_EXPORTER: 'none', OTEL_MONITOR_REQUEST_ID: 'false' });
-    expect(chain.processors.map((p) => p.constructor)).toEqual([ReleaseTagLogProcessor, RedactionLogProcessor]);
+    expect(chain.processors.map((p) => p.constructor)).toEqual([LogCountingProcessor, ReleaseTagLogProcessor, RedactionLogProcessor]);
     expect(chain.exporting).toBeUndefined();
   });
 });

@@ -8,6 +8,8 @@ import { selectInstrumentations } from '../../instrumentation/catalogue.js';
 import { parseArgs, parseNumber, parseUrl } from '../shared/args.js';
 import { json, table, type Io } from '../shared/output.js';
 import { checkCollector, checkJaeger, checkLoki, checkPrometheus, checkSentry, newProbe, REQUEST_TIMEOUT_MS, type LegResult } from './legs.js';
+import { doctorDrops, renderDoctorDrops } from '../shared/pipeline-drops.js';
+import { PrometheusClient } from '../shared/prometheus.js';
 
 export const DOCTOR_HELP = `Usage: otel-monitor doctor [options]
 
@@ -20,6 +22,7 @@ redacted), then checks each leg and prints PASS, FAIL with the reason and a fix,
   sentry      (SENTRY_DSN) a test error event is accepted; its event id is printed
   loki        (--loki-url) the log line just sent is queryable by its trace id
   jaeger      (--jaeger-url) the span just sent comes back by its trace id from Jaeger's query API
+With --prometheus-url it also prints the telemetry each app dropped in the last hour, per reason.
 
 Options:
   --prometheus-url URL     Prometheus base URL (env OTEL_MONITOR_PROMETHEUS_URL)
@@ -65,10 +68,13 @@ export async function doctor(argv: readonly string[], io: Io): Promise<number> {
     jaeger ? collectorLeg.then((c) => (c.verdict === 'PASS' ? checkJaeger(jaeger, probe, waitMs) : notSent('jaeger'))) : skip('jaeger', 'no --jaeger-url given'),
   ]);
   const failed = results.some((r) => r.verdict === 'FAIL');
+  const drops = prometheus ? await doctorDrops(new PrometheusClient(prometheus, REQUEST_TIMEOUT_MS), io.now()) : undefined;
   if (args.flags.has('json')) {
-    io.out(json({ config: effective, warnings, legs: results, ok: !failed }));
+    io.out(json({ config: effective, warnings, legs: results, ok: !failed, ...(drops ? { telemetryDropped: drops } : {}) }));
   } else {
-    io.out(render(effective, warnings, results));
+    io.out(render(effective, warnings, results) + (drops ? `
+
+${renderDoctorDrops(drops)}` : ''));
   }
   return failed ? 1 : 0;
 }

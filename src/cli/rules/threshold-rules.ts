@@ -5,6 +5,7 @@
 // duration histogram, the Collector's own telemetry without a `_total` suffix.
 import { LABEL_HEALTH_CHECK, LABEL_HEALTH_CRITICAL, PROM_HEALTH_STATUS } from '../../semconv.js';
 import { roleRules, taskRules } from './task-rules.js';
+import { PROM_SDK_DROPS } from '../shared/pipeline-drops.js';
 import type { Rule, RuleGroup } from './rule-yaml.js';
 import { SEVERITIES, type Level, type Levels, type Severity, type Thresholds } from './thresholds.js';
 
@@ -136,6 +137,38 @@ function collectorRules(t: Thresholds): Rule[] {
   ];
 }
 
+/** The app's own pipeline metrics (otel.sdk.*, src/exporters/pipeline-metrics.ts) as Prometheus names them. */
+const sdkExported = (failed: boolean) => `{__name__=~"otel_sdk_exporter_(span|log|metric_data_point)_exported_total", error_type${failed ? '!' : ''}=""}`;
+
+/**
+ * Growth of the counters in `sel` over 5m, per `labels`, or a series new in the window: a drop
+ * reason's series only appears at its first drop, often already above 0 (a burst before the first
+ * export), which `increase()` alone never sees.
+ */
+function grew(sel: string, labels: readonly string[]): string {
+  return `(sum ${by(labels)} (increase(${sel}[5m])) > 0 or sum ${by(labels)} (${sel} unless ${sel} offset 5m) > 0)`;
+}
+
+function pipelineRules(t: Thresholds): Rule[] {
+  const exporter = [...SERVICE, 'otel_component_type'];
+  return [
+    ...leveled({
+      alert: 'TelemetryDropped',
+      levels: t.pipeline.dropped,
+      // Any drop, per reason: a drop is data nobody will see again.
+      expr: () => grew(PROM_SDK_DROPS, [...SERVICE, 'error_type']),
+      summary: (l) => `${SERVICE_TEXT} is dropping telemetry ({{ $labels.error_type }}) for ${l.for}.`,
+    }),
+    ...leveled({
+      alert: 'TelemetryExporterFailing',
+      levels: t.pipeline.exporterFailing,
+      // Failing exports and not one success: the exporter cannot reach the Collector.
+      expr: () => `${grew(sdkExported(true), exporter)}\n  unless on (${exporter.join(', ')}) sum ${by(exporter)} (rate(${sdkExported(false)}[5m])) > 0`,
+      summary: (l) => `The {{ $labels.otel_component_type }} of ${SERVICE_TEXT} has failed every export for ${l.for}.`,
+    }),
+  ];
+}
+
 const minutes = (level: Level) => level.threshold / 60;
 
 function taskAndUserRules(t: Thresholds): Rule[] {
@@ -162,6 +195,7 @@ export function thresholdRuleGroups(t: Thresholds): RuleGroup[] {
     { name: 'otel-monitor-http', rules: httpRules(t) },
     { name: 'otel-monitor-health', rules: healthRules(t) },
     { name: 'otel-monitor-collector', rules: collectorRules(t) },
+    { name: 'otel-monitor-pipeline', rules: pipelineRules(t) },
     { name: 'otel-monitor-tasks', rules: taskAndUserRules(t) },
   ];
   return groups.filter((g) => g.rules.length > 0);

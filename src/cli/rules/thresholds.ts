@@ -27,6 +27,7 @@ export interface Thresholds {
   http: { window: string; errorRatio?: Levels; latencyP95?: Levels };
   health: { criticalChecks?: Levels };
   collector: { exportFailures?: Levels; queueFill?: Levels; droppingData?: Levels; down?: Levels };
+  pipeline: { dropped?: Levels; exporterFailing?: Levels };
   tasks: { lookback: string; list: Array<{ name: string; late: Levels; failing: Levels }> };
   lastSeen: { lookback: string; list: Array<{ role: string; notSeen: Levels }> };
 }
@@ -118,7 +119,7 @@ export function parseThresholds(text: string, file: string): Thresholds {
   } catch (err) {
     throw new CliError(`${file}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
   }
-  const top = r.object(doc, '', ['host', 'runtime', 'http', 'health', 'collector', 'tasks', 'last_seen']);
+  const top = r.object(doc, '', ['host', 'runtime', 'http', 'health', 'collector', 'pipeline', 'tasks', 'last_seen']);
   const lv = (kind: Kind) => (v: unknown, p: string) => r.levels(v, p, kind);
   return {
     host: r.section<Thresholds['host']>(top, 'host', ['cpu', 'memory', 'disk'], (o) => ({
@@ -142,6 +143,10 @@ export function parseThresholds(text: string, file: string): Thresholds {
       queueFill: optional(o, 'queue_fill', lv('percent'), 'collector'),
       droppingData: optional(o, 'dropping_data', lv('none'), 'collector'),
       down: optional(o, 'down', lv('none'), 'collector'),
+    }), {}),
+    pipeline: r.section<Thresholds['pipeline']>(top, 'pipeline', ['dropped', 'exporter_failing'], (o) => ({
+      dropped: optional(o, 'dropped', lv('none'), 'pipeline'),
+      exporterFailing: optional(o, 'exporter_failing', lv('none'), 'pipeline'),
     }), {}),
     tasks: readTasks(r, top),
     lastSeen: readLastSeen(r, top),
