@@ -47,7 +47,6 @@ function summarise(results) {
 
 function targets(results, s) {
   const subjects = results.meta.configs.filter((c) => c.id.startsWith('ours'));
-  const up = (app) => s[app]?.upstream;
   const bare = (app) => s[app]?.bare;
   const rpsRatio = (app, id) => s[app]?.[id]?.rps / bare(app)?.rps;
   const startup = (id) => median(results.startup[id] ?? []) - median(results.startup.bare ?? []);
