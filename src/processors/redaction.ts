@@ -196,11 +196,15 @@ export class RedactionLogProcessor extends InPlaceProcessor implements LogRecord
   }
   onEmit(record: ReadWriteLogRecord): void {
     try {
-      this.redactor.redactLogAttributes(record.attributes, (k, v) => record.setAttribute(k, v as AnyValue));
+      this.redact(record);
     } catch (err) {
       markUnredacted(record); // kept back by the export gate (counting-processors.ts)
       log.once('error', 'log-redaction', `a log record could not be redacted and was dropped: ${describe(err)}`);
     }
+  }
+
+  private redact(record: ReadWriteLogRecord): void {
+    this.redactor.redactLogAttributes(record.attributes, (k, v) => record.setAttribute(k, v as AnyValue));
     if (record.body !== undefined) {
       const clean = this.redactor.redactValue(record.body);
       if (clean !== record.body) record.setBody(clean as AnyValue);

@@ -19,6 +19,7 @@ describe('EncodedQueue with the OTLP/HTTP transport', () => {
         one: 'log record',
         many: 'log records',
         exporter: 'logs',
+        signal: 'log',
       });
       const resource = resourceFromAttributes({ 'service.name': 'burst' });
       const scope = { name: 'burst' };
