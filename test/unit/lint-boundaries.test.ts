@@ -40,7 +40,7 @@ describe('folder boundaries (no-restricted-imports)', () => {
     ['src/cli/monitor/latest-run.ts', "import { deliver } from './common.js';"],
     ['src/cli/run.ts', "import { rules } from './rules/command.js';\nimport { summary } from './summary.js';"],
     ['src/cli/rules/command.ts', "import { ALERT_TASK_LATE } from '../shared/alert-names.js';\nimport { taskRules } from './task-rules.js';"],
-    ['src/cli/releases/list.ts', "import { prometheusFrom } from '../shared/connection-options.js';"],
+    ['src/cli/releases/list.ts', "import { prometheusOption } from '../shared/connection-options.js';"],
     ['src/cli/summary.ts', "import { table } from './shared/output.js';\nimport { LABEL_TASK_STATUS } from '../semconv.js';"],
     ['src/cli/shared/promql.ts', "import { ROLE_SEPARATOR } from '../../semconv.js';\nimport { UsageError } from './errors.js';"],
     ['src/api/index.ts', "import { flush } from '../lifecycle.js';"],

@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { numberOption, parseArgs, parseLabels, type Parsed } from '../shared/args.js';
 import { UsageError } from '../shared/errors.js';
-import { CONNECTION_HELP, CONNECTION_SPEC, prometheusFrom } from '../shared/connection-options.js';
+import { CONNECTION_HELP, CONNECTION_SPEC, prometheusOption } from '../shared/connection-options.js';
 import { json, shortTime, type Io } from '../shared/output.js';
 import { extraMatchers } from '../shared/promql.js';
 import type { PrometheusClient } from '../shared/prometheus.js';
@@ -117,7 +117,7 @@ export async function releasesCompare(argv: readonly string[], io: Io): Promise<
   }
   const [baseline, candidate] = names as [string, string];
   if (baseline === candidate) throw new UsageError(`baseline and candidate are the same release "${baseline}"`);
-  const prom = prometheusFrom(p, io);
+  const prom = prometheusOption(p, io);
   const w = windows(p, io.now() / 1000);
   const labels = extraMatchers(parseLabels(p.lists.get('label') ?? []));
   const options = statisticsOptions(p);

@@ -3,7 +3,7 @@
 // `releases compare` takes.
 import { durationSeconds, parseArgs, parseLabels } from '../shared/args.js';
 import { UsageError } from '../shared/errors.js';
-import { CONNECTION_HELP, CONNECTION_SPEC, prometheusFrom } from '../shared/connection-options.js';
+import { CONNECTION_HELP, CONNECTION_SPEC, prometheusOption } from '../shared/connection-options.js';
 import { isoTime, json, shortTime, table, type Io } from '../shared/output.js';
 import { eq, extraMatchers } from '../shared/promql.js';
 import type { PrometheusClient, Sample } from '../shared/prometheus.js';
@@ -97,7 +97,7 @@ export async function releasesList(argv: readonly string[], io: Io): Promise<num
   const matchers = extraMatchers(parseLabels(p.lists.get('label') ?? []));
   const service = p.values.get('service');
   if (service !== undefined) matchers.push(eq(LABEL_SERVICE, service));
-  const rows = await readReleases(prometheusFrom(p, io), { start: now - since, end: now }, matchers);
+  const rows = await readReleases(prometheusOption(p, io), { start: now - since, end: now }, matchers);
   if (p.flags.has('json')) {
     io.out(json(rows.map((r) => ({ ...r, firstSeen: isoTime(r.firstSeen), lastSeen: isoTime(r.lastSeen) }))));
     return 0;

@@ -70,9 +70,6 @@ export function prometheusOption(parsed: Options, io: Io, timeoutMs = timeoutOpt
   return new PrometheusClient(url, timeoutMs, { headers: headerOption(parsed.lists?.get('header') ?? []), bearerToken, ca });
 }
 
-/** The releases commands' Prometheus: the same as every command's. */
-export const prometheusFrom = (p: Parsed, io: Io): PrometheusClient => prometheusOption(p, io);
-
 /**
  * The Alertmanager of `--alertmanager-url` or OTEL_MONITOR_ALERTMANAGER_URL; none by default.
  * Basic auth from its URL and --ca-file apply; Prometheus' headers and token do not (another server).
