@@ -19,7 +19,7 @@ import { injectFaults } from './instrumentation/channel-guard.js';
 import { requireCjs } from './require.js';
 import { contained } from './log.js';
 import { installDiagLogger } from './diag.js';
-import { createSampler } from './sampler.js';
+import { createSampler, samplesUnderSampledParents } from './sampler.js';
 import { flushAll, type Flushable, type Sdk } from './lifecycle.js';
 import { crashReporter } from './crash.js';
 import { createMetricExporter } from './exporters/otlp.js';
@@ -179,7 +179,7 @@ function startChannelTracers({ api, core }: Otel, config: Config, { tracerProvid
   const lean = spanKind(config) === 'lean';
   const tracer = (name: string) => {
     const sdkTracer = tracerProvider.getTracer(`@org/otel-monitor/${name}`, DISTRO_VERSION);
-    return (lean && leanTracer(sdkTracer, api, core)) || sdkTracer;
+    return (lean && leanTracer(sdkTracer, api, core, { samplesUnderSampledParents: samplesUnderSampledParents(config.sampler) })) || sdkTracer;
   };
   const deps: TracerDeps = { api, core, config, store, tracer, meter: (name) => meterProvider.getMeter(name, DISTRO_VERSION), pino };
   for (const own of loaded.own) own.start?.(deps);
