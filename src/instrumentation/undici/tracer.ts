@@ -13,6 +13,7 @@ import { setOwnAttribute, setOwnAttributes } from '../own-attributes.js';
 import { originInfo, requestUrl, type OriginInfo } from './origin.js';
 import { addHeader, hasHeader, userAgentOf, type UndiciRequest } from './request-headers.js';
 import { KNOWN_HTTP_METHODS as KNOWN_METHODS, HTTP_DURATION_BUCKETS as DURATION_BUCKETS } from '../http-semconv.js';
+import { keyedHistogram } from '../lean-metrics.js';
 const CLIENT = 2; // SpanKind.CLIENT
 const ERROR = 2; // SpanStatusCode.ERROR
 const kState = Symbol('otel-monitor.undici');
@@ -83,6 +84,15 @@ function metricAttributes(state: RequestState): Api.Attributes {
   if (state.errorType !== undefined) attributes['error.type'] = state.errorType;
   if (state.protocol !== undefined) attributes['network.protocol.version'] = state.protocol;
   return attributes;
+}
+
+/**
+ * The duration series' own key (lean-histogram.ts): the origin's prefix stands for scheme, address
+ * and port; no value holds a space but the error type, which comes last (`/` tells '' from none).
+ */
+function seriesKey(state: RequestState): string {
+  const { status, protocol, errorType } = state;
+  return `${state.method} ${state.origin.prefix} ${status ?? ''} ${protocol ?? ''} ${errorType === undefined ? '' : `/${errorType}`}`;
 }
 
 const kRequest = Symbol('otel-monitor.undici.carrier');
@@ -168,7 +178,7 @@ function recordError(state: RequestState, error: Error & { code?: string }): voi
 }
 
 export function traceUndici(o: UndiciTracerOptions): void {
-  const duration = o.meter.createHistogram('http.client.request.duration', {
+  const duration = keyedHistogram(o.meter, 'http.client.request.duration', {
     description: 'Measures the duration of outbound HTTP requests.',
     unit: 's',
     valueType: o.api.ValueType.DOUBLE,
@@ -178,7 +188,9 @@ export function traceUndici(o: UndiciTracerOptions): void {
   const finish = (request: TracedRequest, state: RequestState) => {
     request[kState] = undefined;
     state.span.end();
-    duration.record((performance.now() - state.started) / 1000, metricAttributes(state));
+    const seconds = (performance.now() - state.started) / 1000;
+    const key = seriesKey(state);
+    (duration.get(key) ?? duration.bind(key, metricAttributes(state))).record(seconds);
   };
 
   const guard = new Guard('undici');
