@@ -55,8 +55,10 @@ const UNBOUNDED_METRIC_KEYS = [
   'user_agent.original',
   'http.client_ip',
 ];
-const CARDINALITY_LIMIT = 2000;
-const METRIC_ATTRIBUTES = denyMetricAttributes(UNBOUNDED_METRIC_KEYS);
+export const CARDINALITY_LIMIT = 2000;
+export const METRIC_ATTRIBUTES = denyMetricAttributes(UNBOUNDED_METRIC_KEYS);
+/** The one view, for every instrument; its limit applies to every reader alike (a reader's own limits reach no instrument a view selects). */
+export const METRIC_VIEWS: Metrics.ViewOptions[] = [{ instrumentName: '*', attributesProcessors: [METRIC_ATTRIBUTES], aggregationCardinalityLimit: CARDINALITY_LIMIT }];
 
 /** The SDK packages, loaded through their CJS builds (require.ts). */
 interface Otel {
@@ -130,8 +132,7 @@ function createMeterProvider({ api, metrics }: Otel, config: Config, resource: R
   const meterProvider = new metrics.MeterProvider({
     resource,
     readers,
-    // The limit is the view's, for every reader alike (the readers' own apply to no instrument a view selects).
-    views: [{ instrumentName: '*', attributesProcessors: [METRIC_ATTRIBUTES], aggregationCardinalityLimit: CARDINALITY_LIMIT }],
+    views: METRIC_VIEWS,
   });
   api.metrics.setGlobalMeterProvider(meterProvider);
   return meterProvider;
