@@ -183,8 +183,7 @@ function endServerSpan(response: TracedResponse, duration: KeyedHistogram): void
   }
   span.end();
   const seconds = (performance.now() - state.started) / 1000;
-  // The series' own key (lean-histogram.ts): its attribute values, none of which holds a space
-  // but the route, which comes last (`/` before it tells an empty route from none).
-  const key = `${method} ${state.scheme} ${state.protocol} ${status} ${errorType ?? ''} ${route === undefined ? '' : `/${route}`}`;
-  (duration.get(key) ?? duration.bind(key, serverMetricAttributes(state, status, route, errorType))).record(seconds);
+  const { scheme, protocol } = state;
+  // The series is named by its attribute values (lean-histogram.ts), its attributes built once.
+  (duration.get(method, scheme, protocol, status, route, errorType) ?? duration.bind(serverMetricAttributes(state, status, route, errorType), method, scheme, protocol, status, route, errorType)).record(seconds);
 }

@@ -3,15 +3,16 @@
 // The SDK's Histogram.record, per call, hashes the attribute set (Object.keys + sort +
 // JSON.stringify: 1.3 µs of an Express request's 2.5 µs in sdk-metrics), runs the view's attributes
 // processor, reads Date.now() and looks the set up in two maps. Here a call site names its series
-// with a cheap key of its own (a string built from the few values, or an attribute set it already
-// caches), so a record is a Map lookup, a binary search over the boundaries and four additions,
-// with nothing allocated. The SDK's work (the processor, the hash) runs once per key.
+// by the few values of its attributes (or an attribute set it already caches: series-keys.ts), so a
+// record is a few Map probes, a binary search over the boundaries and four additions, with nothing
+// allocated. The SDK's work (the processor, the hash) runs once per key.
 //
 // What is exported is what the SDK would export for the same records (lean-metrics.ts collects it
 // through the SDK's MetricProducer extension point), proven by test/unit/lean-histogram.test.ts;
 // the differences it allows are listed in docs/ARCHITECTURE.md ("Lean histograms: differences").
 import type { Attributes, Histogram, HrTime, MetricAdvice } from '@opentelemetry/api';
 import type { HistogramMetricData, IAttributesProcessor, MetricDescriptor } from '@opentelemetry/sdk-metrics';
+import { SeriesKeys } from './series-keys.js';
 
 /** The descriptor the SDK builds (createInstrumentDescriptorWithView), which MetricDescriptor's type only partly names. */
 export type HistogramDescriptor = MetricDescriptor & { readonly type: 'HISTOGRAM'; readonly advice: MetricAdvice };
@@ -21,12 +22,16 @@ export interface DurationSeries {
   record(value: number): void;
 }
 
-/** A duration histogram keyed by the call site: ours (lean) or the SDK's behind the same calls. */
+/**
+ * A duration histogram keyed by the call site: ours (lean) or the SDK's behind the same calls. The
+ * key is up to six parts (series-keys.ts): the attribute values themselves, or an attribute set
+ * the caller caches.
+ */
 export interface KeyedHistogram {
-  /** The series `key` names, once `bind` has seen the key. */
-  get(key: string | object): DurationSeries | undefined;
-  /** Binds `key` (a string, or an attribute set the caller caches) to the series of `attributes`. */
-  bind(key: string | object, attributes: Attributes): DurationSeries;
+  /** The series the parts name, once `bind` has seen them. */
+  get(a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown): DurationSeries | undefined;
+  /** Binds the parts to the series of `attributes` (the set the parts stand for). */
+  bind(attributes: Attributes, a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown): DurationSeries;
   /** Any attribute set, hashed per call as the SDK does: for rare paths (a failed query). */
   record(value: number, attributes: Attributes): void;
 }
@@ -44,9 +49,8 @@ export interface LeanHistogramDeps {
 // The SDK's HistogramAggregation default, for an instrument without advice.
 const DEFAULT_BOUNDARIES = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500, 5000, 7500, 10000];
 const OVERFLOW: Attributes = { 'otel.metric.overflow': true };
-// Call-site keys kept beyond the series themselves: keys are one per attribute set at the call
-// sites, so more keys than this means sets beyond the limit, whose records then hash per call.
-const KEYS_PER_SERIES = 2;
+// Call-site keys kept: the call sites have one key per attribute set, so more keys than the limit
+// means sets beyond it, whose records then hash per call.
 
 /** sdk-metrics' hashAttributes, so two sets are one series exactly when they are for the SDK. */
 export function hashAttributes(attributes: Attributes): string {
@@ -118,8 +122,7 @@ class Handle implements DurationSeries {
 
 export class LeanHistogram implements KeyedHistogram {
   private readonly cells = new Map<string, Cell>();
-  private readonly keys = new Map<string, Handle>();
-  private readonly objectKeys = new WeakMap<object, Handle>();
+  private readonly keys: SeriesKeys<Handle>;
   private readonly boundaries: number[];
 
   constructor(
@@ -127,17 +130,17 @@ export class LeanHistogram implements KeyedHistogram {
     private readonly deps: LeanHistogramDeps,
   ) {
     this.boundaries = bucketBoundaries(descriptor.advice.explicitBucketBoundaries);
+    this.keys = new SeriesKeys(deps.cardinalityLimit);
   }
 
-  get(key: string | object): DurationSeries | undefined {
-    return typeof key === 'string' ? this.keys.get(key) : this.objectKeys.get(key);
+  get(a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown): DurationSeries | undefined {
+    return this.keys.get(a, b, c, d, e, f);
   }
 
-  bind(key: string | object, attributes: Attributes): DurationSeries {
+  bind(attributes: Attributes, a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown): DurationSeries {
     const processed = this.deps.processor.process(attributes);
     const handle = new Handle(this, hashAttributes(processed), processed);
-    if (typeof key !== 'string') this.objectKeys.set(key, handle);
-    else if (this.keys.size < this.deps.cardinalityLimit * KEYS_PER_SERIES) this.keys.set(key, handle);
+    this.keys.set(handle, a, b, c, d, e, f);
     return handle;
   }
 
@@ -203,23 +206,23 @@ export class LeanHistogram implements KeyedHistogram {
  * series cannot reach): each key keeps its attribute set, and every record goes through the SDK.
  */
 export class SdkKeyedHistogram implements KeyedHistogram {
-  private readonly keys = new Map<string, DurationSeries>();
-  private readonly objectKeys = new WeakMap<object, DurationSeries>();
+  private readonly keys: SeriesKeys<DurationSeries>;
 
   constructor(
     private readonly histogram: Histogram,
-    private readonly maxKeys: number,
-  ) {}
-
-  get(key: string | object): DurationSeries | undefined {
-    return typeof key === 'string' ? this.keys.get(key) : this.objectKeys.get(key);
+    maxKeys: number,
+  ) {
+    this.keys = new SeriesKeys(maxKeys);
   }
 
-  bind(key: string | object, attributes: Attributes): DurationSeries {
+  get(a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown): DurationSeries | undefined {
+    return this.keys.get(a, b, c, d, e, f);
+  }
+
+  bind(attributes: Attributes, a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown): DurationSeries {
     const histogram = this.histogram;
     const series = { record: (value: number) => histogram.record(value, attributes) };
-    if (typeof key !== 'string') this.objectKeys.set(key, series);
-    else if (this.keys.size < this.maxKeys) this.keys.set(key, series);
+    this.keys.set(series, a, b, c, d, e, f);
     return series;
   }
 

@@ -18,8 +18,8 @@ export type LeanMetricsMode = 'lean' | 'sdk' | 'sdk-for-plugin-readers' | 'sdk-f
 const HISTOGRAM = 'HISTOGRAM' as InstrumentType;
 const CUMULATIVE = 1; // AggregationTemporality.CUMULATIVE
 const DOUBLE = 1; // ValueType.DOUBLE
-// Keys an SDK-backed histogram keeps (twice the SDK's default cardinality limit).
-const SDK_MAX_KEYS = 4000;
+// Keys an SDK-backed histogram keeps (the SDK's default cardinality limit).
+const SDK_MAX_KEYS = 2000;
 
 export interface LeanMetricsDeps {
   resource: Resource;

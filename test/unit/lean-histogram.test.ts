@@ -36,7 +36,7 @@ type Instrument = keyof typeof INSTRUMENTS;
 
 /** One step of a case: a record (keyed as a call site keys it, or hashed per call), a collection, a gauge. */
 type Step =
-  | { at: number; record: Instrument; value: number; attributes: api.Attributes; key?: string | object }
+  | { at: number; record: Instrument; value: number; attributes: api.Attributes; key?: unknown[] }
   | { at: number; collect: number }
   | { at: number; gauge: Instrument; advance: number };
 
@@ -63,7 +63,7 @@ class Side {
     return this.meters.getMeter(INSTRUMENTS[i].scope, '1.2.3');
   }
 
-  record(i: Instrument, value: number, attributes: api.Attributes, key: string | object | undefined): void {
+  record(i: Instrument, value: number, attributes: api.Attributes, key: unknown[] | undefined): void {
     const { name, options } = INSTRUMENTS[i];
     if (!this.lean) {
       // The SDK side is the upstream path itself: a fresh attribute set per record.
@@ -75,7 +75,8 @@ class Side {
     const h = this.keyed.get(i)!;
     expect(h).toBeInstanceOf(LeanHistogram);
     if (key === undefined) h.record(value, { ...attributes });
-    else (h.get(key) ?? h.bind(key, typeof key === 'string' ? { ...attributes } : (key as api.Attributes))).record(value);
+    // As the call sites: the parts name the set, which is built only when they are new (pg: the cached set itself).
+    else (h.get(...key) ?? h.bind(typeof key[0] === 'object' ? (key[0] as api.Attributes) : { ...attributes }, ...key)).record(value);
   }
 
   /** A pool-usage-like gauge in the instrument's scope, whose callback takes `advance` ms of the clock. */
@@ -179,23 +180,31 @@ function mixedSteps(): Step[] {
     const kind = pick(['server', 'server', 'client', 'db'] as const);
     if (kind === 'db') {
       const set = pick(dbSets);
-      steps.push(next() < 0.1 ? { at, record: 'db', value, attributes: { ...set, 'error.type': pick(['42P01', '57014']) } } : { at, record: 'db', value, attributes: set, key: set });
+      steps.push(next() < 0.1 ? { at, record: 'db', value, attributes: { ...set, 'error.type': pick(['42P01', '57014']) } } : { at, record: 'db', value, attributes: set, key: [set] });
       continue;
     }
     const status = pick([200, 200, 201, 404, 500, 503]);
-    const attributes: api.Attributes = { 'http.request.method': pick(['GET', 'POST', '_OTHER']), 'url.scheme': 'http', 'http.response.status_code': status };
+    const method = pick(['GET', 'POST', '_OTHER']);
+    const attributes: api.Attributes = { 'http.request.method': method, 'url.scheme': 'http', 'http.response.status_code': status };
+    let key: unknown[];
     if (kind === 'server') {
-      attributes['network.protocol.version'] = pick(['1.1', '1.0']);
+      const protocol = pick(['1.1', '1.0']);
       const route = pick([undefined, '/users/:id', '/', '']);
+      const errorType = status >= 500 ? String(status) : next() < 0.05 ? 'aborted' : undefined;
+      Object.assign(attributes, { 'network.protocol.version': protocol });
       if (route !== undefined) attributes['http.route'] = route;
-      if (status >= 500 || next() < 0.05) attributes['error.type'] = status >= 500 ? String(status) : 'aborted';
-      // An unbounded key the view removes: ours must drop it too.
+      if (errorType !== undefined) attributes['error.type'] = errorType;
+      // An unbounded key the view removes: ours must drop it too (the same series, whatever its value).
       if (next() < 0.1) attributes['url.path'] = `/users/${n}`;
+      key = [method, 'http', protocol, status, route, errorType];
     } else {
-      Object.assign(attributes, { 'server.address': pick(['api.example.com', '127.0.0.1']), 'server.port': pick([443, 8080]), 'network.protocol.version': '1.1' });
-      if (status >= 400) attributes['error.type'] = String(status);
+      const [address, port] = [pick(['api.example.com', '127.0.0.1']), pick([443, 8080])];
+      const errorType = status >= 400 ? String(status) : undefined;
+      Object.assign(attributes, { 'server.address': address, 'server.port': port, 'network.protocol.version': '1.1' });
+      if (errorType !== undefined) attributes['error.type'] = errorType;
+      key = [method, `http://${address}:${port}`, status, '1.1', errorType];
     }
-    steps.push({ at, record: kind, value, attributes, key: JSON.stringify(Object.entries(attributes)) });
+    steps.push({ at, record: kind, value, attributes, key });
     if (n % 200 === 199) steps.push({ at: at + 5, collect: 0 });
   }
   return steps;
@@ -203,7 +212,7 @@ function mixedSteps(): Step[] {
 
 /** More attribute sets than the limit: the first collection (equal), then new sets after it (the SDK starts over). */
 function overflowSteps(): Step[] {
-  const record = (at: number, route: string, value: number): Step => ({ at, record: 'server', value, attributes: { 'http.request.method': 'GET', 'http.route': route, 'http.response.status_code': 200 }, key: route });
+  const record = (at: number, route: string, value: number): Step => ({ at, record: 'server', value, attributes: { 'http.request.method': 'GET', 'http.route': route, 'http.response.status_code': 200 }, key: [route] });
   const steps: Step[] = [];
   for (let n = 0; n < CARDINALITY_LIMIT + 100; n++) steps.push(record(n, `/r${n}`, (n % 50) / 10));
   steps.push(record(CARDINALITY_LIMIT + 200, '/r5', 0.3), { at: CARDINALITY_LIMIT + 300, collect: 0 });
@@ -212,26 +221,26 @@ function overflowSteps(): Step[] {
 
 function laterOverflowSteps(): Step[] {
   const steps = overflowSteps();
-  for (let n = 0; n < 30; n++) steps.push({ at: 10_000 + n, record: 'server', value: 0.2, attributes: { 'http.request.method': 'GET', 'http.route': `/later${n}`, 'http.response.status_code': 200 }, key: `/later${n}` });
+  for (let n = 0; n < 30; n++) steps.push({ at: 10_000 + n, record: 'server', value: 0.2, attributes: { 'http.request.method': 'GET', 'http.route': `/later${n}`, 'http.response.status_code': 200 }, key: [`/later${n}`] });
   steps.push({ at: 20_000, collect: 0 });
   return steps;
 }
 
 /** Two readers collecting in turn: each reader's total is the SDK's sum of its own intervals. */
 function twoReaderSteps(): Step[] {
-  const record = (at: number, value: number): Step => ({ at, record: 'client', value, attributes: { 'http.request.method': 'GET', 'server.address': 'x', 'url.scheme': 'http' }, key: 'x' });
+  const record = (at: number, value: number): Step => ({ at, record: 'client', value, attributes: { 'http.request.method': 'GET', 'server.address': 'x', 'url.scheme': 'http' }, key: ['x'] });
   return [record(1, 0.1), { at: 2, collect: 0 }, record(3, 0.2), { at: 4, collect: 1 }, record(5, 0.3), { at: 6, collect: 0 }, { at: 7, collect: 1 }];
 }
 
 /** A slow observable callback in the same collection: our producer runs after it. */
 function slowCollectSteps(): Step[] {
-  return [{ at: 0, gauge: 'client', advance: 7 }, { at: 1, record: 'server', value: 0.2, attributes: { 'http.request.method': 'GET' }, key: 'g' }, { at: 2, collect: 0 }];
+  return [{ at: 0, gauge: 'client', advance: 7 }, { at: 1, record: 'server', value: 0.2, attributes: { 'http.request.method': 'GET' }, key: ['g'] }, { at: 2, collect: 0 }];
 }
 
 /** The pg scope with its pool gauges (pg/pool.ts) and the histogram. */
 function pgScopeSteps(): Step[] {
   const set = { 'db.system.name': 'postgresql', 'db.operation.name': 'SELECT' };
-  return [{ at: 0, gauge: 'db', advance: 0 }, { at: 1, record: 'db', value: 0.02, attributes: set, key: set }, { at: 2, collect: 0 }];
+  return [{ at: 0, gauge: 'db', advance: 0 }, { at: 1, record: 'db', value: 0.02, attributes: set, key: [set] }, { at: 2, collect: 0 }];
 }
 
 /** The allowed differences: `| \`pattern\` | reason |` rows between the lean-histogram-golden markers. */
@@ -323,13 +332,13 @@ describe('lean metrics: decided once, never throwing, bounded', () => {
     expect(result.resourceMetrics.scopeMetrics).toEqual([]);
   });
 
-  it('memory stays bounded: call-site keys past twice the limit are not kept, and their records still count', async () => {
+  it('memory stays bounded: call-site keys past the limit are not kept, and their records still count', async () => {
     const lean = make();
     lean.decide([]);
     const h = keyedHistogram(lean.meterProvider(new MeterProvider()).getMeter('x'), 'h', {});
-    for (let n = 0; n < 1000; n++) (h.get(`k${n}`) ?? h.bind(`k${n}`, { n })).record(1);
-    expect(h.get('k19')).toBeDefined();
-    expect(h.get('k20')).toBeUndefined();
+    for (let n = 0; n < 1000; n++) (h.get('GET', n) ?? h.bind({ n }, 'GET', n)).record(1);
+    expect(h.get('GET', 9)).toBeDefined();
+    expect(h.get('GET', 10)).toBeUndefined();
     const points = (await lean.collect()).resourceMetrics.scopeMetrics[0]!.metrics[0]!.dataPoints;
     expect(points).toHaveLength(10);
     expect(points.reduce((sum, p) => sum + (p.value as { count: number }).count, 0)).toBe(1000);

@@ -86,15 +86,6 @@ function metricAttributes(state: RequestState): Api.Attributes {
   return attributes;
 }
 
-/**
- * The duration series' own key (lean-histogram.ts): the origin's prefix stands for scheme, address
- * and port; no value holds a space but the error type, which comes last (`/` tells '' from none).
- */
-function seriesKey(state: RequestState): string {
-  const { status, protocol, errorType } = state;
-  return `${state.method} ${state.origin.prefix} ${status ?? ''} ${protocol ?? ''} ${errorType === undefined ? '' : `/${errorType}`}`;
-}
-
 const kRequest = Symbol('otel-monitor.undici.carrier');
 
 /**
@@ -189,8 +180,9 @@ export function traceUndici(o: UndiciTracerOptions): void {
     request[kState] = undefined;
     state.span.end();
     const seconds = (performance.now() - state.started) / 1000;
-    const key = seriesKey(state);
-    (duration.get(key) ?? duration.bind(key, metricAttributes(state))).record(seconds);
+    // The series is named by its attribute values (the origin's prefix stands for scheme, address and port).
+    const { method, origin, status, protocol, errorType } = state;
+    (duration.get(method, origin.prefix, status, protocol, errorType) ?? duration.bind(metricAttributes(state), method, origin.prefix, status, protocol, errorType)).record(seconds);
   };
 
   const guard = new Guard('undici');
