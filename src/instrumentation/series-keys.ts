@@ -5,20 +5,22 @@
 // by Map.get) cost 350 ns a lookup; three nested lookups 51 ns. The strings the call sites pass are
 // mostly ones V8 has hashed before (methods, schemes, routes), so a level is one hash-table probe.
 //
-// A first part that is an object (pg's cached attribute set) is held weakly. Bounded: past `max`
-// keys, new ones are not kept (their records then take the per-call path, as the SDK's always do).
+// An object (pg's cached attribute set) is a whole key by itself, held weakly: the GC bounds those.
+// The others are bounded by count: past `max` keys, new ones are not kept (their records then take
+// the per-call path, as the SDK's always do).
 
 type Level = Map<unknown, unknown>;
 
 export class SeriesKeys<V> {
   private readonly strong: Level = new Map();
-  private readonly weak = new WeakMap<object, unknown>();
+  private readonly weak = new WeakMap<object, V>();
   private size = 0;
 
   constructor(private readonly max: number) {}
 
   get(a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown): V | undefined {
-    let level = (typeof a === 'object' && a !== null ? this.weak.get(a) : this.strong.get(a)) as Level | undefined;
+    if (typeof a === 'object' && a !== null) return this.weak.get(a);
+    let level = this.strong.get(a) as Level | undefined;
     if (level === undefined) return undefined;
     if ((level = level.get(b) as Level | undefined) === undefined) return undefined;
     if ((level = level.get(c) as Level | undefined) === undefined) return undefined;
@@ -27,18 +29,15 @@ export class SeriesKeys<V> {
     return level.get(f) as V | undefined;
   }
 
-  /** Keeps `value` under the parts, unless `max` keys are kept already. */
+  /** Keeps `value` under the parts (an object: under itself alone), unless `max` keys are kept already. */
   set(value: V, a: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, f?: unknown): void {
-    if (this.size >= this.max) return;
-    const weak = typeof a === 'object' && a !== null;
-    let top = (weak ? this.weak.get(a) : this.strong.get(a)) as Level | undefined;
-    if (top === undefined) {
-      top = new Map();
-      if (weak) this.weak.set(a, top);
-      else this.strong.set(a, top);
+    if (typeof a === 'object' && a !== null) {
+      this.weak.set(a, value);
+      return;
     }
-    let level = top;
-    for (const part of [b, c, d, e]) {
+    if (this.size >= this.max) return;
+    let level = this.strong;
+    for (const part of [a, b, c, d, e]) {
       let next = level.get(part) as Level | undefined;
       if (next === undefined) level.set(part, (next = new Map()));
       level = next;

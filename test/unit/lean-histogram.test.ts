@@ -14,6 +14,7 @@ import { CARDINALITY_LIMIT, METRIC_ATTRIBUTES, METRIC_VIEWS } from '../../src/sd
 import { keyedHistogram, LeanMetrics } from '../../src/instrumentation/lean-metrics.js';
 import { hashAttributes, LeanHistogram, SdkKeyedHistogram, type KeyedHistogram } from '../../src/instrumentation/lean-histogram.js';
 import { HTTP_DURATION_BUCKETS } from '../../src/instrumentation/http-semconv.js';
+import { SeriesKeys } from '../../src/instrumentation/series-keys.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const T0 = Date.UTC(2026, 11, 7, 0, 0, 0);
@@ -342,5 +343,20 @@ describe('lean metrics: decided once, never throwing, bounded', () => {
     const points = (await lean.collect()).resourceMetrics.scopeMetrics[0]!.metrics[0]!.dataPoints;
     expect(points).toHaveLength(10);
     expect(points.reduce((sum, p) => sum + (p.value as { count: number }).count, 0)).toBe(1000);
+  });
+});
+
+describe('series keys', () => {
+  it('tells undefined from an empty string and 200 from "200"; an object is a whole key; counted keys are bounded', () => {
+    const keys = new SeriesKeys<string>(3);
+    keys.set('route-undefined', 'GET', 200, undefined);
+    keys.set('route-empty', 'GET', 200, '');
+    keys.set('status-string', 'GET', '200', undefined);
+    expect([keys.get('GET', 200, undefined), keys.get('GET', 200, ''), keys.get('GET', '200'), keys.get('GET', 201)]).toEqual(['route-undefined', 'route-empty', 'status-string', undefined]);
+    keys.set('over the bound', 'POST');
+    expect(keys.get('POST')).toBeUndefined();
+    const set = { 'db.operation.name': 'SELECT' };
+    keys.set('object', set, 'ignored');
+    expect([keys.get(set), keys.get({ ...set })]).toEqual(['object', undefined]);
   });
 });
