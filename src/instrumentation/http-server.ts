@@ -14,6 +14,8 @@ import { isUntracedServer } from './untraced-servers.js';
 import type { RequestIds } from './request-id.js';
 import { lighten, RequestContext } from './request-context.js';
 import { KNOWN_HTTP_METHODS as KNOWN_METHODS, HTTP_DURATION_BUCKETS as DURATION_BUCKETS } from './http-semconv.js';
+import { keyedHistogram } from './lean-metrics.js';
+import type { KeyedHistogram } from './lean-histogram.js';
 
 const SERVER = 1; // SpanKind.SERVER
 const ERROR = 2; // SpanStatusCode.ERROR
@@ -57,7 +59,7 @@ export function hostName(host: string): string {
 }
 
 export function traceHttpServer(o: HttpServerTracerOptions): void {
-  const duration = o.meter.createHistogram('http.server.request.duration', {
+  const duration = keyedHistogram(o.meter, 'http.server.request.duration', {
     description: 'Duration of HTTP server requests.',
     unit: 's',
     advice: { explicitBucketBoundaries: DURATION_BUCKETS },
@@ -148,31 +150,40 @@ function releaseRequestContext({ api, core, store }: HttpServerTracerOptions, re
   store.enterWith(span ? api.trace.setSpanContext(rest, span.spanContext()) : rest);
 }
 
+/** The duration metric's attributes, built once per series (the key below names it). */
+function serverMetricAttributes(state: RequestState, status: number, route: string | undefined, errorType: string | undefined): Api.Attributes {
+  const attributes: Api.Attributes = {
+    'http.request.method': state.method,
+    'url.scheme': state.scheme,
+    'network.protocol.version': state.protocol,
+    'http.response.status_code': status,
+  };
+  if (route !== undefined) attributes['http.route'] = route;
+  if (errorType !== undefined) attributes['error.type'] = errorType;
+  return attributes;
+}
+
 /** On the response's 'close': the status, route and error go on the span, which ends, and the duration is recorded. */
-function endServerSpan(response: TracedResponse, duration: Api.Histogram): void {
+function endServerSpan(response: TracedResponse, duration: KeyedHistogram): void {
   const state = response[kRequest];
   if (!state) return;
   response[kRequest] = undefined;
   const { span, rpc, method } = state;
   const status = response.statusCode;
   const errorType = !response.writableFinished ? 'aborted' : status >= 500 ? String(status) : undefined;
-  const metricAttributes: Api.Attributes = {
-    'http.request.method': method,
-    'url.scheme': state.scheme,
-    'network.protocol.version': state.protocol,
-    'http.response.status_code': status,
-  };
+  const route = rpc.route;
   setOwnAttribute(span, 'http.response.status_code', status);
-  if (rpc.route !== undefined) {
-    setOwnAttribute(span, 'http.route', rpc.route);
-    span.updateName(`${method} ${rpc.route}`);
-    metricAttributes['http.route'] = rpc.route;
+  if (route !== undefined) {
+    setOwnAttribute(span, 'http.route', route);
+    span.updateName(`${method} ${route}`);
   }
   if (errorType !== undefined) {
     setOwnAttribute(span, 'error.type', errorType);
     span.setStatus({ code: ERROR });
-    metricAttributes['error.type'] = errorType;
   }
   span.end();
-  duration.record((performance.now() - state.started) / 1000, metricAttributes);
+  const seconds = (performance.now() - state.started) / 1000;
+  const { scheme, protocol } = state;
+  // The series is named by its attribute values (lean-histogram.ts), its attributes built once.
+  (duration.get(method, scheme, protocol, status, route, errorType) ?? duration.bind(serverMetricAttributes(state, status, route, errorType), method, scheme, protocol, status, route, errorType)).record(seconds);
 }
