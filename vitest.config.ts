@@ -11,13 +11,13 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 //   per process and renamed, so two files making it at once cannot clash.
 // - integration-serial: the files whose assertions bound wall time on this 2-core machine, one at a
 //   time after the parallel group, with nothing beside them: exit.test.ts (exit within the shutdown
-//   timeout + 1.5 s), preload.test.ts (p95 request latency < 250 ms with a dead backend) and
-//   doctor.test.ts (a 5 s leg timeout reported in < 8 s).
+//   timeout + 1.5 s), preload-latency.test.ts (p95 request latency < 250 ms with a dead backend)
+//   and doctor.test.ts (a 5 s leg timeout reported in < 8 s).
 // - after-suite: the whole quick bench and the demo take minutes each and prove nothing a change to
 //   one module needs: `npm test` leaves them out, and .ci/run runs them after the suite, so a fresh
 //   clone still proves both. `npm run test:unit` runs the unit project alone.
 const AFTER_SUITE = ['test/integration/bench-quick.test.ts', 'test/integration/demo.test.ts'];
-const SERIAL = ['test/integration/exit.test.ts', 'test/integration/preload.test.ts', 'test/integration/doctor.test.ts'];
+const SERIAL = ['test/integration/exit.test.ts', 'test/integration/preload-latency.test.ts', 'test/integration/doctor.test.ts'];
 
 /**
  * The longest integration files first (measured, docs/DEVELOPING.md), so the parallel group does not
@@ -26,8 +26,8 @@ const SERIAL = ['test/integration/exit.test.ts', 'test/integration/preload.test.
  * starts first and the others share the remaining workers.
  */
 const LONGEST_FIRST = [
-  'soak', 'dashboards', 'jaeger-pipeline', 'health', 'collector-config', 'alert-rules', 'scale-out', 'collector-pipeline',
-  'task-monitoring-e2e', 'releases-compare', 'releases-history', 'alert-delivery', 'pg', 'bugsink', 'victoriametrics',
+  'soak', 'alert-rules', 'jaeger-pipeline', 'scale-out', 'collector-pipeline', 'health', 'pg', 'preload', 'dashboards',
+  'alert-delivery', 'releases-compare', 'task-monitoring-e2e', 'releases-history', 'bugsink', 'victoriametrics', 'channel-guard',
 ].map((name) => `/test/integration/${name}.test.ts`);
 
 class LongestFirstSequencer extends BaseSequencer {
