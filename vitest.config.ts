@@ -23,10 +23,11 @@ const SERIAL = ['test/integration/exit.test.ts', 'test/integration/preload-laten
  * The longest integration files first (measured, docs/DEVELOPING.md), so the parallel group does not
  * end on a long file started last. vitest orders by the last run's durations when it has them
  * (node_modules/.vite); a fresh clone has none and would order by file size. The soak (about 3 min)
- * starts first and the others share the remaining workers.
+ * starts first and the others share the remaining workers; alert-rules (promtool, a core for 45 s
+ * or more) starts once a first file is done, not while the soak measures the app's capacity.
  */
 const LONGEST_FIRST = [
-  'soak', 'alert-rules', 'jaeger-pipeline', 'scale-out', 'collector-pipeline', 'health', 'pg', 'preload', 'dashboards',
+  'soak', 'jaeger-pipeline', 'scale-out', 'alert-rules', 'collector-pipeline', 'health', 'pg', 'preload', 'dashboards',
   'alert-delivery', 'releases-compare', 'task-monitoring-e2e', 'releases-history', 'bugsink', 'victoriametrics', 'channel-guard',
 ].map((name) => `/test/integration/${name}.test.ts`);
 
