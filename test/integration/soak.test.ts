@@ -3,9 +3,11 @@
 // Collector, Prometheus and VictoriaLogs, while things break in turn: the Collector SIGKILLed and
 // restarted twice, frozen with SIGSTOP, the log store down, the Collector's Prometheus exporter
 // unreachable, the app's OTLP endpoint a black hole. Then, per signal, from the app's own counters
-// (its otel_sdk_* metrics): produced = exported + dropped, exactly, every drop with a reason; what
-// reached the backends against what the app exported; RSS after warm-up; event-loop delay p99
-// under faults against the fault-free window; and no request failed.
+// (its otel_sdk_* metrics): produced = exported + dropped, exactly, every drop with a reason; at
+// the backends, delivered = exported, exactly; and no request failed. RSS after warm-up and the
+// event-loop delay p99 under faults against the fault-free window are reported, not asserted: the
+// compressed warm-up (15 s) is too short for the heap to settle, and on a shared machine other
+// jobs set the p99 (docs/RELIABILITY.md).
 //
 // Compressed durations here (about 3.5 minutes); `npm run bench -- --soak 10m` runs it with the
 // full ones (SOAK_FULL=1) and prints the report; docs/RELIABILITY.md has the figures.
@@ -224,6 +226,24 @@ async function logsStored(): Promise<{ rows: number; distinct: number }> {
   return { rows: Number(r?.rows ?? 0), distinct: Number(r?.distinct ?? 0) };
 }
 
+/**
+ * Diagnosis when log records are missing: the seconds (since the start, by the records' own time)
+ * for which the store holds less than half the load's rate, as ranges.
+ */
+async function logGaps(): Promise<Array<[number, number]>> {
+  const rows = await vl.query(`"service.name":="${SERVICE}" | stats by (_time:1s) count() n`);
+  const perSecond = new Map(rows.map((r) => [Math.round((Date.parse(r._time!) - started) / 1000), Number(r.n)]));
+  const seconds = [...perSecond.keys()].sort((a, c) => a - c);
+  const gaps: Array<[number, number]> = [];
+  for (let t = seconds[0] ?? 0; t <= (seconds.at(-1) ?? -1); t++) {
+    if ((perSecond.get(t) ?? 0) >= load.rate / 2) continue;
+    const last = gaps.at(-1);
+    if (last && last[1] === t - 1) last[1] = t;
+    else gaps.push([t, t]);
+  }
+  return gaps;
+}
+
 /** Requests the app's own metric counted, as Prometheus has it now (the last scrape of its last export). */
 async function requestsCounted(): Promise<number> {
   const rows = await prometheus.query(`sum(http_server_request_duration_seconds_count{job="${SERVICE}", http_route="/users/:id"})`);
@@ -309,6 +329,7 @@ describe('soak with faults', () => {
       dropped: sumOf(counts, 'otel_sdk_processor_log_processed_total', true) + sumOf(counts, 'otel_sdk_exporter_log_exported_total', true),
       delivered: b.logs.distinct,
       storedRows: b.logs.rows,
+      gapsSeconds: b.logs.distinct === 0 ? [] : await logGaps(),
     };
     const metric = {
       exported: sumOf(counts, 'otel_sdk_exporter_metric_data_point_exported_total', false),
