@@ -287,6 +287,12 @@ async function runSoak(): Promise<{ end: number; faultsFrom: number }> {
   return { end: Date.now() - started, faultsFrom };
 }
 
+/** The 2-s sample with the highest event-loop delay p99 under faults: when, in which fault, and the RSS then. */
+function worstSample(): { at: number; fault: string | undefined; p99Ms: number; rssMb: number } | undefined {
+  const worst = samples.filter((x) => x.fault !== undefined).sort((a, c) => c.p99Ms - a.p99Ms)[0];
+  return worst && { at: Math.round(worst.at / 1000), fault: worst.fault, p99Ms: worst.p99Ms, rssMb: Math.round(worst.rss / 2 ** 20) };
+}
+
 /** Per signal: the app's counts (its otel_sdk_* metrics) and what its backend holds, all settled. */
 async function settledCounts() {
   // The app drained: nothing queued or in flight, span and log counts unchanged over a metric
@@ -352,8 +358,14 @@ describe('soak with faults', () => {
       log,
       metric,
       drops: Object.fromEntries(Object.entries(counts).filter(([k]) => k.includes('[') && /_(processed|exported)_total/.test(k))),
-      rssMb: { afterWarmup: (minute2[0] ?? 0) / 2 ** 20, end: (minute2.at(-1) ?? 0) / 2 ** 20, max: Math.max(...minute2) / 2 ** 20 },
-      eventLoopDelayP99Ms: { faultFree: p99(baseline), underFaults: p99(underFaults), maxSample: Math.max(...underFaults) },
+      rssMb: {
+        afterWarmup: (minute2[0] ?? 0) / 2 ** 20,
+        end: (minute2.at(-1) ?? 0) / 2 ** 20,
+        max: Math.max(...minute2) / 2 ** 20,
+        // [seconds since the start, MB], about every 30 s: where it grew.
+        every30s: samples.filter((_, i) => i % 15 === 0).map((x) => [Math.round(x.at / 1000), Math.round(x.rss / 2 ** 20)]),
+      },
+      eventLoopDelayP99Ms: { faultFree: p99(baseline), underFaults: p99(underFaults), maxSample: Math.max(...underFaults), worst: worstSample() },
     };
     writeFileSync(join(ROOT, '.cache', `soak-report${FULL ? '-full' : ''}.json`), `${JSON.stringify(report, null, 2)}\n`);
     console.log(`soak report: ${JSON.stringify(report)}`);
