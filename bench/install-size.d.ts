@@ -10,6 +10,6 @@ export interface InstallTree {
 }
 export const TARGET: { bytes: number; files: number };
 export function installIntoEmptyApp(specs: string[], later?: string[]): string;
-export function packInto(dir: string): string;
+export function packInto(dir: string, opts?: { build?: boolean }): string;
 export function measureTree(nodeModules: string): InstallTree;
 export function lsVersions(appDir: string): Map<string, Set<string>>;

@@ -26,9 +26,13 @@ export function installIntoEmptyApp(specs, later = []) {
   return dir;
 }
 
-/** Packs this repository into `dir` and returns the tarball's path. */
-export function packInto(dir) {
-  const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', dir], { cwd: ROOT }).toString();
+/**
+ * Packs this repository into `dir` and returns the tarball's path. `build: false` packs dist/ as it
+ * is, without prepack's rebuild (which deletes dist/ first, under any test running beside it).
+ */
+export function packInto(dir, { build = true } = {}) {
+  const args = ['pack', '--silent', '--pack-destination', dir, ...(build ? [] : ['--ignore-scripts'])];
+  const out = execFileSync('npm', args, { cwd: ROOT }).toString();
   return join(dir, out.trim().split('\n').pop());
 }
 

@@ -3,7 +3,8 @@
 // 1. CPU per request: start the server span, its attributes, the request id, the request context,
 //    the status code, end through release tags + redaction + the encoding processor (a discarding
 //    exporter), for SDK span + three setValue contexts (before), SDK span + RequestContext, lean
-//    span + RequestContext, and the lean span with OTEL_MONITOR_REQUEST_ID_FORMAT=uuid; interleaved.
+//    span + RequestContext with and without the sampler fast path (lean-tracer.ts), and the lean span
+//    with OTEL_MONITOR_REQUEST_ID_FORMAT=uuid; interleaved.
 // 2. Heap kept per in-flight request (started, not ended): what a scavenge must copy while the
 //    request is being handled.
 import { createRequire } from 'node:module';
@@ -35,14 +36,16 @@ const tp = new TracerProvider({
   ],
 });
 const sdk = tp.getTracer('http');
-const lean = leanTracer(sdk, api, core);
+const lean = leanTracer(sdk, api, core, { samplesUnderSampledParents: true });
+const leanAsking = leanTracer(sdk, api, core);
 const traceIds = new RequestIds('x-request-id', 'trace');
 const uuidIds = new RequestIds('x-request-id', 'uuid');
 
 const VARIANTS = {
   'SDK span + 3 setValue contexts (before)': { tracer: sdk, ctx: 'three', ids: traceIds },
   'SDK span + RequestContext (OTEL_MONITOR_LEAN_SPANS=false)': { tracer: sdk, ctx: 'one', ids: traceIds },
-  'lean span + RequestContext (default)': { tracer: lean, ctx: 'one', ids: traceIds },
+  'lean span + RequestContext, asking the sampler every span': { tracer: leanAsking, ctx: 'one', ids: traceIds },
+  'lean span + RequestContext (default: sampler fast path)': { tracer: lean, ctx: 'one', ids: traceIds },
   'lean span, OTEL_MONITOR_REQUEST_ID_FORMAT=uuid': { tracer: lean, ctx: 'one', ids: uuidIds },
 };
 

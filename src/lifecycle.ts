@@ -18,6 +18,8 @@ import { countShutdownLoss } from './exporters/pipeline-counters.js';
 export interface Sdk {
   instrumentations: string[];
   hookMode: HookMode;
+  /** Our duration histograms: `lean`, or the SDK's and why (instrumentation/lean-metrics.ts). */
+  metrics?: string;
   sentry: boolean;
   /** An uncaught exception or unhandled rejection: on the active span and to Sentry (crash.ts). */
   reportCrash(error: unknown, origin: CrashOrigin, fatal: boolean): void;

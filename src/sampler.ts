@@ -19,3 +19,12 @@ export function createSampler(trace: typeof Trace, c: Config['sampler']): Trace.
       return new trace.ParentBasedSampler({ root: new trace.AlwaysOnSampler() });
   }
 }
+
+/**
+ * True when the sampler samples every span whose parent is absent or sampled, with the parent's
+ * trace state and no attributes (ParentBased with AlwaysOn for roots and sampled parents): the lean
+ * tracer then decides those spans itself instead of calling shouldSample on every span.
+ */
+export function samplesUnderSampledParents(c: Config['sampler']): boolean {
+  return c.name === 'parentbased_always_on';
+}

@@ -19,7 +19,7 @@ import { injectFaults } from './instrumentation/channel-guard.js';
 import { requireCjs } from './require.js';
 import { contained } from './log.js';
 import { installDiagLogger } from './diag.js';
-import { createSampler } from './sampler.js';
+import { createSampler, samplesUnderSampledParents } from './sampler.js';
 import { flushAll, type Flushable, type Sdk } from './lifecycle.js';
 import { crashReporter } from './crash.js';
 import { createMetricExporter } from './exporters/otlp.js';
@@ -40,6 +40,7 @@ import { startHealth } from './health/start.js';
 import { RequestIdPropagator } from './instrumentation/request-id.js';
 import { leanTracer } from './instrumentation/lean-tracer.js';
 import { publishLoggerSetup } from './logs/logger.js';
+import { LeanMetrics } from './instrumentation/lean-metrics.js';
 
 /** Attribute keys that never become metric dimensions: unbounded values (full URLs, peers, agents). */
 const UNBOUNDED_METRIC_KEYS = [
@@ -54,7 +55,10 @@ const UNBOUNDED_METRIC_KEYS = [
   'user_agent.original',
   'http.client_ip',
 ];
-const CARDINALITY_LIMIT = 2000;
+export const CARDINALITY_LIMIT = 2000;
+export const METRIC_ATTRIBUTES = denyMetricAttributes(UNBOUNDED_METRIC_KEYS);
+/** The one view, for every instrument; its limit applies to every reader alike (a reader's own limits reach no instrument a view selects). */
+export const METRIC_VIEWS: Metrics.ViewOptions[] = [{ instrumentName: '*', attributesProcessors: [METRIC_ATTRIBUTES], aggregationCardinalityLimit: CARDINALITY_LIMIT }];
 
 /** The SDK packages, loaded through their CJS builds (require.ts). */
 interface Otel {
@@ -70,6 +74,9 @@ interface Providers {
   meterProvider: Metrics.MeterProvider;
   loggerProvider: Logs.LoggerProvider;
 }
+
+/** What instrumentations get: a meter provider whose meters may be lean ones (lean-metrics.ts). */
+type Instrumented = Omit<Providers, 'meterProvider'> & { meterProvider: Api.MeterProvider };
 
 type ContextManager = Api.ContextManager & { enable(): Api.ContextManager; _asyncLocalStorage: AsyncLocalStorage<Api.Context> };
 
@@ -104,25 +111,37 @@ function installGlobals({ api, core }: Otel, config: Config): AsyncLocalStorage<
   return contextManager._asyncLocalStorage;
 }
 
-function createMeterProvider({ api, metrics }: Otel, config: Config, resource: Resource, pluginReaders: Metrics.IMetricReader[]): Metrics.MeterProvider {
+/**
+ * The meter provider; every reader we build carries the lean histograms' producer (lean-metrics.ts),
+ * which decides here, before any instrument exists, whether they can be lean.
+ */
+function createMeterProvider({ api, metrics }: Otel, config: Config, resource: Resource, pluginReaders: Metrics.IMetricReader[], lean: LeanMetrics | undefined): Metrics.MeterProvider {
   const readers: Metrics.IMetricReader[] = [...pluginReaders];
   if (config.metrics.exporter !== 'none') {
-    readers.push(
+    const build = (metricProducers: Metrics.MetricProducer[]) =>
       new metrics.PeriodicExportingMetricReader({
         exporter: createMetricExporter(config.metrics),
         exportIntervalMillis: config.metrics.intervalMs,
         exportTimeoutMillis: Math.min(config.metrics.timeoutMs, config.metrics.intervalMs),
         cardinalityLimits: { default: CARDINALITY_LIMIT },
-      }),
-    );
+        metricProducers,
+      });
+    readers.push(lean ? lean.reader(build) : build([]));
   }
+  lean?.decide(readers);
   const meterProvider = new metrics.MeterProvider({
     resource,
     readers,
-    views: [{ instrumentName: '*', attributesProcessors: [denyMetricAttributes(UNBOUNDED_METRIC_KEYS)] }],
+    views: METRIC_VIEWS,
   });
   api.metrics.setGlobalMeterProvider(meterProvider);
   return meterProvider;
+}
+
+/** The lean histograms' producer, unless OTEL_MONITOR_LEAN_METRICS=false. */
+function leanMetrics({ api, core }: Otel, config: Config, resource: Resource): LeanMetrics | undefined {
+  if (!config.leanMetrics) return undefined;
+  return new LeanMetrics({ resource, processor: METRIC_ATTRIBUTES, cardinalityLimit: CARDINALITY_LIMIT, millisToHrTime: core.millisToHrTime, diag: api.diag });
 }
 
 function createTracerProvider(otel: Otel, config: Config, resource: Resource, spanProcessors: Trace.SpanProcessor[]): Trace.TracerProvider {
@@ -153,7 +172,7 @@ function createLoggerProvider(otel: Otel, config: Config, info: ReleaseInfo, res
 type Register = (list: Instr.Instrumentation[]) => void;
 
 /** The upstream instrumentations the app can use, then our own diagnostics-channel tracers. */
-function startInstrumentations(otel: Otel, config: Config, providers: Providers, store: AsyncLocalStorage<Api.Context>, pino: PinoSink): { register: Register; names: string[]; hookMode: HookMode } {
+function startInstrumentations(otel: Otel, config: Config, providers: Instrumented, store: AsyncLocalStorage<Api.Context>, pino: PinoSink): { register: Register; names: string[]; hookMode: HookMode } {
   const instrumentation = requireCjs('@opentelemetry/instrumentation') as typeof Instr;
   const register: Register = (list) => instrumentation.registerInstrumentations({ instrumentations: list, ...providers });
   const loaded = loadInstrumentations(config, (i) => contained('instrumentation activation', () => register([i])), store);
@@ -175,11 +194,11 @@ export function spanKind(config: Config): 'lean' | 'sdk' | 'sdk-for-sentry' | 's
 }
 
 /** Our channel tracers that load-instrumentations.ts chose (own-tracers.ts), each with our tracer of its name. */
-function startChannelTracers({ api, core }: Otel, config: Config, { tracerProvider, meterProvider }: Providers, store: AsyncLocalStorage<Api.Context>, loaded: LoadedInstrumentations, pino: PinoSink): void {
+function startChannelTracers({ api, core }: Otel, config: Config, { tracerProvider, meterProvider }: Instrumented, store: AsyncLocalStorage<Api.Context>, loaded: LoadedInstrumentations, pino: PinoSink): void {
   const lean = spanKind(config) === 'lean';
   const tracer = (name: string) => {
     const sdkTracer = tracerProvider.getTracer(`@org/otel-monitor/${name}`, DISTRO_VERSION);
-    return (lean && leanTracer(sdkTracer, api, core)) || sdkTracer;
+    return (lean && leanTracer(sdkTracer, api, core, { samplesUnderSampledParents: samplesUnderSampledParents(config.sampler) })) || sdkTracer;
   };
   const deps: TracerDeps = { api, core, config, store, tracer, meter: (name) => meterProvider.getMeter(name, DISTRO_VERSION), pino };
   for (const own of loaded.own) own.start?.(deps);
@@ -230,9 +249,10 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const resource = buildResource(config, info);
   const tags: ReleaseTags = { release: info.release, environment: info.environment };
   const redactor = new Redactor(config.redactKeys);
-  const plugins = startPlugins(config, { resource, info, trace: otel.trace, logs: otel.logs, metrics: otel.metrics });
+  const lean = leanMetrics(otel, config, resource);
+  const plugins = startPlugins(config, { resource, info, trace: otel.trace, logs: otel.logs, metrics: otel.metrics, metricReader: lean && ((build) => lean.reader(build)) });
 
-  const meterProvider = createMeterProvider(otel, config, resource, plugins.metricReaders);
+  const meterProvider = createMeterProvider(otel, config, resource, plugins.metricReaders, lean);
   const meter = meterProvider.getMeter('@org/otel-monitor');
   registerPipelineMetrics(meterProvider.getMeter('@org/otel-monitor/pipeline', DISTRO_VERSION), config);
   const activeTraceId = () => {
@@ -247,7 +267,9 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const providers = { tracerProvider, meterProvider, loggerProvider };
 
   const pino = pinoLogs(otel, config, { resource, redactor, tags, plugin: plugins.logProcessor, loggerProvider, batch: logChain.exporting });
-  const { register, names, hookMode } = startInstrumentations(otel, config, providers, store, pino.sink);
+  // Our tracers' meters can make their duration histograms lean (lean-metrics.ts); flushing stays with the SDK's provider.
+  const instrumented = { ...providers, meterProvider: lean?.meterProvider(meterProvider) ?? meterProvider };
+  const { register, names, hookMode } = startInstrumentations(otel, config, instrumented, store, pino.sink);
   plugins.setRegister((list) => contained('plugin instrumentations', () => register(list)));
   startSystemMetrics(config, meter, register);
   const health = startHealth(config.health, api, otel.core, meterProvider.getMeter('@org/otel-monitor/health', DISTRO_VERSION), redactor);
@@ -256,6 +278,7 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   return {
     instrumentations: names,
     hookMode,
+    metrics: lean?.mode ?? 'sdk',
     sentry: !!sentry,
     reportCrash: crashReporter(api, sentry, activeTraceId),
     flush: (ms) => flushAll('forceFlush', ms, all),

@@ -47,6 +47,8 @@ export function start(): void {
         esm_hooks: sdk.hookMode,
         // Which span our own HTTP, Express and Fastify tracers start, and why not the lean one.
         spans: spanKind(config),
+        // Whose duration histograms our own tracers record into (lean-metrics.ts).
+        metrics: sdk.metrics ?? 'sdk',
       })}`,
     );
     // The channel-based server tracing sees every node:http server; only the emit-wrapping one can miss.

@@ -71,7 +71,7 @@ function upstreamList(env: Env, warn: Warn): ReadonlySet<UpstreamInstrumentation
 
 type Switches = Pick<
   Config,
-  'hostMetrics' | 'runtimeMetrics' | 'logCorrelation' | 'redactKeys' | 'redactAppLogs' | 'lastSeenRoles' | 'plugins' | 'shutdownTimeoutMs' | 'compileCache' | 'workers' | 'requestId' | 'leanSpans'
+  'hostMetrics' | 'runtimeMetrics' | 'logCorrelation' | 'redactKeys' | 'redactAppLogs' | 'lastSeenRoles' | 'plugins' | 'shutdownTimeoutMs' | 'compileCache' | 'workers' | 'requestId' | 'leanSpans' | 'leanMetrics'
 >;
 
 export function readSwitches(env: Env, warn: Warn): Switches {
@@ -87,6 +87,7 @@ export function readSwitches(env: Env, warn: Warn): Switches {
     compileCache: bool(env, 'OTEL_MONITOR_COMPILE_CACHE', true, warn),
     workers: bool(env, 'OTEL_MONITOR_WORKERS', true, warn),
     leanSpans: bool(env, 'OTEL_MONITOR_LEAN_SPANS', true, warn),
+    leanMetrics: bool(env, 'OTEL_MONITOR_LEAN_METRICS', true, warn),
     requestId: {
       enabled: bool(env, 'OTEL_MONITOR_REQUEST_ID', true, warn),
       header: headerName(env, 'OTEL_MONITOR_REQUEST_ID_HEADER', 'x-request-id', warn),

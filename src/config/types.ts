@@ -87,6 +87,8 @@ export interface Config {
   health: HealthConfig;
   /** Our channel tracers start lean spans (OTEL_MONITOR_LEAN_SPANS, default true; SDK spans with Sentry or plugins). */
   leanSpans: boolean;
+  /** Our HTTP server, undici and pg duration histograms are lean (OTEL_MONITOR_LEAN_METRICS, default true; lean-metrics.ts). */
+  leanMetrics: boolean;
   /** format `trace`: a request that starts a new trace takes its trace id as its id; `uuid`: a fresh UUID. */
   requestId: { enabled: boolean; header: string; format: 'trace' | 'uuid' };
   logger: LoggerConfig;

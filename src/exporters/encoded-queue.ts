@@ -65,6 +65,9 @@ interface ResourceBuffer {
   scopes: Map<ScopeLike, ScopeBuffer>;
 }
 
+/** What takeBuffered copies out: per resource, the sealed bytes of each scope that has records. */
+type BufferedSnapshot = { source: ResourceLike & PendingResource; scopes: EncodedResource['scopes'] }[];
+
 export class EncodedQueue {
   private readonly resources = new Map<ResourceLike, ResourceBuffer>();
   private readonly encodedResources = new WeakMap<object, Buffer>();
@@ -158,7 +161,7 @@ export class EncodedQueue {
   }
 
   /** Copies what is buffered out (the writers are reused at once) and forgets it. */
-  private takeBuffered() {
+  private takeBuffered(): BufferedSnapshot {
     const snapshot = [...this.resources.values()].map((r) => ({
       source: r.source,
       scopes: [...r.scopes.values()]
@@ -185,40 +188,47 @@ export class EncodedQueue {
     // A request is built when the resource is final (detectors may still run just after start-up).
     const snapshot = this.takeBuffered();
     this.inFlight++;
-    const build = (): EncodedBatch => {
-      const resources: EncodedResource[] = snapshot
-        .filter((r) => r.scopes.length > 0)
-        .map((r) => ({ resource: this.resourceBytes(r.source), schemaUrl: r.source.schemaUrl, scopes: r.scopes }));
-      return { bytes: encodeExportRequest(resources), items };
-    };
     const done: Promise<void> = new Promise<void>((resolve) => {
-      const { one, many } = this.names;
-      const lost = (err: unknown) => `${one} export failed, ${items} ${many} lost: ${describe(err)}`;
-      const exportNow = (batch: EncodedBatch) =>
-        this.api.context.with(this.suppress(this.api.context.active()), () =>
-          this.exporter.export(batch, (result) => {
-            if (result.code !== SUCCESS) {
-              const message = lost(result.error);
-              // At exit the loss is counted (exit-mode.ts) and said once, for every signal together.
-              if (!isExiting()) log.once('warn', `${one}-export:${result.error?.message ?? ''}`.slice(0, 120), message);
-            }
-            resolve();
-          }),
-        );
       // A request that could not be built never reached the exporter (which counts its own failures).
       const fail = (err: unknown) => {
         countDrop(this.names.signal, 'encoding_failed', items);
-        log.once('error', `${one}-export-build`, lost(err));
+        log.once('error', `${this.names.one}-export-build`, this.lost(items, err));
         resolve();
       };
       try {
-        if (pending.length === 0) exportNow(build());
-        else Promise.all(pending).then(() => exportNow(build()), fail);
+        if (pending.length === 0) this.exportBatch(this.buildBatch(snapshot, items), resolve);
+        else Promise.all(pending).then(() => this.exportBatch(this.buildBatch(snapshot, items), resolve)).catch(fail);
       } catch (err) {
         fail(err);
       }
     }).then(() => this.settle(done));
     this.settled.add(done);
+  }
+
+  /** One export request from a snapshot of the buffers, with the resources as they are now. */
+  private buildBatch(snapshot: BufferedSnapshot, items: number): EncodedBatch {
+    const resources: EncodedResource[] = snapshot
+      .filter((r) => r.scopes.length > 0)
+      .map((r) => ({ resource: this.resourceBytes(r.source), schemaUrl: r.source.schemaUrl, scopes: r.scopes }));
+    return { bytes: encodeExportRequest(resources), items };
+  }
+
+  /** Exports with tracing suppressed (the transport's own HTTP request must not become a span). */
+  private exportBatch(batch: EncodedBatch, done: () => void): void {
+    this.api.context.with(this.suppress(this.api.context.active()), () =>
+      this.exporter.export(batch, (result) => {
+        if (result.code !== SUCCESS) {
+          const message = this.lost(batch.items, result.error);
+          // At exit the loss is counted (exit-mode.ts) and said once, for every signal together.
+          if (!isExiting()) log.once('warn', `${this.names.one}-export:${result.error?.message ?? ''}`.slice(0, 120), message);
+        }
+        done();
+      }),
+    );
+  }
+
+  private lost(items: number, err: unknown): string {
+    return `${this.names.one} export failed, ${items} ${this.names.many} lost: ${describe(err)}`;
   }
 
   private settle(done: Promise<void>): void {

@@ -63,44 +63,55 @@ export function encodeSpan(w: ProtobufWriter, span: ReadableSpan): void {
   attributes(w, span.attributes, 9);
   w.tag(10, VARINT);
   w.varint(span.droppedAttributesCount);
-  for (const event of span.events) {
-    w.tag(11, LEN);
-    const at = w.begin();
-    w.tag(1, I64);
-    time(w, event.time);
-    w.tag(2, LEN);
-    w.string(event.name);
-    if (event.attributes) attributes(w, event.attributes, 3);
-    w.tag(4, VARINT);
-    w.varint(event.droppedAttributesCount ?? 0);
-    w.finish(at);
-  }
+  for (const event of span.events) encodeEvent(w, event);
   w.tag(12, VARINT);
   w.varint(span.droppedEventsCount);
-  for (const link of span.links) {
-    w.tag(13, LEN);
-    const at = w.begin();
-    const lc = link.context;
-    identity(w, lc);
-    if (link.attributes) attributes(w, link.attributes, 4);
-    w.tag(5, VARINT);
-    w.varint(link.droppedAttributesCount ?? 0);
-    w.tag(6, I32);
-    w.fixed32(flags(lc.traceFlags, lc.isRemote));
-    w.finish(at);
-  }
+  for (const link of span.links) encodeLink(w, link);
   w.tag(14, VARINT);
   w.varint(span.droppedLinksCount);
-  w.tag(15, LEN);
-  const st = w.begin();
-  if (span.status.message) {
-    w.tag(2, LEN);
-    w.string(span.status.message);
-  }
-  w.tag(3, VARINT);
-  w.varint(span.status.code);
-  w.finish(st);
+  encodeStatus(w, span.status);
   w.tag(16, I32);
   w.fixed32(flags(ctx.traceFlags, parent?.isRemote));
   w.finish(msg);
+}
+
+/** Span.Event (field 11): time, name, attributes, dropped attributes. */
+function encodeEvent(w: ProtobufWriter, event: ReadableSpan['events'][number]): void {
+  w.tag(11, LEN);
+  const at = w.begin();
+  w.tag(1, I64);
+  time(w, event.time);
+  w.tag(2, LEN);
+  w.string(event.name);
+  if (event.attributes) attributes(w, event.attributes, 3);
+  w.tag(4, VARINT);
+  w.varint(event.droppedAttributesCount ?? 0);
+  w.finish(at);
+}
+
+/** Span.Link (field 13): the linked span's identity, attributes, and its flags. */
+function encodeLink(w: ProtobufWriter, link: ReadableSpan['links'][number]): void {
+  w.tag(13, LEN);
+  const at = w.begin();
+  const lc = link.context;
+  identity(w, lc);
+  if (link.attributes) attributes(w, link.attributes, 4);
+  w.tag(5, VARINT);
+  w.varint(link.droppedAttributesCount ?? 0);
+  w.tag(6, I32);
+  w.fixed32(flags(lc.traceFlags, lc.isRemote));
+  w.finish(at);
+}
+
+/** Span.Status (field 15): written even when unset, as otlp-transformer does. */
+function encodeStatus(w: ProtobufWriter, status: ReadableSpan['status']): void {
+  w.tag(15, LEN);
+  const st = w.begin();
+  if (status.message) {
+    w.tag(2, LEN);
+    w.string(status.message);
+  }
+  w.tag(3, VARINT);
+  w.varint(status.code);
+  w.finish(st);
 }

@@ -14,6 +14,8 @@ import { isUntracedServer } from './untraced-servers.js';
 import type { RequestIds } from './request-id.js';
 import { lighten, RequestContext } from './request-context.js';
 import { KNOWN_HTTP_METHODS as KNOWN_METHODS, HTTP_DURATION_BUCKETS as DURATION_BUCKETS } from './http-semconv.js';
+import { keyedHistogram } from './lean-metrics.js';
+import type { KeyedHistogram } from './lean-histogram.js';
 
 const SERVER = 1; // SpanKind.SERVER
 const ERROR = 2; // SpanStatusCode.ERROR
@@ -57,114 +59,131 @@ export function hostName(host: string): string {
 }
 
 export function traceHttpServer(o: HttpServerTracerOptions): void {
-  const { api, core, tracer, store } = o;
-  const duration = o.meter.createHistogram('http.server.request.duration', {
+  const duration = keyedHistogram(o.meter, 'http.server.request.duration', {
     description: 'Duration of HTTP server requests.',
     unit: 's',
     advice: { explicitBucketBoundaries: DURATION_BUCKETS },
   });
-
   const guard = new Guard('http-server');
-  const guardedClose = guard.wrap('response.close', onClose);
+  const guardedClose = guard.wrap('response.close', function (this: TracedResponse) {
+    endServerSpan(this, duration);
+  });
   guard.subscribe('http.server.request.start', 'request.start', (message) => {
-    const { request, response, socket, server } = message as { request: IncomingMessage; response: ServerResponse; socket: Socket; server: unknown };
+    const { request, response, socket, server } = message as { request: IncomingMessage; response: TracedResponse; socket: Socket; server: unknown };
     if (isUntracedServer(server)) return;
-    const rawMethod = request.method ?? 'GET';
-    const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
-    const url = request.url ?? '/';
-    const q = url.indexOf('?');
-    const scheme = (socket as Socket & { encrypted?: boolean }).encrypted ? 'https' : 'http';
-    const headers = request.headers;
-    const attributes: Api.Attributes = {
-      'http.request.method': method,
-      'url.scheme': scheme,
-      'url.path': q === -1 ? url : url.slice(0, q),
-      'network.protocol.version': request.httpVersion,
-    };
-    // Only defined values: the SDK warns about every undefined attribute it is handed.
-    const host = headers.host;
-    if (host) attributes['server.address'] = hostName(host);
-    if (socket.localPort !== undefined) attributes['server.port'] = socket.localPort;
-    if (socket.remoteAddress !== undefined && o.collectClientAddress !== false) {
-      attributes['client.address'] = socket.remoteAddress;
-      attributes['network.peer.address'] = socket.remoteAddress;
-    }
-    if (socket.remotePort !== undefined) attributes['network.peer.port'] = socket.remotePort;
-    const userAgent = headers['user-agent'];
-    if (userAgent !== undefined) attributes['user_agent.original'] = userAgent;
-    // Secret parameters are blanked by the redaction processor before any exporter sees the span.
-    if (q !== -1) attributes['url.query'] = url.slice(q + 1);
-    if (method !== rawMethod) attributes['http.request.method_original'] = rawMethod;
-
-    const parent = api.propagation.extract(api.ROOT_CONTEXT, headers);
-    // Attributes go in after the start (own-attributes.ts): given to startSpan, the SDK validates
-    // and copies each of them twice; none of the samplers we configure reads them.
-    const span = tracer.startSpan(method, { kind: SERVER }, parent);
-    setOwnAttributes(span, attributes);
-    const rpc = { type: core.RPCType.HTTP, span };
-    // The channel fires synchronously just before the server emits 'request', so entering the
-    // context here makes it the active one for the app's handlers and everything they start.
-    const id = o.requestIds?.assign(span, request, response, api.trace.getSpanContext(parent) !== undefined);
-    store.enterWith(new RequestContext(parent, span, rpc, id));
-    (response as ServerResponse & { [kRequest]?: RequestState })[kRequest] = {
-      span,
-      rpc,
-      started: performance.now(),
-      method,
-      scheme,
-      protocol: request.httpVersion,
-    };
+    startServerSpan(o, request, response, socket);
     response.once('close', guardedClose);
   });
-
-  // Node creates the socket's keep-alive timer right after this channel fires, inside its own
-  // 'finish' listener, and the timer captures the async context frame current then, holding it until
-  // the connection's next request. That frame is the request's context with its spans: left alone,
-  // one set per connection survives every scavenge, which on the bench grew V8's young generation
-  // from 8 to 67 MB. So the timer gets the root context, unless the app listens for 'finish' too
-  // (request loggers run after Node's listener): then it gets a context that keeps the trace
-  // identity and baggage for their log correlation, but not the span objects or the RPC metadata.
-  const wrapSpanContext = (span: Api.Span) => api.trace.wrapSpanContext(span.spanContext());
+  const wrapSpanContext = (span: Api.Span) => o.api.trace.wrapSpanContext(span.spanContext());
   guard.subscribe('http.server.response.finish', 'response.finish', (message) => {
-    const ctx = store.getStore();
-    if (!ctx || ctx === api.ROOT_CONTEXT) return;
-    if ((message as { response: ServerResponse }).response.listenerCount('finish') <= 1) {
-      store.enterWith(api.ROOT_CONTEXT);
-      return;
-    }
-    const light = lighten(ctx, wrapSpanContext);
-    if (light) return store.enterWith(light);
-    const span = api.trace.getSpan(ctx);
-    const rest = core.deleteRPCMetadata(ctx);
-    store.enterWith(span ? api.trace.setSpanContext(rest, span.spanContext()) : rest);
+    releaseRequestContext(o, (message as { response: ServerResponse }).response, wrapSpanContext);
   });
+}
 
-  function onClose(this: ServerResponse & { [kRequest]?: RequestState }): void {
-    const state = this[kRequest];
-    if (!state) return;
-    this[kRequest] = undefined;
-    const { span, rpc, method } = state;
-    const status = this.statusCode;
-    const finished = this.writableFinished;
-    const errorType = !finished ? 'aborted' : status >= 500 ? String(status) : undefined;
-    const metricAttributes: Api.Attributes = {
-      'http.request.method': method,
-      'url.scheme': state.scheme,
-      'network.protocol.version': state.protocol,
-      'http.response.status_code': status,
-    };
-    setOwnAttribute(span, 'http.response.status_code', status);
-    if (rpc.route !== undefined) {
-      setOwnAttribute(span, 'http.route', rpc.route);
-      span.updateName(`${method} ${rpc.route}`);
-      metricAttributes['http.route'] = rpc.route;
-    }
-    if (errorType !== undefined) {
-      setOwnAttribute(span, 'error.type', errorType);
-      span.setStatus({ code: ERROR });
-      metricAttributes['error.type'] = errorType;
-    }
-    span.end();
-    duration.record((performance.now() - state.started) / 1000, metricAttributes);
+type TracedResponse = ServerResponse & { [kRequest]?: RequestState };
+
+/** The request's stable-semconv attributes, only defined values: the SDK warns about every undefined one. */
+function requestAttributes(o: HttpServerTracerOptions, request: IncomingMessage, socket: Socket, rawMethod: string, method: string, scheme: string): Api.Attributes {
+  const url = request.url ?? '/';
+  const q = url.indexOf('?');
+  const headers = request.headers;
+  const attributes: Api.Attributes = {
+    'http.request.method': method,
+    'url.scheme': scheme,
+    'url.path': q === -1 ? url : url.slice(0, q),
+    'network.protocol.version': request.httpVersion,
+  };
+  const host = headers.host;
+  if (host) attributes['server.address'] = hostName(host);
+  if (socket.localPort !== undefined) attributes['server.port'] = socket.localPort;
+  if (socket.remoteAddress !== undefined && o.collectClientAddress !== false) {
+    attributes['client.address'] = socket.remoteAddress;
+    attributes['network.peer.address'] = socket.remoteAddress;
   }
+  if (socket.remotePort !== undefined) attributes['network.peer.port'] = socket.remotePort;
+  const userAgent = headers['user-agent'];
+  if (userAgent !== undefined) attributes['user_agent.original'] = userAgent;
+  // Secret parameters are blanked by the redaction processor before any exporter sees the span.
+  if (q !== -1) attributes['url.query'] = url.slice(q + 1);
+  if (method !== rawMethod) attributes['http.request.method_original'] = rawMethod;
+  return attributes;
+}
+
+/** Starts the server span and makes the request's context the active one. */
+function startServerSpan(o: HttpServerTracerOptions, request: IncomingMessage, response: TracedResponse, socket: Socket): void {
+  const { api, core, tracer } = o;
+  const rawMethod = request.method ?? 'GET';
+  const method = KNOWN_METHODS.has(rawMethod) ? rawMethod : '_OTHER';
+  const scheme = (socket as Socket & { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const attributes = requestAttributes(o, request, socket, rawMethod, method, scheme);
+  const parent = api.propagation.extract(api.ROOT_CONTEXT, request.headers);
+  // Attributes go in after the start (own-attributes.ts): given to startSpan, the SDK validates
+  // and copies each of them twice; none of the samplers we configure reads them.
+  const span = tracer.startSpan(method, { kind: SERVER }, parent);
+  setOwnAttributes(span, attributes);
+  const rpc = { type: core.RPCType.HTTP, span };
+  // The channel fires synchronously just before the server emits 'request', so entering the
+  // context here makes it the active one for the app's handlers and everything they start.
+  const id = o.requestIds?.assign(span, request, response, api.trace.getSpanContext(parent) !== undefined);
+  o.store.enterWith(new RequestContext(parent, span, rpc, id));
+  response[kRequest] = { span, rpc, started: performance.now(), method, scheme, protocol: request.httpVersion };
+}
+
+// Node creates the socket's keep-alive timer right after the response.finish channel fires, inside
+// its own 'finish' listener, and the timer captures the async context frame current then, holding it
+// until the connection's next request. That frame is the request's context with its spans: left
+// alone, one set per connection survives every scavenge, which on the bench grew V8's young
+// generation from 8 to 67 MB. So the timer gets the root context, unless the app listens for
+// 'finish' too (request loggers run after Node's listener): then it gets a context that keeps the
+// trace identity and baggage for their log correlation, but not the span objects or the RPC metadata.
+function releaseRequestContext({ api, core, store }: HttpServerTracerOptions, response: ServerResponse, wrapSpanContext: (span: Api.Span) => Api.Span): void {
+  const ctx = store.getStore();
+  if (!ctx || ctx === api.ROOT_CONTEXT) return;
+  if (response.listenerCount('finish') <= 1) {
+    store.enterWith(api.ROOT_CONTEXT);
+    return;
+  }
+  const light = lighten(ctx, wrapSpanContext);
+  if (light) return store.enterWith(light);
+  const span = api.trace.getSpan(ctx);
+  const rest = core.deleteRPCMetadata(ctx);
+  store.enterWith(span ? api.trace.setSpanContext(rest, span.spanContext()) : rest);
+}
+
+/** The duration metric's attributes, built once per series (the key below names it). */
+function serverMetricAttributes(state: RequestState, status: number, route: string | undefined, errorType: string | undefined): Api.Attributes {
+  const attributes: Api.Attributes = {
+    'http.request.method': state.method,
+    'url.scheme': state.scheme,
+    'network.protocol.version': state.protocol,
+    'http.response.status_code': status,
+  };
+  if (route !== undefined) attributes['http.route'] = route;
+  if (errorType !== undefined) attributes['error.type'] = errorType;
+  return attributes;
+}
+
+/** On the response's 'close': the status, route and error go on the span, which ends, and the duration is recorded. */
+function endServerSpan(response: TracedResponse, duration: KeyedHistogram): void {
+  const state = response[kRequest];
+  if (!state) return;
+  response[kRequest] = undefined;
+  const { span, rpc, method } = state;
+  const status = response.statusCode;
+  const errorType = !response.writableFinished ? 'aborted' : status >= 500 ? String(status) : undefined;
+  const route = rpc.route;
+  setOwnAttribute(span, 'http.response.status_code', status);
+  if (route !== undefined) {
+    setOwnAttribute(span, 'http.route', route);
+    span.updateName(`${method} ${route}`);
+  }
+  if (errorType !== undefined) {
+    setOwnAttribute(span, 'error.type', errorType);
+    span.setStatus({ code: ERROR });
+  }
+  span.end();
+  const seconds = (performance.now() - state.started) / 1000;
+  const { scheme, protocol } = state;
+  // The series is named by its attribute values (lean-histogram.ts), its attributes built once.
+  (duration.get(method, scheme, protocol, status, route, errorType) ?? duration.bind(serverMetricAttributes(state, status, route, errorType), method, scheme, protocol, status, route, errorType)).record(seconds);
 }

@@ -23,6 +23,8 @@ export interface PluginDeps {
   trace: typeof Trace;
   logs: typeof Logs;
   metrics: typeof Metrics;
+  /** Builds a reader with the lean histograms' producer (instrumentation/lean-metrics.ts), when there is one. */
+  metricReader?: <R extends Metrics.IMetricReader>(build: (metricProducers: Metrics.MetricProducer[]) => R) => R;
 }
 
 export interface PluginHost {
@@ -114,7 +116,9 @@ export function startPlugins(config: Config, deps: PluginDeps): PluginHost {
   // A forwarding reader only when some plugin exports metrics or may still do so (it arrives late).
   const readers = [...g.early.readers];
   if (g.early.metricExporters || g.early.pending) {
-    readers.push(new deps.metrics.PeriodicExportingMetricReader({ exporter: g.metricExports, exportIntervalMillis: config.metrics.intervalMs }));
+    const build = (metricProducers: Metrics.MetricProducer[]) =>
+      new deps.metrics.PeriodicExportingMetricReader({ exporter: g.metricExports, exportIntervalMillis: config.metrics.intervalMs, metricProducers });
+    readers.push(deps.metricReader ? deps.metricReader(build) : build([]));
   }
   const each = (what: 'flush' | 'close') =>
     Promise.all(loaded.map(({ slot, plugin }) => (plugin[what] ? slot.callAsync(what, () => plugin[what]!()) : undefined))).then(() => undefined);

@@ -48,7 +48,8 @@ function luhn(digits: string): boolean {
 
 /** Whether a string may hold something redactString removes; most strings fail every test at once. */
 function mayHoldSecret(s: string): boolean {
-  return s.includes('//') || s.includes('=') || s.includes('@') || s.includes('%40') || MAYBE_CARD.test(s);
+  // MAYBE_CARD needs 12 characters: a short value (a path such as `/`) skips the regex.
+  return s.includes('//') || s.includes('=') || s.includes('@') || s.includes('%40') || (s.length >= 12 && MAYBE_CARD.test(s));
 }
 
 export class Redactor {

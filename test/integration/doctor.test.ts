@@ -97,7 +97,7 @@ describe('otel-monitor doctor', () => {
     const started = Date.now();
     const res = await runCli(bin, ['doctor', '--prometheus-url', dead, '--collector-metrics', `http://${collector.telemetryTarget}/metrics`], appEnv(collector));
     expect(legLine(res.stdout, 'prometheus')).toBe(
-      `FAIL    prometheus  cannot query Prometheus at ${dead}: ECONNREFUSED (fix: pass the URL of a running Prometheus with --prometheus-url)`,
+      `FAIL    prometheus  cannot reach Prometheus at ${dead}: ECONNREFUSED (fix: pass the URL of a running Prometheus with --prometheus-url)`,
     );
     expect(Date.now() - started).toBeLessThan(8000); // 5 s for the leg, plus Node's start-up
     expect(res.code).toBe(1);
@@ -110,7 +110,7 @@ describe('otel-monitor doctor', () => {
     expect(legLine(res.stdout, 'collector')).toMatch(/^PASS/);
     const line = legLine(res.stdout, 'prometheus')!;
     expect(line).toMatch(
-      new RegExp(`^FAIL    prometheus  otel_monitor_doctor_check\\{doctor_run="[0-9a-f-]{36}",service_version="doc@1\\.2\\.3"\\} not found at ${prom.url} after 15 s; scrape target down: otel-collector \\(.*connection refused.*\\) \\(fix: check the Collector's prometheus exporter and that Prometheus scrapes it \\(job otel-collector\\)\\)$`),
+      new RegExp(`^FAIL    prometheus  otel_monitor_doctor_check\\{doctor_run="[0-9a-f-]{36}", service_version="doc@1\\.2\\.3"\\} not found at ${prom.url} after 15 s; scrape target down: otel-collector \\(.*connection refused.*\\) \\(fix: check the Collector's prometheus exporter and that Prometheus scrapes it \\(job otel-collector\\)\\)$`),
     );
     expect(res.code).toBe(1);
     await prom.stop();
@@ -158,5 +158,13 @@ describe('otel-monitor doctor', () => {
     const res = await runCli(bin, ['doctor', '--prometheus-url', 'not a url']);
     expect(res.code).toBe(2);
     expect(res.stderr).toContain('--prometheus-url is not a valid URL');
+    // The shared connection options: checked as every Prometheus-reading command checks them.
+    const header = await runCli(bin, ['doctor', '--prometheus-url', 'http://127.0.0.1:9', '--header', 'no-equals']);
+    expect(header.code).toBe(2);
+    expect(header.stderr).toContain('--header needs NAME=VALUE');
+    const both = await runCli(bin, ['doctor', '--prometheus-url', 'http://u:p@127.0.0.1:9'], { OTEL_MONITOR_PROMETHEUS_TOKEN: 't0ken' });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give one of them');
+    expect(both.stderr).not.toContain('t0ken');
   });
 });

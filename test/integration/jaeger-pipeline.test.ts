@@ -50,6 +50,15 @@ function loggedTraceIds(app: RunningApp, match: (line: Record<string, unknown>) 
   return [...new Set(ids)];
 }
 
+/**
+ * The trace ids logged for users `prefix*`, once `n` are there: a request's log line can reach the
+ * app's stdout pipe after its response (seen with other files running beside this one).
+ */
+async function loggedOnce(app: RunningApp, prefix: string, n: number): Promise<string[]> {
+  const ids = () => loggedTraceIds(app, (l) => String(l.userId).startsWith(prefix));
+  await waitFor(() => ids().length >= n, { timeoutMs: 5000, intervalMs: 50, what: `${n} logged trace ids of ${prefix}*` });
+  return ids();
+}
 const get = async (app: RunningApp, path: string, headers?: Record<string, string>) => {
   const res = await app.get(path, headers);
   await res.arrayBuffer();
@@ -232,7 +241,7 @@ describe('each leg has its own queue', () => {
       await get(app, `/users/outage-${i}`);
       await sleep(OUTAGE_MS / 20);
     }
-    const wanted = loggedTraceIds(app, (l) => String(l.userId).startsWith('outage-'));
+    const wanted = await loggedOnce(app, 'outage-', 10);
     expect(wanted).toHaveLength(10);
     await waitFor(() => wanted.every(atSentry), { timeoutMs: Math.max(1000, OUTAGE_MS - (Date.now() - down) - 1000), what: 'every outage trace at Sentry while Jaeger is down' });
     expect(Date.now() - down).toBeLessThan(OUTAGE_MS);
@@ -252,7 +261,7 @@ describe('each leg has its own queue', () => {
     sentryDown = true;
     try {
       for (let i = 0; i < 5; i++) await get(app, `/users/sentry-down-${i}`);
-      const wanted = loggedTraceIds(app, (l) => String(l.userId).startsWith('sentry-down-'));
+      const wanted = await loggedOnce(app, 'sentry-down-', 5);
       expect(wanted).toHaveLength(5);
       await waitFor(async () => (await Promise.all(wanted.map((id) => jaeger.trace(id)))).every(Boolean), { timeoutMs: 9_000, what: 'every trace in Jaeger while Sentry refuses' });
       expect(wanted.some(atSentry)).toBe(false);

@@ -2,7 +2,8 @@
 // Prometheus and Alertmanager processes on free loopback ports, and small in-test HTTP servers
 // (a metrics exposition to scrape and a webhook for Alertmanager to call).
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,21 +17,47 @@ export const NODE = join(ROOT, 'node_modules/.bin/node');
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
 const ALERTMANAGER = process.env.ALERTMANAGER_BIN ?? '/usr/bin/prometheus-alertmanager';
 
+/** A hash of every file under src/: the compiled CLI is reused until one of them changes. */
+function srcStamp(): string {
+  const hash = createHash('sha256');
+  for (const f of (readdirSync(join(ROOT, 'src'), { recursive: true }) as string[]).sort()) {
+    const path = join(ROOT, 'src', f);
+    if (f.endsWith('.ts')) hash.update(f).update(readFileSync(path));
+  }
+  return hash.digest('hex').slice(0, 16);
+}
+
 /**
  * Compiles only the CLI (src/cli/main.ts and what it imports) with tsc into .cache/, so the test
  * runs the real bin without a full build that could trip over files other people are editing.
- * Inside the repo so `@sentry/node` resolves from node_modules.
+ * Inside the repo so `@sentry/node` resolves from node_modules. Compiled once per content of src/
+ * (tsc takes 10-20 s): the files that use it, in parallel or one after another, share the output;
+ * each compiles into its own temp dir and the first rename wins.
  */
 export async function compileCli(): Promise<string> {
-  const out = join(ROOT, '.cache', `cli-test-${process.pid}`);
-  rmSync(out, { recursive: true, force: true });
+  const stamp = srcStamp();
+  const out = join(ROOT, '.cache', `cli-test-${stamp}`);
+  const main = join(out, 'cli', 'main.js');
+  if (existsSync(main)) return main;
+  // Older compiles (an hour old: not one a file running beside this one still uses) go.
+  mkdirSync(join(ROOT, '.cache'), { recursive: true });
+  for (const old of readdirSync(join(ROOT, '.cache')).filter((d) => d.startsWith('cli-test-'))) {
+    if (statSync(join(ROOT, '.cache', old)).mtimeMs < Date.now() - 3_600_000) rmSync(join(ROOT, '.cache', old), { recursive: true, force: true });
+  }
+  const tmp = `${out}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
   await exec(
     join(ROOT, 'node_modules/.bin/tsc'),
-    ['src/cli/main.ts', '--outDir', out, '--rootDir', 'src', '--module', 'nodenext', '--moduleResolution', 'nodenext',
+    ['src/cli/main.ts', '--outDir', tmp, '--rootDir', 'src', '--module', 'nodenext', '--moduleResolution', 'nodenext',
       '--target', 'es2023', '--strict', '--skipLibCheck', '--types', 'node'],
     { cwd: ROOT },
   );
-  return join(out, 'cli', 'main.js');
+  try {
+    renameSync(tmp, out);
+  } catch {
+    rmSync(tmp, { recursive: true, force: true }); // another file renamed the same compile first
+  }
+  return main;
 }
 
 export interface CliRun {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import * as api from '@opentelemetry/api';
 import { suppressTracing, timeInputToHrTime } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { EncodedQueue, lazyEncodedExporter } from '../../src/exporters/encoded-queue.js';
+import { EncodedQueue, createEncodedExporter, lazyEncodedExporter } from '../../src/exporters/encoded-queue.js';
 import { counters, resetCounters } from '../../src/exporters/pipeline-counters.js';
 import { encodeLogRecord } from '../../src/exporters/otlp-log-encoding.js';
 import { withReceiver } from '../helpers/otlp-receiver.js';
@@ -39,6 +39,39 @@ describe('EncodedQueue with the OTLP/HTTP transport', () => {
       expect(new Set(bodies).size).toBe(140);
       // The pipeline's own counts say the same: 140 exported, none failed, nothing left in flight.
       expect(counters.log).toMatchObject({ processed: 140, exported: 140, failed: {}, inflight: 0, dropped: { queue_full: 60 } });
+    });
+  });
+});
+
+describe('EncodedQueue when a request cannot be built', () => {
+  it('after the resource attributes settle: the records are counted encoding_failed, the slot is freed, nothing is thrown', async () => {
+    await withReceiver(async (r) => {
+      const signal = { exporter: 'otlp' as const, endpoint: `${r.url}/v1/logs`, protocol: 'http/protobuf' as const, headers: {}, timeoutMs: 10_000, compression: 'none' as const };
+      const names = { one: 'log record', many: 'log records', exporter: 'logs', signal: 'log' as const };
+      const queue = new EncodedQueue(api, suppressTracing, createEncodedExporter('logs', signal), { maxQueueSize: 100, maxExportBatchSize: 5, scheduledDelayMillis: 60_000 }, names);
+      // A resource whose detectors finish after start-up and whose attributes then fail to read.
+      const broken = {
+        asyncAttributesPending: true,
+        waitForAsyncAttributes: () => Promise.resolve(),
+        get attributes(): never {
+          throw new Error('detector blew up');
+        },
+      };
+      const unhandled: unknown[] = [];
+      const onUnhandled = (e: unknown) => unhandled.push(e);
+      process.on('unhandledRejection', onUnhandled);
+      const before = counters.log.dropped.encoding_failed ?? 0;
+      try {
+        const now = timeInputToHrTime(Date.now());
+        for (let i = 0; i < 5; i++) queue.add(broken as never, { name: 'b' }, i, (w, n) => encodeLogRecord(w, { time: now, observedTime: now, body: `line ${n}`, attributes: {}, droppedAttributesCount: 0 }));
+        await queue.forceFlush();
+        await new Promise((resolve) => setImmediate(resolve));
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+      expect(unhandled).toEqual([]);
+      expect((counters.log.dropped.encoding_failed ?? 0) - before).toBe(5);
+      expect(r.logRecords()).toHaveLength(0);
     });
   });
 });

@@ -69,7 +69,8 @@ function provider(receiver: OtlpReceiver, lean: boolean): Run {
     spanProcessors: [hooks, new SimpleSpanProcessor({ exporter: simple }), batchProcessor, otlp],
   });
   const sdkTracer = tp.getTracer('contract', '1.0.0');
-  const tracer = lean ? leanTracer(sdkTracer, api, core)! : sdkTracer;
+  // The sampler fast path on, as the default configuration runs it: the SDK's sampler must agree.
+  const tracer = lean ? leanTracer(sdkTracer, api, core, { samplesUnderSampledParents: true })! : sdkTracer;
   return { simple, batch, batchProcessor, otlp, order, tracer, sdkTracer };
 }
 
@@ -207,6 +208,23 @@ describe('lean tracer', () => {
     expect(on.startSpan('x')).toBeInstanceOf(LeanSpan);
     expect(on.startSpan('x', { attributes: { a: 1 } })).not.toBeInstanceOf(LeanSpan);
     expect(on.startSpan('x', {}, api.trace.setSpan(api.ROOT_CONTEXT, on.startSpan('p'))).constructor).toBe(LeanSpan);
+  });
+
+  it('with samplesUnderSampledParents, asks the sampler only under an unsampled parent', () => {
+    const calls: string[] = [];
+    const inner = new ParentBasedSampler({ root: new AlwaysOnSampler() });
+    const spy = { shouldSample: (...a: Parameters<typeof inner.shouldSample>) => (calls.push(a[2]), inner.shouldSample(...a)), toString: () => 'spy' };
+    const t = leanTracer(new TracerProvider({ sampler: spy, spanProcessors: [sink] }).getTracer('t'), api, core, { samplesUnderSampledParents: true })!;
+    const parent = (flags: number) =>
+      api.trace.setSpanContext(api.ROOT_CONTEXT, { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: flags, isRemote: true, traceState: new core.TraceState('k=v') });
+    const root = t.startSpan('root');
+    const underSampled = t.startSpan('under-sampled', {}, parent(1));
+    const underUnsampled = t.startSpan('under-unsampled', {}, parent(0));
+    expect(calls).toEqual(['under-unsampled']);
+    expect(root.spanContext().traceFlags).toBe(1);
+    expect(underSampled.spanContext().traceFlags).toBe(1);
+    expect(underSampled.spanContext().traceState?.serialize()).toBe('k=v');
+    expect(underUnsampled.isRecording()).toBe(false);
   });
 
   it('a second end is refused with the SDK diagnostic, and the span reaches onEnd once', () => {

@@ -9,7 +9,7 @@ import { parseArgs, parseNumber, parseUrl } from '../shared/args.js';
 import { json, table, type Io } from '../shared/output.js';
 import { checkCollector, checkJaeger, checkLoki, checkPrometheus, checkSentry, newProbe, REQUEST_TIMEOUT_MS, type LegResult } from './legs.js';
 import { doctorDrops, renderDoctorDrops } from '../shared/pipeline-drops.js';
-import { PrometheusClient } from '../shared/prometheus.js';
+import { CONNECTION_SPEC, prometheusOption, timeoutOption } from '../shared/connection-options.js';
 
 export const DOCTOR_HELP = `Usage: otel-monitor doctor [options]
 
@@ -25,7 +25,8 @@ redacted), then checks each leg and prints PASS, FAIL with the reason and a fix,
 With --prometheus-url it also prints the telemetry each app dropped in the last hour, per reason.
 
 Options:
-  --prometheus-url URL     Prometheus base URL (env OTEL_MONITOR_PROMETHEUS_URL)
+  --prometheus-url URL     Prometheus base URL (env OTEL_MONITOR_PROMETHEUS_URL); --header, --ca-file,
+                           --timeout and OTEL_MONITOR_PROMETHEUS_TOKEN apply as in \`releases\` (no default URL)
   --loki-url URL           Loki base URL
   --jaeger-url URL         Jaeger UI/query base URL (env OTEL_MONITOR_JAEGER_URL), e.g. http://127.0.0.1:16686
   --collector-metrics URL  the Collector's own metrics (default: the OTLP host, port 8888, /metrics)
@@ -36,13 +37,14 @@ Every request times out after ${REQUEST_TIMEOUT_MS / 1000} s, so an unreachable 
 Exit status: 0 every configured leg passed, 1 a leg failed, 2 usage error.`;
 
 export async function doctor(argv: readonly string[], io: Io): Promise<number> {
-  const args = parseArgs(argv, { 'prometheus-url': 'value', 'loki-url': 'value', 'jaeger-url': 'value', 'collector-metrics': 'value', wait: 'value', json: 'flag' });
+  const args = parseArgs(argv, { ...CONNECTION_SPEC, 'loki-url': 'value', 'jaeger-url': 'value', 'collector-metrics': 'value', wait: 'value', json: 'flag' });
   if (args.flags.has('help')) {
     io.out(DOCTOR_HELP);
     return 0;
   }
-  const promText = args.values.get('prometheus-url') ?? (io.env.OTEL_MONITOR_PROMETHEUS_URL || undefined);
-  const prometheus = promText === undefined ? undefined : parseUrl(promText, '--prometheus-url');
+  // Prometheus is one leg among others here: checked only when named, never the default URL.
+  const promGiven = args.values.has('prometheus-url') || Boolean(io.env.OTEL_MONITOR_PROMETHEUS_URL);
+  const prometheus = promGiven ? prometheusOption(args, io, args.values.has('timeout') ? timeoutOption(args) : REQUEST_TIMEOUT_MS) : undefined;
   const loki = args.values.has('loki-url') ? parseUrl(args.values.get('loki-url')!, '--loki-url') : undefined;
   const jaegerText = args.values.get('jaeger-url') ?? (io.env.OTEL_MONITOR_JAEGER_URL || undefined);
   const jaeger = jaegerText === undefined ? undefined : parseUrl(jaegerText, '--jaeger-url');
@@ -68,7 +70,7 @@ export async function doctor(argv: readonly string[], io: Io): Promise<number> {
     jaeger ? collectorLeg.then((c) => (c.verdict === 'PASS' ? checkJaeger(jaeger, probe, waitMs) : notSent('jaeger'))) : skip('jaeger', 'no --jaeger-url given'),
   ]);
   const failed = results.some((r) => r.verdict === 'FAIL');
-  const drops = prometheus ? await doctorDrops(new PrometheusClient(prometheus, REQUEST_TIMEOUT_MS), io.now()) : undefined;
+  const drops = prometheus ? await doctorDrops(prometheus, io.now()) : undefined;
   if (args.flags.has('json')) {
     io.out(json({ config: effective, warnings, legs: results, ok: !failed, ...(drops ? { telemetryDropped: drops } : {}) }));
   } else {

@@ -4,7 +4,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { Config, SignalConfig } from '../../config.js';
 import { redactUrl } from '../../config.js';
-import { reason } from '../shared/prometheus.js';
+import { reason, type PrometheusClient } from '../shared/prometheus.js';
+import { eq, selector } from '../shared/promql.js';
+import { CliError } from '../shared/errors.js';
 
 export type Verdict = 'PASS' | 'FAIL' | 'SKIP';
 export interface LegResult {
@@ -145,30 +147,25 @@ async function poll<T>(waitMs: number, look: () => Promise<T | undefined>): Prom
   }
 }
 
-export async function checkPrometheus(url: URL, p: Probe, waitMs: number): Promise<LegResult> {
-  const base = url.href.replace(/\/+$/, '');
-  const labels = [`doctor_run="${p.runId}"`, ...(p.release ? [`service_version="${p.release.replace(/["\\]/g, '\\$&')}"`] : [])];
-  const promql = `${PROM_METRIC}{${labels.join(',')}}`;
+export async function checkPrometheus(prometheus: PrometheusClient, p: Probe, waitMs: number): Promise<LegResult> {
+  const base = prometheus.displayUrl;
+  const promql = selector(PROM_METRIC, [eq('doctor_run', p.runId), ...(p.release ? [eq('service_version', p.release)] : [])]);
   try {
-    const found = await poll(waitMs, async () => {
-      const { status, body } = await getJson(`${base}/api/v1/query?${new URLSearchParams({ query: promql })}`);
-      if (body.status !== 'success') throw new Error(`query refused (HTTP ${status}): ${body.error ?? 'unknown error'}`);
-      return body.data?.result?.length ? true : undefined;
-    });
+    const found = await poll(waitMs, async () => ((await prometheus.query(promql, Date.now() / 1000)).length ? true : undefined));
     if (found) return { leg: 'prometheus', verdict: 'PASS', detail: `${promql} is queryable at ${base}` };
-    return { leg: 'prometheus', verdict: 'FAIL', detail: `${promql} not found at ${base} after ${waitMs / 1000} s${await downTargets(base)}`, fix: "check the Collector's prometheus exporter and that Prometheus scrapes it (job otel-collector)" };
+    return { leg: 'prometheus', verdict: 'FAIL', detail: `${promql} not found at ${base} after ${waitMs / 1000} s${await downTargets(prometheus)}`, fix: "check the Collector's prometheus exporter and that Prometheus scrapes it (job otel-collector)" };
   } catch (err) {
-    return { leg: 'prometheus', verdict: 'FAIL', detail: `cannot query Prometheus at ${base}: ${reason(err)}`, fix: 'pass the URL of a running Prometheus with --prometheus-url' };
+    // The client's errors already name the server and a scrubbed reason.
+    const detail = err instanceof CliError ? err.message : `cannot query Prometheus at ${base}: ${reason(err)}`;
+    return { leg: 'prometheus', verdict: 'FAIL', detail, fix: 'pass the URL of a running Prometheus with --prometheus-url' };
   }
 }
 
 /** `; scrape target down: otel-collector (connection refused)` from Prometheus's own target list. */
-async function downTargets(base: string): Promise<string> {
+async function downTargets(prometheus: PrometheusClient): Promise<string> {
   try {
-    const { body } = await getJson(`${base}/api/v1/targets?state=active`);
-    const down = (body.data?.activeTargets ?? []).filter((t: { health?: string }) => t.health === 'down');
-    if (!down.length) return '';
-    return `; scrape target down: ${down.map((t: { scrapePool?: string; lastError?: string }) => `${t.scrapePool} (${t.lastError ?? 'no error given'})`).join(', ')}`;
+    const down = await prometheus.downTargets();
+    return down.length ? `; scrape target down: ${down.map((t) => `${t.scrapePool} (${t.lastError ?? 'no error given'})`).join(', ')}` : '';
   } catch {
     return '';
   }

@@ -1,4 +1,4 @@
-// Minimal Prometheus HTTP API client: instant queries only, against Prometheus or any store with
+// Minimal Prometheus HTTP API client: instant queries and the down scrape targets, against Prometheus or any store with
 // its API (VictoriaMetrics, Mimir, Thanos; docs/SCALING.md). Any failure becomes a CliError with a
 // one-line reason (exit 2), never a stack trace and never a credential.
 import { CliError } from './errors.js';
@@ -57,5 +57,12 @@ export class PrometheusClient {
       const { metric, value } = r as { metric: Record<string, string>; value: [number, string] };
       return { labels: metric, value: Number(value[1]) };
     });
+  }
+
+  /** The active scrape targets that are down (doctor's hint when a metric is missing). */
+  async downTargets(): Promise<Array<{ scrapePool?: string; lastError?: string }>> {
+    const res = await this.endpoint.request('/api/v1/targets?state=active');
+    const body = JSON.parse(res.text) as { data?: { activeTargets?: Array<{ health?: string; scrapePool?: string; lastError?: string }> } };
+    return (body.data?.activeTargets ?? []).filter((t) => t.health === 'down');
   }
 }

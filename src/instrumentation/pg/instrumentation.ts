@@ -10,6 +10,8 @@ import { Guard } from '../channel-guard.js';
 import type { ContextStore } from './context.js';
 import { wrapQuery } from './query.js';
 import { observePools, PoolRegistry, wrapPoolConnect } from './pool.js';
+import { keyedHistogram } from '../lean-metrics.js';
+import type { KeyedHistogram } from '../lean-histogram.js';
 
 export const PG_SCOPE = '@org/otel-monitor/pg';
 // upstream's, so the histogram's buckets are the same
@@ -80,14 +82,14 @@ export function createPgInstrumentation(deps: PgTracerDeps): Instr.Instrumentati
   class PgTracer extends instr.InstrumentationBase {
     // Set by _updateMetricInstruments during super(): declared, not initialised, so no class field
     // overwrites it after the base constructor ran.
-    declare private duration: Api.Histogram | undefined;
+    declare private duration: KeyedHistogram | undefined;
 
     constructor() {
       super(PG_SCOPE, deps.version, {});
     }
 
     protected override _updateMetricInstruments(): void {
-      this.duration = this.meter.createHistogram('db.client.operation.duration', {
+      this.duration = keyedHistogram(this.meter, 'db.client.operation.duration', {
         description: 'Duration of database client operations.',
         unit: 's',
         valueType: api.ValueType.DOUBLE,

@@ -11,6 +11,7 @@ import type { Guard } from '../channel-guard.js';
 import { errorType, queryShape, sanitizedErrorMessage, serverShape, type PgConnectionParameters, type QueryShape } from './attributes.js';
 import { callIn, takePoolWait, type ContextStore } from './context.js';
 import { ATTR_DB_POOL_WAIT_MS } from '../../semconv.js';
+import type { KeyedHistogram } from '../lean-histogram.js';
 
 const CLIENT = 2; // SpanKind.CLIENT
 const ERROR = 2; // SpanStatusCode.ERROR
@@ -35,7 +36,7 @@ export interface QueryTracerDeps {
   store: ContextStore;
   guard: Guard;
   tracer(): Api.Tracer;
-  duration(): Api.Histogram | undefined;
+  duration(): KeyedHistogram | undefined;
 }
 
 /** One traced query, from its start to its first completion. */
@@ -82,7 +83,10 @@ function finish(this: QueryRun, run: QueryRun): void {
     span.setStatus({ code: ERROR, message });
     deps.duration()?.record(seconds, { ...run.shape.metric, 'error.type': type });
   } else {
-    deps.duration()?.record(seconds, run.shape.metric);
+    // The shape's cached attribute set is the series' key (lean-histogram.ts).
+    const duration = deps.duration();
+    const metric = run.shape.metric;
+    if (duration) (duration.get(metric) ?? duration.bind(metric, metric)).record(seconds);
   }
   span.end();
 }

@@ -13,6 +13,7 @@ import { setOwnAttribute, setOwnAttributes } from '../own-attributes.js';
 import { originInfo, requestUrl, type OriginInfo } from './origin.js';
 import { addHeader, hasHeader, userAgentOf, type UndiciRequest } from './request-headers.js';
 import { KNOWN_HTTP_METHODS as KNOWN_METHODS, HTTP_DURATION_BUCKETS as DURATION_BUCKETS } from '../http-semconv.js';
+import { keyedHistogram } from '../lean-metrics.js';
 const CLIENT = 2; // SpanKind.CLIENT
 const ERROR = 2; // SpanStatusCode.ERROR
 const kState = Symbol('otel-monitor.undici');
@@ -168,7 +169,7 @@ function recordError(state: RequestState, error: Error & { code?: string }): voi
 }
 
 export function traceUndici(o: UndiciTracerOptions): void {
-  const duration = o.meter.createHistogram('http.client.request.duration', {
+  const duration = keyedHistogram(o.meter, 'http.client.request.duration', {
     description: 'Measures the duration of outbound HTTP requests.',
     unit: 's',
     valueType: o.api.ValueType.DOUBLE,
@@ -178,7 +179,10 @@ export function traceUndici(o: UndiciTracerOptions): void {
   const finish = (request: TracedRequest, state: RequestState) => {
     request[kState] = undefined;
     state.span.end();
-    duration.record((performance.now() - state.started) / 1000, metricAttributes(state));
+    const seconds = (performance.now() - state.started) / 1000;
+    // The series is named by its attribute values (the origin's prefix stands for scheme, address and port).
+    const { method, origin, status, protocol, errorType } = state;
+    (duration.get(method, origin.prefix, status, protocol, errorType) ?? duration.bind(metricAttributes(state), method, origin.prefix, status, protocol, errorType)).record(seconds);
   };
 
   const guard = new Guard('undici');
