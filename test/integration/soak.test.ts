@@ -42,8 +42,11 @@ const D = FULL
   ? { warmup: 120 * S, baseline: 60 * S + Math.max(0, Number(process.env.SOAK_MINUTES ?? 10) - 10) * 60 * S, killGap: 5 * S, stop: 30 * S, logStore: 60 * S, exporter: 60 * S, blackHole: 30 * S, recover: 30 * S }
   : { warmup: 15 * S, baseline: 20 * S, killGap: 3 * S, stop: 10 * S, logStore: 15 * S, exporter: 15 * S, blackHole: 10 * S, recover: 8 * S };
 const SERVICE = 'soak-app';
-/** The app's OTLP export timeout: longer than the Collector's freeze (see the header). */
-const EXPORT_TIMEOUT_MS = Number(process.env.SOAK_OTLP_TIMEOUT_MS ?? D.stop + 5 * S);
+/**
+ * The app's OTLP export timeout: longer than the Collector's freeze (see the header), by enough for
+ * the resumed Collector to answer what waited (10 s: it runs beside other integration files).
+ */
+const EXPORT_TIMEOUT_MS = Number(process.env.SOAK_OTLP_TIMEOUT_MS ?? D.stop + 10 * S);
 const LOG_STORE_SIGNAL = (process.env.SOAK_LOG_STORE_SIGNAL ?? 'SIGTERM') as NodeJS.Signals;
 
 interface Sample {
