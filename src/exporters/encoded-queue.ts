@@ -49,13 +49,6 @@ export interface QueueNames {
   signal: PipelineSignal;
 }
 
-/**
- * Why records were not delivered, counted since start (cumulative, never reset): `queue_full` (the
- * exporter is behind), `encoding_error` (a record that could not be encoded), `export_failed` (a
- * request the Collector refused or never answered, after retries), `closed` (offered after shutdown).
- */
-export type DropReason = 'queue_full' | 'encoding_error' | 'export_failed' | 'closed';
-
 export interface PendingResource {
   waitForAsyncAttributes?(): Promise<void>;
   asyncAttributesPending?: boolean;
@@ -76,8 +69,6 @@ interface ResourceBuffer {
 type BufferedSnapshot = { source: ResourceLike & PendingResource; scopes: EncodedResource['scopes'] }[];
 
 export class EncodedQueue {
-  /** Cumulative drops by reason, for the pipeline's self-metrics to read. */
-  readonly drops: Record<DropReason, number> = { queue_full: 0, encoding_error: 0, export_failed: 0, closed: 0 };
   private readonly resources = new Map<ResourceLike, ResourceBuffer>();
   private readonly encodedResources = new WeakMap<object, Buffer>();
   private queued = 0;
@@ -106,15 +97,13 @@ export class EncodedQueue {
    */
   rejects(): boolean {
     if (this.closed) {
-      this.drops.closed++;
       countDrop(this.names.signal, 'already_shutdown');
       return true;
     }
     if (this.queued < this.options.maxQueueSize) return false;
-    this.drops.queue_full++;
     countDrop(this.names.signal, 'queue_full');
-    // Said once; not even its text is built again for each record dropped in a burst.
-    if (this.unreported++ === 0 && this.drops.queue_full === 1) {
+    // Said once (log.once); not even its text is built again for each record dropped in a burst.
+    if (this.unreported++ === 0) {
       const { one, many, exporter } = this.names;
       log.once('warn', `${one}-queue-full`, `${one} queue full (${this.options.maxQueueSize} ${many}) while the ${exporter} exporter is behind; dropping ${many} until it catches up`);
     }
@@ -130,7 +119,6 @@ export class EncodedQueue {
       encode(writer, item);
     } catch (err) {
       writer.pos = mark; // a half-written record would corrupt the whole request
-      this.drops.encoding_error++;
       countDrop(this.names.signal, 'encoding_failed');
       log.once('error', `${this.names.one}-encoding`, `a ${this.names.one} could not be encoded and was dropped: ${describe(err)}`);
       return;
@@ -240,7 +228,6 @@ export class EncodedQueue {
   }
 
   private lost(items: number, err: unknown): string {
-    this.drops.export_failed += items;
     return `${this.names.one} export failed, ${items} ${this.names.many} lost: ${describe(err)}`;
   }
 

@@ -17,7 +17,7 @@ export type { BatchExporter, EncodedBatch, EncodingOptions } from './encoded-que
 const SAMPLED = 1;
 
 export class EncodingSpanProcessor implements SpanProcessor {
-  /** The bytes waiting for export; its `drops` count what was lost, by reason. */
+  /** The bytes waiting for export (what it drops is counted in pipeline-counters.ts). */
   readonly queue: EncodedQueue;
 
   constructor(api: typeof Api, suppress: (ctx: Context) => Context, exporter: BatchExporter, options: EncodingOptions) {

@@ -32,13 +32,14 @@ export interface RunningVictoriaLogs {
   stop(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-export async function startVictoriaLogs(): Promise<RunningVictoriaLogs> {
+/** `flags`: extra command-line flags (e.g. `-inmemoryDataFlushInterval=1s`). */
+export async function startVictoriaLogs(flags: string[] = []): Promise<RunningVictoriaLogs> {
   const bin = ensureVictoriaLogs();
   const port = await freePort();
   const data = join(tempDir('victorialogs'), 'data');
   const url = `http://127.0.0.1:${port}`;
   const launch = async () => {
-    const proc = spawnTracked(bin, [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${data}`, '-retentionPeriod=7d', '-loggerLevel=WARN'], { cwd: ROOT });
+    const proc = spawnTracked(bin, [`-httpListenAddr=127.0.0.1:${port}`, `-storageDataPath=${data}`, '-retentionPeriod=7d', '-loggerLevel=WARN', ...flags], { cwd: ROOT });
     await Promise.race([
       waitFor(async () => (await fetch(`${url}/health`)).status === 200, { timeoutMs: 60_000, what: 'VictoriaLogs /health' }),
       proc.exited.then((code) => {
