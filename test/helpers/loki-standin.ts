@@ -4,7 +4,8 @@
 // response format (https://grafana.com/docs/loki/latest/reference/loki-http-api/#query-logs-within-a-range-of-time).
 // Anything else is a 400, as Loki would refuse a query it cannot parse.
 import { createServer, type Server } from 'node:http';
-import { decodeOtlp } from './otlp-receiver.js';
+import { decodeOtlp, idHex } from './otlp-receiver.js';
+import { listenLocal } from './process.js';
 
 export interface LokiLine {
   service: string;
@@ -55,29 +56,21 @@ export async function startLokiStandIn(): Promise<LokiStandIn> {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const { url, close } = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     lines,
     queries,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
-
-const hex = (v: unknown) => (typeof v === 'string' ? v.toLowerCase() : Buffer.from((v ?? []) as Uint8Array).toString('hex'));
 
 function ingest(body: any, into: LokiLine[]): void {
   for (const rl of body.resourceLogs ?? []) {
     const service = (rl.resource?.attributes ?? []).find((a: any) => a.key === 'service.name')?.value?.stringValue ?? '';
     for (const sl of rl.scopeLogs ?? []) {
       for (const r of sl.logRecords ?? []) {
-        into.push({ service, traceId: hex(r.traceId), timeNs: String(r.timeUnixNano ?? '0'), line: String(r.body?.stringValue ?? '') });
+        into.push({ service, traceId: idHex(r.traceId), timeNs: String(r.timeUnixNano ?? '0'), line: String(r.body?.stringValue ?? '') });
       }
     }
   }

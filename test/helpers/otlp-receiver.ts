@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { listenLocal } from './process.js';
 
 const root = protobuf.loadSync(fileURLToPath(new URL('./otlp.proto', import.meta.url)));
 const requestTypes = {
@@ -64,7 +65,8 @@ export interface ReceiverOptions {
   respond?: (req: { path: string; headers: IncomingHttpHeaders }) => number | undefined;
 }
 
-const hex = (v: unknown): string => {
+/** An OTLP id as lowercase hex: protobuf gives bytes, OTLP/JSON a hex string already. */
+export const idHex = (v: unknown): string => {
   if (v == null) return '';
   if (typeof v === 'string') return v.toLowerCase(); // OTLP/JSON already carries hex ids
   return Buffer.from(v as Uint8Array).toString('hex');
@@ -78,7 +80,7 @@ function anyValue(v: any): unknown {
   if ('doubleValue' in v) return Number(v.doubleValue);
   if ('arrayValue' in v) return (v.arrayValue?.values ?? []).map(anyValue);
   if ('kvlistValue' in v) return attrs(v.kvlistValue?.values);
-  if ('bytesValue' in v) return hex(v.bytesValue);
+  if ('bytesValue' in v) return idHex(v.bytesValue);
   return undefined;
 }
 
@@ -108,9 +110,9 @@ function flatten(signal: Signal, body: any) {
           spans.push({
             name: s.name,
             kind: Number(s.kind ?? 0),
-            traceId: hex(s.traceId),
-            spanId: hex(s.spanId),
-            parentSpanId: hex(s.parentSpanId),
+            traceId: idHex(s.traceId),
+            spanId: idHex(s.spanId),
+            parentSpanId: idHex(s.parentSpanId),
             attributes: attrs(s.attributes),
             resource,
             scope: ss.scope?.name ?? '',
@@ -132,8 +134,8 @@ function flatten(signal: Signal, body: any) {
             attributes: attrs(l.attributes),
             resource,
             scope: sl.scope?.name ?? '',
-            traceId: hex(l.traceId),
-            spanId: hex(l.spanId),
+            traceId: idHex(l.traceId),
+            spanId: idHex(l.spanId),
           });
         }
       }
@@ -217,22 +219,16 @@ export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<Otl
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const { url, port, close } = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     requests,
     spans: () => spans,
     logRecords: () => logs,
     metrics: () => metrics,
     points: (name) => metrics.filter((m) => m.name === name).flatMap((m) => m.dataPoints.map((p) => ({ ...p, resource: m.resource }))),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 

@@ -1,6 +1,20 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Listens on a free 127.0.0.1 port (the test stand-ins' servers); `close` drops keep-alive connections too. */
+export async function listenLocal(server: Server): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return { url: `http://127.0.0.1:${port}`, port, close };
+}
 
 /** A free TCP port on 127.0.0.1, found by binding port 0 and releasing it. */
 export async function freePort(): Promise<number> {

@@ -4,7 +4,8 @@
 // (the Collector's persistent queue delivers at least once). Only the ids are kept: a soak sends
 // hundreds of thousands of spans.
 import { createServer } from 'node:http';
-import { decodeOtlp } from './otlp-receiver.js';
+import { decodeOtlp, idHex } from './otlp-receiver.js';
+import { listenLocal } from './process.js';
 
 export interface SpanSink {
   /** Base URL: the Collector's JAEGER_ENDPOINT (its otlp_http/jaeger leg posts to <url>/v1/traces). */
@@ -23,8 +24,6 @@ interface KeyValue {
 interface TracesBody {
   resourceSpans?: Array<{ resource?: { attributes?: KeyValue[] }; scopeSpans?: Array<{ spans?: Array<{ spanId?: Uint8Array | string }> }> }>;
 }
-
-const hex = (id: Uint8Array | string | undefined) => (typeof id === 'string' ? id.toLowerCase() : Buffer.from(id ?? []).toString('hex'));
 
 export async function startSpanSink(service: string): Promise<SpanSink> {
   const ids = new Set<string>();
@@ -45,24 +44,18 @@ export async function startSpanSink(service: string): Promise<SpanSink> {
         for (const ss of rs.scopeSpans ?? []) {
           for (const s of ss.spans ?? []) {
             received++;
-            ids.add(hex(s.spanId));
+            ids.add(idHex(s.spanId));
           }
         }
       }
       res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const addr = server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : 0;
+  const { url, close } = await listenLocal(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     ids,
     received: () => received,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
