@@ -109,21 +109,67 @@ export function anyValue(w: ProtobufWriter, value: unknown): void {
   }
 }
 
+// Most attribute values repeat too (methods, schemes, status codes, host names, user agents): the
+// whole KeyValue message of a short scalar value, length byte included, is built once and then
+// copied. Bounded per key, so a key whose values never repeat (a peer port) stops adding entries
+// once it has its share, and in all.
+const MAX_VALUES_PER_KEY = 64;
+const MAX_CACHED_PAIRS = 4096;
+const MAX_CACHED_STRING = 48;
+const pairCache = new Map<string, Map<string | number | boolean, Buffer>>();
+let cachedPairs = 0;
+const pairWriter = new ProtobufWriter(256);
+
+function keyValue(w: ProtobufWriter, key: string, value: unknown): void {
+  const k = encodedKey(key);
+  if (k) w.raw(k);
+  else {
+    w.tag(1, LEN);
+    w.string(key);
+  }
+  w.tag(2, LEN);
+  const v = w.begin();
+  anyValue(w, value);
+  w.finish(v);
+}
+
+/** A KeyValue message (length byte first) for a short scalar value, cached; undefined for others. */
+function cachedKeyValue(key: string, value: unknown): Buffer | undefined {
+  const type = typeof value;
+  if (type === 'string' ? (value as string).length > MAX_CACHED_STRING : type !== 'number' && type !== 'boolean') return undefined;
+  let values = pairCache.get(key);
+  const hit = values?.get(value as string | number | boolean);
+  if (hit !== undefined || cachedPairs >= MAX_CACHED_PAIRS) return hit;
+  if (values === undefined) {
+    if (pairCache.size >= MAX_CACHED_KEYS) return undefined;
+    values = new Map();
+    pairCache.set(key, values);
+  }
+  if (values.size >= MAX_VALUES_PER_KEY) return undefined;
+  pairWriter.reset();
+  const at = pairWriter.begin();
+  keyValue(pairWriter, key, value);
+  pairWriter.finish(at);
+  // Only messages whose length fits the one byte reserved for it, so the copy is the exact bytes.
+  if (pairWriter.pos - 1 > 127) return undefined;
+  const bytes = Buffer.from(pairWriter.buf.subarray(0, pairWriter.pos));
+  values.set(value as string | number | boolean, bytes);
+  cachedPairs++;
+  return bytes;
+}
+
 export function attributes(w: ProtobufWriter, attrs: Attributes, field: number): void {
   for (const key in attrs) {
     if (!Object.prototype.hasOwnProperty.call(attrs, key)) continue;
+    const value = attrs[key];
     w.tag(field, LEN);
-    const kv = w.begin();
-    const k = encodedKey(key);
-    if (k) w.raw(k);
-    else {
-      w.tag(1, LEN);
-      w.string(key);
+    const cached = cachedKeyValue(key, value);
+    if (cached !== undefined) {
+      w.raw(cached);
+      continue;
     }
-    w.tag(2, LEN);
-    const v = w.begin();
-    anyValue(w, attrs[key]);
-    w.finish(v);
+    const kv = w.begin();
+    keyValue(w, key, value);
     w.finish(kv);
   }
 }

@@ -89,6 +89,28 @@ describe('OTLP span encoding', () => {
     expect(ours.equals(reference)).toBe(true);
   });
 
+  it('writes the same bytes past the repeated-value cache limits (values per key, long pairs, value types)', () => {
+    const spans = collect((tp) => {
+      const t = tp.getTracer('limits');
+      for (let i = 0; i < 150; i++) {
+        const s = t.startSpan('s', {
+          attributes: {
+            'network.peer.port': 40_000 + i, // a new value each span: past 64 the key stops caching
+            ['k'.repeat(90)]: 'v'.repeat(48), // a KeyValue over 127 bytes: never cached
+            'same.text': i % 2 ? '200' : 200, // a string and a number that print alike
+            'zero.sign': i % 2 ? -0 : 0,
+            'not.a.number': Number.NaN,
+            'short.then.long': 'x'.repeat(40 + (i % 20)),
+          },
+        });
+        s.end();
+      }
+    });
+    const ours = Buffer.from(encodeWithOurs(spans));
+    const reference = Buffer.from(ProtobufTraceSerializer.serializeRequest(spans)!);
+    expect(ours.equals(reference)).toBe(true);
+  });
+
   it('widens a length prefix in place when a message outgrows one byte', () => {
     const w = new ProtobufWriter(4);
     const at = w.begin();
