@@ -58,7 +58,7 @@ export function readInstrumentation(env: Env, warn: Warn): Instrumentation {
   };
 }
 
-/** OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS: `pg,undici,pino,runtime-node`, `all`, or empty; unknown names are warned (once) and ignored. */
+/** OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS: `pg,undici,pino`, `all`, or empty; unknown names are warned (once) and ignored. */
 function upstreamList(env: Env, warn: Warn): ReadonlySet<UpstreamInstrumentation> {
   const name = 'OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS';
   const names = (list(env, name) ?? []).map((n) => n.toLowerCase());

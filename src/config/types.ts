@@ -144,9 +144,6 @@ export interface ParsedConfig {
   warnings: string[];
 }
 
-/**
- * The libraries whose upstream instrumentation our own hot-path code replaces (`runtime-node`: its
- * GC-duration observer, instrumentation/gc-duration.ts).
- */
-export const UPSTREAM_INSTRUMENTATIONS = ['pg', 'undici', 'pino', 'runtime-node'] as const;
+/** The libraries whose upstream instrumentation our own hot-path code replaces. */
+export const UPSTREAM_INSTRUMENTATIONS = ['pg', 'undici', 'pino'] as const;
 export type UpstreamInstrumentation = (typeof UPSTREAM_INSTRUMENTATIONS)[number];

@@ -11,7 +11,6 @@ import { requireCjs } from '../require.js';
 import { contained } from '../log.js';
 import { registerNetworkMetrics } from './network-metrics.js';
 import { registerProcessMetrics } from './process-metrics.js';
-import { GcDurationReader, withoutRuntimeNodeGcCollector } from './gc-duration.js';
 
 const START_DELAY_MS = 1000;
 const HOST_METRIC_GROUPS = ['system.cpu', 'system.memory', 'process.cpu', 'process.memory'];
@@ -30,13 +29,7 @@ function start(config: Config, meter: Meter, register: (list: Instrumentation[])
   }
   if (config.runtimeMetrics) {
     const { RuntimeNodeInstrumentation } = requireCjs('@opentelemetry/instrumentation-runtime-node') as { RuntimeNodeInstrumentation: Ctor };
-    const runtime = new RuntimeNodeInstrumentation({ monitoringPrecision: 10 });
-    list.push(runtime);
-    // v8js.gc.duration from our GCProfiler reader instead of runtime-node's `gc` observer
-    // (gc-duration.ts says why), unless the upstream one is asked for or cannot be taken out.
-    if (!config.upstreamInstrumentations.has('runtime-node') && withoutRuntimeNodeGcCollector(runtime)) {
-      new GcDurationReader(meter).start();
-    }
+    list.push(new RuntimeNodeInstrumentation({ monitoringPrecision: 10 }));
   }
   register(list);
   if (isMainThread) registerProcessMetrics(meter);

@@ -17,7 +17,7 @@ describe('readConfig', () => {
   it('OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS names the libraries that go back to upstream instrumentation', () => {
     expect([...readConfig({}).config.upstreamInstrumentations]).toEqual([]);
     expect([...readConfig({ OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS: 'PG, pino' }).config.upstreamInstrumentations]).toEqual(['pg', 'pino']);
-    expect([...readConfig({ OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS: 'all' }).config.upstreamInstrumentations]).toEqual(['pg', 'undici', 'pino', 'runtime-node']);
+    expect([...readConfig({ OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS: 'all' }).config.upstreamInstrumentations]).toEqual(['pg', 'undici', 'pino']);
     const bad = readConfig({ OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS: 'pg,mysql' });
     expect([...bad.config.upstreamInstrumentations]).toEqual(['pg']);
     expect(bad.warnings).toHaveLength(1);
