@@ -136,7 +136,20 @@ function printProfileDiff(res) {
   const keys = new Set([...a.keys(), ...b.keys()]);
   const rows = [...keys].map((k) => [k, a.get(k) ?? 0, b.get(k) ?? 0]).sort((x, y) => Math.abs(y[2] - y[1]) - Math.abs(x[2] - x[1]));
   console.log('\n| function | A µs/request | B µs/request | B − A |\n|---|---:|---:|---:|');
-  for (const [k, x, y] of rows.slice(0, 30)) console.log(`| ${k} | ${x.toFixed(2)} | ${y.toFixed(2)} | ${(y - x).toFixed(2)} |`);
+  for (const [k, x, y] of rows.slice(0, Number(process.env.ROWS ?? 30))) console.log(`| ${k} | ${x.toFixed(2)} | ${y.toFixed(2)} | ${(y - x).toFixed(2)} |`);
   const sum = (m) => [...m.values()].reduce((s, v) => s + v, 0);
   console.log(`| **total** | ${sum(a).toFixed(2)} | ${sum(b).toFixed(2)} | ${(sum(b) - sum(a)).toFixed(2)} |`);
+  // The same by package: a key starts with its package (`@org/otel-monitor`, `node:internal`, `express`, …).
+  const byPackage = (m) => {
+    const out = new Map();
+    for (const [k, v] of m) {
+      const pkg = k.startsWith('(') ? k.slice(0, k.indexOf(')') + 1) : k.split(' ')[0];
+      out.set(pkg, (out.get(pkg) ?? 0) + v);
+    }
+    return out;
+  };
+  const [pa, pb] = [byPackage(a), byPackage(b)];
+  const pkgs = [...new Set([...pa.keys(), ...pb.keys()])].sort((x, y) => Math.abs((pb.get(y) ?? 0) - (pa.get(y) ?? 0)) - Math.abs((pb.get(x) ?? 0) - (pa.get(x) ?? 0)));
+  console.log('\n| package | A µs/request | B µs/request | B − A |\n|---|---:|---:|---:|');
+  for (const k of pkgs.slice(0, 12)) console.log(`| ${k} | ${(pa.get(k) ?? 0).toFixed(2)} | ${(pb.get(k) ?? 0).toFixed(2)} | ${((pb.get(k) ?? 0) - (pa.get(k) ?? 0)).toFixed(2)} |`);
 }

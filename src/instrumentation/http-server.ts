@@ -15,6 +15,7 @@ import type { RequestIds } from './request-id.js';
 import { lighten, RequestContext } from './request-context.js';
 import { KNOWN_HTTP_METHODS as KNOWN_METHODS, HTTP_DURATION_BUCKETS as DURATION_BUCKETS } from './http-semconv.js';
 import { keyedHistogram } from './lean-metrics.js';
+import { LeanSpan } from './lean-span.js';
 import type { KeyedHistogram } from './lean-histogram.js';
 
 const SERVER = 1; // SpanKind.SERVER
@@ -72,7 +73,9 @@ export function traceHttpServer(o: HttpServerTracerOptions): void {
     const { request, response, socket, server } = message as { request: IncomingMessage; response: TracedResponse; socket: Socket; server: unknown };
     if (isUntracedServer(server)) return;
     startServerSpan(o, request, response, socket);
-    response.once('close', guardedClose);
+    // `on`, not `once`: a response closes once and is then garbage, so the listener needs no
+    // removal, and `once` would allocate a wrapper per request to remove it.
+    response.on('close', guardedClose);
   });
   const wrapSpanContext = (span: Api.Span) => o.api.trace.wrapSpanContext(span.spanContext());
   guard.subscribe('http.server.response.finish', 'response.finish', (message) => {
@@ -126,7 +129,8 @@ function startServerSpan(o: HttpServerTracerOptions, request: IncomingMessage, r
   // context here makes it the active one for the app's handlers and everything they start.
   const id = o.requestIds?.assign(span, request, response, api.trace.getSpanContext(parent) !== undefined);
   o.store.enterWith(new RequestContext(parent, span, rpc, id));
-  response[kRequest] = { span, rpc, started: performance.now(), method, scheme, protocol: request.httpVersion };
+  // A lean span times itself; the duration metric reads its times (endServerSpan) instead of a clock.
+  response[kRequest] = { span, rpc, started: span instanceof LeanSpan ? 0 : performance.now(), method, scheme, protocol: request.httpVersion };
 }
 
 // Node creates the socket's keep-alive timer right after the response.finish channel fires, inside
@@ -182,7 +186,7 @@ function endServerSpan(response: TracedResponse, duration: KeyedHistogram): void
     span.setStatus({ code: ERROR });
   }
   span.end();
-  const seconds = (performance.now() - state.started) / 1000;
+  const seconds = (span instanceof LeanSpan ? span.endMs - span.startMs : performance.now() - state.started) / 1000;
   const { scheme, protocol } = state;
   // The series is named by its attribute values (lean-histogram.ts), its attributes built once.
   (duration.get(method, scheme, protocol, status, route, errorType) ?? duration.bind(serverMetricAttributes(state, status, route, errorType), method, scheme, protocol, status, route, errorType)).record(seconds);

@@ -58,8 +58,11 @@ export class LeanTracer implements Api.Tracer {
     let ctx = context ?? api.context.active();
     if (options?.root) ctx = api.trace.deleteSpan(ctx);
     if (this.core.isTracingSuppressed(ctx)) return api.trace.wrapSpanContext(api.INVALID_SPAN_CONTEXT);
-    const parent = api.trace.getSpan(ctx)?.spanContext();
-    const valid = parent !== undefined && api.trace.isSpanContextValid(parent) ? parent : undefined;
+    const parentSpan = api.trace.getSpan(ctx);
+    const parent = parentSpan?.spanContext();
+    // A lean parent's ids came from the id generator or from a parent checked here: valid by
+    // construction, so the API's two regular-expression tests are skipped for it.
+    const valid = parent !== undefined && (parentSpan instanceof LeanSpan || api.trace.isSpanContextValid(parent)) ? parent : undefined;
     // In SpanImpl's order (span id first), so a deterministic generator gives both the same ids.
     const spanId = this.ids.generateSpanId();
     const traceId = valid ? valid.traceId : this.ids.generateTraceId();
