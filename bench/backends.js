@@ -4,6 +4,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -29,7 +30,39 @@ function pgUser() {
   return { uid: id('-u'), gid: id('-g') };
 }
 
-/** Starts PostgreSQL on `port`, pinned to CPU 1. Resolves to { url, stop }. */
+/** A port free on 127.0.0.1 now (the kernel's pick); another process may still take it before use. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Runs `postgres` on `port` until it is ready; resolves to the process, or to undefined if the port was taken. */
+async function runPostgres(bin, data, dir, user, port) {
+  const args = ['-c', '1', join(bin, 'postgres'), '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'logging_collector=off', '-c', 'max_connections=200'];
+  const proc = spawn('taskset', args, { ...user, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  proc.stdout.on('data', (d) => (output += d));
+  proc.stderr.on('data', (d) => (output += d));
+  const exited = new Promise((resolve) => proc.on('exit', resolve));
+  const deadline = Date.now() + 60_000;
+  while (!output.includes('ready to accept connections')) {
+    if (proc.exitCode !== null && output.includes('Address already in use')) return undefined;
+    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`PostgreSQL did not start: ${output.slice(-500)}`);
+    await sleep(50);
+  }
+  return { proc, exited };
+}
+
+/**
+ * Starts PostgreSQL on `port`, pinned to CPU 1. Resolves to { url, stop }. A port taken between
+ * its choice and postgres binding it (tests run beside each other, and initdb takes seconds) is
+ * replaced by another free one, up to three times.
+ */
 export async function startPostgres(port) {
   const bin = postgresBin();
   const user = pgUser();
@@ -43,17 +76,10 @@ export async function startPostgres(port) {
     chownSync(join(dir, 'pw'), user.uid, user.gid);
   }
   execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--pwfile', join(dir, 'pw'), '--auth-host=scram-sha-256', '--auth-local=trust', '--no-sync', '-E', 'UTF8'], { ...user, stdio: 'pipe', cwd: dir });
-  const args = ['-c', '1', join(bin, 'postgres'), '-D', data, '-p', String(port), '-h', '127.0.0.1', '-k', dir, '-c', 'fsync=off', '-c', 'logging_collector=off', '-c', 'max_connections=200'];
-  const proc = spawn('taskset', args, { ...user, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  proc.stdout.on('data', (d) => (output += d));
-  proc.stderr.on('data', (d) => (output += d));
-  const exited = new Promise((resolve) => proc.on('exit', resolve));
-  const deadline = Date.now() + 60_000;
-  while (!output.includes('ready to accept connections')) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`PostgreSQL did not start: ${output.slice(-500)}`);
-    await sleep(50);
-  }
+  let running = await runPostgres(bin, data, dir, user, port);
+  for (let attempt = 0; !running && attempt < 3; attempt++) running = await runPostgres(bin, data, dir, user, (port = await freePort()));
+  if (!running) throw new Error(`PostgreSQL did not start: port after port was taken (last ${port})`);
+  const { proc, exited } = running;
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
     async stop() {

@@ -17,14 +17,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSink } from './sink.js';
-import { startRealisticBackends } from './backends.js';
+import { freePort, startRealisticBackends } from './backends.js';
 import { ensureLoadGen, loadGenVersion, runLoad } from './load.js';
 import { gcCounter } from './gc-counter.js';
 import { summariseProfile, formatProfile, loadProfile } from './profile.js';
@@ -92,15 +91,6 @@ const log = (...a) => console.error(`[bench ${((Date.now() - t0) / 1000).toFixed
 /** A-B-C, B-C-A, C-A-B…: interleaved, and no configuration always goes first. */
 const rotate = (list, i) => list.map((_, j) => list[(i + j) % list.length]);
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** One GET without keep-alive; true on a 200. */
 function probe(url) {
