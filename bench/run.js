@@ -91,7 +91,6 @@ const log = (...a) => console.error(`[bench ${((Date.now() - t0) / 1000).toFixed
 /** A-B-C, B-C-A, C-A-B…: interleaved, and no configuration always goes first. */
 const rotate = (list, i) => list.map((_, j) => list[(i + j) % list.length]);
 
-
 /** One GET without keep-alive; true on a 200. */
 function probe(url) {
   return new Promise((resolve) => {

@@ -119,6 +119,8 @@ const MAX_CACHED_STRING = 48;
 const pairCache = new Map<string, Map<string | number | boolean, Buffer>>();
 let cachedPairs = 0;
 const pairWriter = new ProtobufWriter(256);
+// Kept for a pair whose message outgrows one length byte, so it is not built again on every call.
+const TOO_LONG = Buffer.alloc(0);
 
 function keyValue(w: ProtobufWriter, key: string, value: unknown): void {
   const k = encodedKey(key);
@@ -139,7 +141,8 @@ function cachedKeyValue(key: string, value: unknown): Buffer | undefined {
   if (type === 'string' ? (value as string).length > MAX_CACHED_STRING : type !== 'number' && type !== 'boolean') return undefined;
   let values = pairCache.get(key);
   const hit = values?.get(value as string | number | boolean);
-  if (hit !== undefined || cachedPairs >= MAX_CACHED_PAIRS) return hit;
+  if (hit !== undefined) return hit === TOO_LONG ? undefined : hit;
+  if (cachedPairs >= MAX_CACHED_PAIRS) return undefined;
   if (values === undefined) {
     if (pairCache.size >= MAX_CACHED_KEYS) return undefined;
     values = new Map();
@@ -151,11 +154,11 @@ function cachedKeyValue(key: string, value: unknown): Buffer | undefined {
   keyValue(pairWriter, key, value);
   pairWriter.finish(at);
   // Only messages whose length fits the one byte reserved for it, so the copy is the exact bytes.
-  if (pairWriter.pos - 1 > 127) return undefined;
-  const bytes = Buffer.from(pairWriter.buf.subarray(0, pairWriter.pos));
+  const fits = pairWriter.pos - 1 <= 127;
+  const bytes = fits ? Buffer.from(pairWriter.buf.subarray(0, pairWriter.pos)) : TOO_LONG;
   values.set(value as string | number | boolean, bytes);
   cachedPairs++;
-  return bytes;
+  return fits ? bytes : undefined;
 }
 
 export function attributes(w: ProtobufWriter, attrs: Attributes, field: number): void {
