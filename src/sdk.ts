@@ -38,7 +38,7 @@ import { startSentry } from './sentry/start.js';
 import { startPlugins } from './plugins/index.js';
 import { startHealth } from './health/start.js';
 import { RequestIdPropagator } from './instrumentation/request-id.js';
-import { leanTracer } from './instrumentation/lean-tracer.js';
+import { leanTracer, type LeanOf } from './instrumentation/lean-tracer.js';
 import { publishLoggerSetup } from './logs/logger.js';
 import { LeanMetrics } from './instrumentation/lean-metrics.js';
 
@@ -175,11 +175,12 @@ type Register = (list: Instr.Instrumentation[]) => void;
 function startInstrumentations(otel: Otel, config: Config, providers: Instrumented, store: AsyncLocalStorage<Api.Context>, pino: PinoSink): { register: Register; names: string[]; hookMode: HookMode } {
   const instrumentation = requireCjs('@opentelemetry/instrumentation') as typeof Instr;
   const register: Register = (list) => instrumentation.registerInstrumentations({ instrumentations: list, ...providers });
-  const loaded = loadInstrumentations(config, (i) => contained('instrumentation activation', () => register([i])), store);
+  const lean = leanOf(otel, config);
+  const loaded = loadInstrumentations(config, (i) => contained('instrumentation activation', () => register([i])), store, lean);
   const hookMode = registerEsmHooks(loaded.modules);
   register(loaded.instrumentations);
   armLazyActivation(loaded.pending);
-  startChannelTracers(otel, config, providers, store, loaded, pino);
+  startChannelTracers(otel, config, providers, store, loaded, pino, lean);
   return { register, names: loaded.names, hookMode };
 }
 
@@ -193,13 +194,16 @@ export function spanKind(config: Config): 'lean' | 'sdk' | 'sdk-for-sentry' | 's
   return config.plugins.length > 0 ? 'sdk-for-plugins' : 'lean';
 }
 
+/** Our tracer beside an SDK Tracer: lean spans when spanKind says so, else that SDK Tracer itself. */
+function leanOf({ api, core }: Otel, config: Config): LeanOf {
+  if (spanKind(config) !== 'lean') return (sdk) => sdk;
+  const options = { samplesUnderSampledParents: samplesUnderSampledParents(config.sampler) };
+  return (sdk) => leanTracer(sdk, api, core, options) ?? sdk;
+}
+
 /** Our channel tracers that load-instrumentations.ts chose (own-tracers.ts), each with our tracer of its name. */
-function startChannelTracers({ api, core }: Otel, config: Config, { tracerProvider, meterProvider }: Instrumented, store: AsyncLocalStorage<Api.Context>, loaded: LoadedInstrumentations, pino: PinoSink): void {
-  const lean = spanKind(config) === 'lean';
-  const tracer = (name: string) => {
-    const sdkTracer = tracerProvider.getTracer(`@org/otel-monitor/${name}`, DISTRO_VERSION);
-    return (lean && leanTracer(sdkTracer, api, core, { samplesUnderSampledParents: samplesUnderSampledParents(config.sampler) })) || sdkTracer;
-  };
+function startChannelTracers({ api, core }: Otel, config: Config, { tracerProvider, meterProvider }: Instrumented, store: AsyncLocalStorage<Api.Context>, loaded: LoadedInstrumentations, pino: PinoSink, lean: LeanOf): void {
+  const tracer = (name: string) => lean(tracerProvider.getTracer(`@org/otel-monitor/${name}`, DISTRO_VERSION));
   const deps: TracerDeps = { api, core, config, store, tracer, meter: (name) => meterProvider.getMeter(name, DISTRO_VERSION), pino };
   for (const own of loaded.own) own.start?.(deps);
 }

@@ -89,6 +89,9 @@ export class LeanTracer implements Api.Tracer {
 }
 
 /** A LeanTracer beside `sdk`, or undefined when `sdk` lacks what it reads (another SDK version). */
+/** Our tracer to start spans from, given the SDK Tracer of its scope (sdk.ts decides lean or not). */
+export type LeanOf = (sdk: Api.Tracer) => Api.Tracer;
+
 export function leanTracer(sdk: Api.Tracer, api: typeof Api, core: typeof Core, options?: LeanTracerOptions): LeanTracer | undefined {
   const t = sdk as Api.Tracer & SdkTracerInternals;
   if (!t._sampler || !t._spanLimits || !t._idGenerator || !t._resource || !t._spanProcessor || !t.instrumentationScope) return undefined;

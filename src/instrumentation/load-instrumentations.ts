@@ -14,6 +14,7 @@ import { requestIdOf } from './request-id.js';
 import { redactAppPino } from '../logs/pino-redaction.js';
 import { LOG_FIELD_REQUEST_ID } from '../semconv.js';
 import type { ContextStore } from './pg/context.js';
+import type { LeanOf } from './lean-tracer.js';
 import { ownTracerFor, type OwnTracer } from './own-tracers.js';
 
 export interface LoadedInstrumentations {
@@ -90,9 +91,9 @@ function optionsFor(entry: CatalogueEntry, config: Config, narrowed: boolean): R
 }
 
 /** Our patching tracer where it takes over (own-tracers.ts), else the upstream instrumentation. */
-function create(entry: CatalogueEntry, config: Config, own: OwnTracer | undefined, store?: ContextStore): Instrumentation | undefined {
+function create(entry: CatalogueEntry, config: Config, own: OwnTracer | undefined, store?: ContextStore, lean?: LeanOf): Instrumentation | undefined {
   try {
-    if (own?.patch && store) return own.patch(store);
+    if (own?.patch && store) return own.patch(store, lean);
     const Ctor = (requireCjs(entry.pkg) as Record<string, new (o: object) => Instrumentation>)[entry.exportName];
     if (!Ctor) throw new Error(`${entry.pkg} has no export ${entry.exportName}`);
     const Guarded = entry.name === 'koa' ? guardKoaUse(Ctor) : Ctor;
@@ -114,7 +115,7 @@ function create(entry: CatalogueEntry, config: Config, own: OwnTracer | undefine
  * `enable` receives each instrumentation as it is created (at once, or on its module's first
  * load) and must register it with the providers.
  */
-export function loadInstrumentations(config: Config, enable: (i: Instrumentation) => void, store?: ContextStore): LoadedInstrumentations {
+export function loadInstrumentations(config: Config, enable: (i: Instrumentation) => void, store?: ContextStore, lean?: LeanOf): LoadedInstrumentations {
   const { selected, unknown } = selectInstrumentations(config.enabledInstrumentations, config.disabledInstrumentations);
   if (unknown.length) {
     log.warn(
@@ -137,12 +138,12 @@ export function loadInstrumentations(config: Config, enable: (i: Instrumentation
     if (lazy && packages.length === entry.modules.length && packages.length > 0) {
       const activate = () => {
         for (const p of packages) out.pending.delete(p);
-        const inst = create(entry, config, own, store);
+        const inst = create(entry, config, own, store, lean);
         if (inst) enable(inst);
       };
       for (const p of packages) out.pending.set(p, activate);
     } else {
-      const inst = create(entry, config, own, store);
+      const inst = create(entry, config, own, store, lean);
       if (inst) out.instrumentations.push(inst);
     }
   }

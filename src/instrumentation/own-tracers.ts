@@ -21,6 +21,7 @@ import { pinoHasChannel, sendPinoLogs, type PinoSink } from './pino-logs.js';
 import { RequestIds } from './request-id.js';
 import { createPgInstrumentation } from './pg/instrumentation.js';
 import type { ContextStore } from './pg/context.js';
+import type { LeanOf } from './lean-tracer.js';
 
 /** What a channel tracer is started with (sdk.ts). */
 export interface TracerDeps {
@@ -44,7 +45,7 @@ export interface OwnTracer {
   /** The upstream instrumentation still runs, narrowed by its options: http (outgoing), pino (the mixin). */
   narrowsUpstream?: boolean;
   start?(deps: TracerDeps): void;
-  patch?(store: ContextStore): Instrumentation;
+  patch?(store: ContextStore, lean?: LeanOf): Instrumentation;
 }
 
 /** Whether one of our optional peers (resolved from our package, as upstream instrumentations load) is installed. */
@@ -110,13 +111,14 @@ export const OWN_TRACERS: readonly OwnTracer[] = [
   {
     name: 'pg',
     available: (_paths, config) => !config.upstreamInstrumentations.has('pg'),
-    patch: (store) =>
+    patch: (store, lean) =>
       createPgInstrumentation({
         api: requireCjs('@opentelemetry/api') as typeof Api,
         core: requireCjs('@opentelemetry/core') as typeof Core,
         instrumentation: requireCjs('@opentelemetry/instrumentation') as typeof import('@opentelemetry/instrumentation'),
         store,
         version: DISTRO_VERSION,
+        lean,
       }),
   },
 ];

@@ -10,6 +10,10 @@ import { errorType, operationName, queryShape, serverShape, spanName } from '../
 import { PoolRegistry, poolName } from '../../src/instrumentation/pg/pool.js';
 import { wrapQuery } from '../../src/instrumentation/pg/query.js';
 import { Guard } from '../../src/instrumentation/channel-guard.js';
+import * as instr from '@opentelemetry/instrumentation';
+import { createPgInstrumentation } from '../../src/instrumentation/pg/instrumentation.js';
+import { leanTracer } from '../../src/instrumentation/lean-tracer.js';
+import { LeanSpan } from '../../src/instrumentation/lean-span.js';
 
 describe('pg span names and attributes', () => {
   it('names a query as upstream does', () => {
@@ -116,5 +120,54 @@ describe('the query wrapper', () => {
     const res = await new Promise((ok) => store.run(core.suppressTracing(api.ROOT_CONTEXT), () => query.call(client, 'SELECT 1', (_e: unknown, r: unknown) => ok(r))));
     expect(res).toBe('r');
     expect(exporter.getFinishedSpans()).toHaveLength(0);
+  });
+});
+
+describe('the pg instrumentation', () => {
+  const store = new AsyncLocalStorage<api.Context>();
+  type Cb = (err: unknown, res?: unknown) => void;
+  class Client {
+    connectionParameters = { database: 'app', host: 'db', port: 5432 };
+    database = 'app';
+    query(_text: unknown, _values: unknown, cb: Cb): void {
+      setImmediate(() => cb(null, { rows: [] }));
+    }
+  }
+  const run = (c: Client) => new Promise((ok) => c.query('SELECT 1', [], ok));
+  const providerWith = (exporter: InMemorySpanExporter) => new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
+
+  it("starts lean spans from the tracer of the provider it is given (sdk.ts's lean tracers), and follows a new provider", async () => {
+    const lean = (t: api.Tracer) => leanTracer(t, api, core) ?? t;
+    const pg = createPgInstrumentation({ api, core, instrumentation: instr, store, version: '0.0.0', lean });
+    try {
+      const [first, second] = [new InMemorySpanExporter(), new InMemorySpanExporter()];
+      pg.setTracerProvider(providerWith(first));
+      pg.getModuleDefinitions()[0]!.patch!({ Client }, '8.16.0');
+      await run(new Client());
+      pg.setTracerProvider(providerWith(second));
+      await run(new Client());
+      for (const exporter of [first, second]) {
+        const spans = exporter.getFinishedSpans();
+        expect(spans.map((s) => s.name)).toEqual(['pg.query:SELECT app']);
+        expect(spans[0]).toBeInstanceOf(LeanSpan);
+      }
+    } finally {
+      pg.disable();
+    }
+  });
+
+  it('starts SDK spans when no lean tracer is asked for (Sentry, plugins, OTEL_MONITOR_LEAN_SPANS=false)', async () => {
+    const pg = createPgInstrumentation({ api, core, instrumentation: instr, store, version: '0.0.0' });
+    try {
+      const exporter = new InMemorySpanExporter();
+      pg.setTracerProvider(providerWith(exporter));
+      pg.getModuleDefinitions()[0]!.patch!({ Client }, '8.16.0');
+      await run(new Client());
+      const spans = exporter.getFinishedSpans();
+      expect(spans).toHaveLength(1);
+      expect(spans[0]).not.toBeInstanceOf(LeanSpan);
+    } finally {
+      pg.disable();
+    }
   });
 });

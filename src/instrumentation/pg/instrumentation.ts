@@ -12,6 +12,7 @@ import { wrapQuery } from './query.js';
 import { observePools, PoolRegistry, wrapPoolConnect } from './pool.js';
 import { keyedHistogram } from '../lean-metrics.js';
 import type { KeyedHistogram } from '../lean-histogram.js';
+import type { LeanOf } from '../lean-tracer.js';
 
 export const PG_SCOPE = '@org/otel-monitor/pg';
 // upstream's, so the histogram's buckets are the same
@@ -26,6 +27,8 @@ export interface PgTracerDeps {
   instrumentation: typeof Instr;
   store: ContextStore;
   version: string;
+  /** Our tracer beside the SDK Tracer this instrumentation is given: lean spans (sdk.ts), when set. */
+  lean?: LeanOf;
 }
 
 type Fn = (...args: unknown[]) => unknown;
@@ -107,7 +110,16 @@ export function createPgInstrumentation(deps: PgTracerDeps): Instr.Instrumentati
     }
 
     private patchClient(module: unknown): unknown {
-      const tracer = () => this.tracer;
+      // The base class's tracer changes when a provider is set; our lean tracer follows it.
+      let sdkTracer: Api.Tracer | undefined;
+      let ours: Api.Tracer | undefined;
+      const tracer = () => {
+        if (this.tracer !== sdkTracer || ours === undefined) {
+          sdkTracer = this.tracer;
+          ours = deps.lean ? deps.lean(sdkTracer) : sdkTracer;
+        }
+        return ours;
+      };
       const duration = () => this.duration;
       if (module) this.patch(exportsOf<Patchable>(module), 'query', (original) => wrapQuery(original, { api, core, store, guard, tracer, duration }));
       return module;
