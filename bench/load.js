@@ -2,6 +2,9 @@
 // a Node client and so measures the server rather than itself; autocannon (npm) as a fallback.
 // Both run pinned to CPU 1; the server under test runs on CPU 0.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
@@ -77,4 +80,48 @@ export async function runLoad(tool, node, url, seconds, connections = 50, script
     requests: r.requests.total,
     errors: r.errors + r.timeouts + r.non2xx,
   };
+}
+
+const VEGETA_BUILD = fileURLToPath(new URL('./vegeta-build.js', import.meta.url));
+
+/**
+ * The paced load generator: vegeta (bench/vegeta-build.js builds it when missing, with Go), which
+ * spaces requests evenly; autocannon `-R` when it cannot be had, whose per-second bursts it names.
+ * Returns { tool, binary?, version }.
+ */
+export function ensurePacedLoadGen(node) {
+  const build = spawnSync(node, [VEGETA_BUILD], { encoding: 'utf8', timeout: 600_000 });
+  const binary = (build.stdout ?? '').trim().split('\n').pop()?.match(/^vegeta: (.+)$/)?.[1];
+  // The build's stamp names the version (its own -version prints none when built by go install).
+  if (build.status === 0 && binary) return { tool: 'vegeta', binary, version: `vegeta ${readFileSync(join(dirname(binary), '.version'), 'utf8').trim()}` };
+  console.error(`vegeta unavailable (${(build.stderr ?? '').trim().split('\n').pop() || `exit ${build.status}`}); the fixed-rate latency uses autocannon -R, which sends each second's requests as one burst`);
+  return { tool: 'autocannon', version: loadGenVersion('autocannon', node) };
+}
+
+/** vegeta's http targets: the realistic POST with ids 1..1000 as the wrk script sends them, or a GET. */
+function vegetaTargets(dir, url, script) {
+  if (!script) return `GET ${url}\n`;
+  const body = join(dir, 'body.json');
+  writeFileSync(body, AUTOCANNON_POST.body);
+  const one = (id) => `POST ${new URL(`/users/${id}`, url).href}\nContent-Type: application/json\n@${body}\n`;
+  return Array.from({ length: 1000 }, (_, i) => one(i + 1)).join('\n');
+}
+
+/**
+ * Latency at a fixed `rate` (requests per second, evenly spaced, open loop) for `seconds`.
+ * Returns { rps, p50, p99 (ms), requests, errors } as runLoad does.
+ */
+export async function runPaced(paced, node, url, seconds, rate, script) {
+  if (paced.tool !== 'vegeta') return runLoad('autocannon', node, url, seconds, 20, script, rate);
+  const dir = mkdtempSync(join(os.tmpdir(), 'vegeta-'));
+  try {
+    writeFileSync(join(dir, 'targets'), vegetaTargets(dir, url, script));
+    const results = join(dir, 'results.bin');
+    await run(paced.binary, ['attack', `-rate=${rate}/1s`, `-duration=${seconds}s`, '-format=http', `-targets=${join(dir, 'targets')}`, '-timeout=30s', `-output=${results}`]);
+    const r = JSON.parse(await run(paced.binary, ['report', '-type=json', results]));
+    const ok = r.status_codes?.['200'] ?? 0;
+    return { rps: r.throughput, p50: r.latencies['50th'] / 1e6, p99: r.latencies['99th'] / 1e6, requests: r.requests, errors: r.requests - ok };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

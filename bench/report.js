@@ -17,6 +17,13 @@ const table = (head, rows) => [`| ${head.join(' | ')} |`, `|${head.map((_, i) =>
 
 const APP_LABEL = { http: '`node:http` hello world', express: 'Express hello world', realistic: 'Realistic app (Express 5 POST /users/:id with a JSON body, one PostgreSQL query, one fetch, one pino line, a monitorTask every 100 requests)' };
 
+/** How the fixed-rate run was paced: vegeta spaces requests evenly; autocannon sends each second's as one burst. */
+function pacedMethod(meta, rate) {
+  const v = meta.versions.pacedLoadGen ?? '';
+  if (v.startsWith('vegeta')) return `${v} \`attack -rate\`, one request every ${1000 / rate} ms, open loop`;
+  return `${v || 'autocannon'} \`-R -c 20\`: each second's requests leave as one burst, so p99 is how fast that burst drains`;
+}
+
 /** Per app and configuration: medians of every field, plus the raw lists. */
 function summarise(results) {
   const s = {};
@@ -120,7 +127,7 @@ export function render(results) {
     out.push(`### ${APP_LABEL[app]}`, '', table(['configuration', 'req/s', 'min–max', 'ratio', 'p50 ms', 'p99 ms', 'spans/request', 'exported as', 'server CPU', 'errors'], rows), '');
     if (b?.pacedRate) {
       out.push(`#### ${APP_LABEL[app].replace(/ \(.*/, '')}: latency at a fixed rate`, '');
-      out.push(`Latency at a fixed ${b.pacedRate} req/s (autocannon \`-R ${b.pacedRate} -c 20\`, ${meta.mode.seconds} s, after the run above): below every configuration's capacity, so it shows the time added per request, not the queue of a saturating closed loop.`, '');
+      out.push(`Latency at a fixed ${b.pacedRate} req/s (${pacedMethod(meta, b.pacedRate)}, ${meta.mode.seconds} s, after the run above): below every configuration's capacity, so it shows the time added per request, not the queue of a saturating closed loop.`, '');
       out.push(table(['configuration', 'req/s served', 'p50 ms', 'p99 ms'], ids.filter((id) => s[app][id]).map((id) => {
         const r = s[app][id];
         return [label[id], fmt(r.pacedRps), `${fmt(r.pacedP50, 2)} (${ratio(r.pacedP50, b.pacedP50)})`, `${fmt(r.pacedP99, 2)} (${ratio(r.pacedP99, b.pacedP99)})`];

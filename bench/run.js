@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSink } from './sink.js';
 import { freePort, startRealisticBackends } from './backends.js';
-import { ensureLoadGen, loadGenVersion, runLoad } from './load.js';
+import { ensureLoadGen, ensurePacedLoadGen, loadGenVersion, runLoad, runPaced } from './load.js';
 import { gcCounter } from './gc-counter.js';
 import { summariseProfile, formatProfile, loadProfile } from './profile.js';
 import { render } from './report.js';
@@ -39,7 +39,8 @@ const ALL_APPS = ['http', 'express', 'realistic'];
 const LOAD_SCRIPT = { realistic: join(ROOT, 'bench/scripts/realistic.lua') };
 // Latency at a fixed rate, below every configuration's capacity even on a busy machine (the
 // slowest served about 300 req/s in a closed loop here at its worst): p99 then measures the time
-// each agent adds to a request.
+// each agent adds to a request. Evenly spaced by vegeta (load.js runPaced), not autocannon's
+// per-second bursts.
 const FIXED_RATE = { realistic: 200 };
 
 const { values: opts } = parseArgs({
@@ -194,7 +195,7 @@ function machine() {
   };
 }
 
-function versions(loadGen) {
+function versions(loadGen, paced) {
   const pkg = (name) => JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
   const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).stdout.toString().trim();
   return {
@@ -204,11 +205,12 @@ function versions(loadGen) {
     sdkNode: pkg('@opentelemetry/sdk-node'),
     express: pkg('express'),
     loadGen: loadGenVersion(loadGen, NODE),
+    pacedLoadGen: paced.version,
   };
 }
 
 /** One load run: start, settle, warm up, measure, stop, count what the sink received. */
-async function loadRun(cfg, app, sink, loadGen) {
+async function loadRun(cfg, app, sink, loadGen, pacedGen) {
   sink.take(); // drop whatever a failed earlier run left behind
   const s = await startServer(cfg, app, sink.url);
   try {
@@ -221,7 +223,7 @@ async function loadRun(cfg, app, sink, loadGen) {
     // load generator on the other core, set the pace.
     const serverCpu = (s.cpuSeconds() - cpu0) / MODE.seconds;
     const rssLoad = s.rss();
-    const paced = FIXED_RATE[app] ? await runLoad(loadGen, NODE, s.url, MODE.seconds, 20, LOAD_SCRIPT[app], FIXED_RATE[app]) : undefined;
+    const paced = FIXED_RATE[app] ? await runPaced(pacedGen, NODE, s.url, MODE.seconds, FIXED_RATE[app], LOAD_SCRIPT[app]) : undefined;
     const graceful = await s.stop();
     const sent = sink.take();
     return {
@@ -345,6 +347,7 @@ async function main() {
   spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)]); // this process, sink included, on CPU 1
   const cpuAtStart = cpuTicks();
   const loadGen = ensureLoadGen();
+  const pacedGen = APPS.some((a) => FIXED_RATE[a]) ? ensurePacedLoadGen(NODE) : { tool: 'none' };
   const sink = await startSink();
   // PostgreSQL and the upstream run on CPU 1 with the load generator (they inherit the pinning).
   if (APPS.includes('realistic')) BACKENDS = await startRealisticBackends(await freePort());
@@ -360,7 +363,7 @@ async function main() {
   const errors = [];
   const results = {
     meta: {
-      date: new Date().toISOString(), quick: !!opts.quick, mode: MODE, machine: machine(), versions: versions(loadGen),
+      date: new Date().toISOString(), quick: !!opts.quick, mode: MODE, machine: machine(), versions: versions(loadGen, pacedGen),
       loadGen, batchEnv: BATCH_ENV, skipped,
       configs: configs.map((c) => ({ id: c.id, label: c.label, cmd: ['node', ...c.args, 'app.js'].join(' '), env: c.env ?? {} })),
     },
@@ -386,7 +389,7 @@ async function main() {
       for (const app of APPS) {
         for (const cfg of rotate(configs, rep)) {
           log(`load rep ${rep + 1}/${MODE.reps} ${app} ${cfg.id}`);
-          const r = await attempt(`load ${app} ${cfg.id}`, errors, () => loadRun(cfg, app, sink, loadGen));
+          const r = await attempt(`load ${app} ${cfg.id}`, errors, () => loadRun(cfg, app, sink, loadGen, pacedGen));
           if (r) ((results.load[app] ??= {})[cfg.id] ??= []).push(r);
         }
       }
