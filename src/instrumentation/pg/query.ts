@@ -7,6 +7,7 @@
 import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
 import { setOwnAttribute, setOwnAttributes } from '../own-attributes.js';
+import { durationStart, secondsSince } from '../lean-span.js';
 import type { Guard } from '../channel-guard.js';
 import { errorType, queryShape, sanitizedErrorMessage, serverShape, type PgConnectionParameters, type QueryShape } from './attributes.js';
 import { callIn, takePoolWait, type ContextStore } from './context.js';
@@ -65,7 +66,7 @@ function startRun(deps: QueryTracerDeps, client: PgClient, config: unknown, pare
   if (text !== undefined && typeof name === 'string') setOwnAttribute(span, 'db.postgresql.plan', name);
   const wait = takePoolWait(client);
   if (wait !== undefined) setOwnAttribute(span, ATTR_DB_POOL_WAIT_MS, wait);
-  return new QueryRun(span, shape, performance.now(), parent, deps);
+  return new QueryRun(span, shape, durationStart(span), parent, deps);
 }
 
 /** Ends the run once: status and `error.type` on failure, the histogram with the cached set. */
@@ -73,22 +74,21 @@ function finish(this: QueryRun, run: QueryRun): void {
   if (run.done) return;
   run.done = true;
   const { span, deps } = run;
-  const seconds = (performance.now() - run.started) / 1000;
   const err = run.error;
+  const type = err ? errorType(err) : undefined;
   if (err) {
-    const type = errorType(err);
-    setOwnAttribute(span, 'error.type', type);
+    setOwnAttribute(span, 'error.type', type!);
     if (err instanceof Error) span.recordException(sanitizedErrorMessage(err as Error & { code?: unknown }));
     const message = typeof err === 'object' && 'message' in err ? String((err as Error).message) : undefined;
     span.setStatus({ code: ERROR, message });
-    deps.duration()?.record(seconds, { ...run.shape.metric, 'error.type': type });
-  } else {
-    // The shape's cached attribute set is the series' key (lean-histogram.ts).
-    const duration = deps.duration();
-    const metric = run.shape.metric;
-    if (duration) (duration.get(metric) ?? duration.bind(metric, metric)).record(seconds);
   }
   span.end();
+  const seconds = secondsSince(span, run.started);
+  const duration = deps.duration();
+  const metric = run.shape.metric;
+  if (type !== undefined) duration?.record(seconds, { ...metric, 'error.type': type });
+  // The shape's cached attribute set is the series' key (lean-histogram.ts).
+  else if (duration) (duration.get(metric) ?? duration.bind(metric, metric)).record(seconds);
 }
 
 function end(run: QueryRun, err: unknown): void {

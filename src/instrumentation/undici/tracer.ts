@@ -10,6 +10,7 @@
 import type * as Api from '@opentelemetry/api';
 import { Guard } from '../channel-guard.js';
 import { setOwnAttribute, setOwnAttributes } from '../own-attributes.js';
+import { durationStart, secondsSince } from '../lean-span.js';
 import { originInfo, requestUrl, type OriginInfo } from './origin.js';
 import { addHeader, hasHeader, userAgentOf, type UndiciRequest } from './request-headers.js';
 import { KNOWN_HTTP_METHODS as KNOWN_METHODS, HTTP_DURATION_BUCKETS as DURATION_BUCKETS } from '../http-semconv.js';
@@ -127,7 +128,7 @@ function startClientSpan(o: UndiciTracerOptions, setter: Api.TextMapSetter<Carri
   } finally {
     carrier[kRequest] = undefined;
   }
-  request[kState] = { span, started: performance.now(), method, origin };
+  request[kState] = { span, started: durationStart(span), method, origin };
 }
 
 interface Socket {
@@ -179,7 +180,7 @@ export function traceUndici(o: UndiciTracerOptions): void {
   const finish = (request: TracedRequest, state: RequestState) => {
     request[kState] = undefined;
     state.span.end();
-    const seconds = (performance.now() - state.started) / 1000;
+    const seconds = secondsSince(state.span, state.started);
     // The series is named by its attribute values (the origin's prefix stands for scheme, address and port).
     const { method, origin, status, protocol, errorType } = state;
     (duration.get(method, origin.prefix, status, protocol, errorType) ?? duration.bind(metricAttributes(state), method, origin.prefix, status, protocol, errorType)).record(seconds);
