@@ -46,10 +46,15 @@ function luhn(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** Whether a string may hold something redactString removes; most strings fail every test at once. */
+/**
+ * Whether a string may hold something redactString removes; most strings fail every test at once.
+ * Each of its rules needs one of these: a userinfo or an e-mail address an `@` (or `%40`), a query
+ * parameter or `password=` an `=`, a card number 12 digits. A URL without any (`//` alone is not
+ * one) skips redactString, whose two regular expressions it used to run on every client span.
+ */
 function mayHoldSecret(s: string): boolean {
   // MAYBE_CARD needs 12 characters: a short value (a path such as `/`) skips the regex.
-  return s.includes('//') || s.includes('=') || s.includes('@') || s.includes('%40') || (s.length >= 12 && MAYBE_CARD.test(s));
+  return s.includes('=') || s.includes('@') || s.includes('%40') || (s.length >= 12 && MAYBE_CARD.test(s));
 }
 
 export class Redactor {
@@ -87,8 +92,10 @@ export class Redactor {
   redactString(value: string): string {
     let out = value;
     if (out.includes('@')) out = out.replace(/(\/\/[^/:@\s]*:)[^@/\s]*@/g, `$1${REDACTED}@`).replace(TOKEN_USERINFO, `$1${REDACTED}@`);
-    if (out.includes('=')) out = out.replace(this.queryParam, `$1${REDACTED}`);
-    if (/password=|pwd=/i.test(out)) out = out.replace(/((?:password|pwd)=)[^;\s&]*/gi, `$1${REDACTED}`);
+    if (out.includes('=')) {
+      out = out.replace(this.queryParam, `$1${REDACTED}`);
+      if (/password=|pwd=/i.test(out)) out = out.replace(/((?:password|pwd)=)[^;\s&]*/gi, `$1${REDACTED}`);
+    }
     if (out.includes('@') || out.includes('%40')) out = out.replace(EMAIL, REDACTED);
     if (MAYBE_CARD.test(out)) out = out.replace(CARD, (m) => (luhn(m.replace(/[ -]/g, '')) ? REDACTED : m));
     return out;
