@@ -6,7 +6,7 @@ import type { AsyncLocalStorage } from 'node:async_hooks';
 import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
 import type { Guard } from './channel-guard.js';
-import { setOwnAttributes } from './own-attributes.js';
+import { adoptOwnAttributes } from './own-attributes.js';
 
 const ERROR = 2; // SpanStatusCode.ERROR
 
@@ -36,7 +36,7 @@ export function startHandlerSpan(o: HandlerSpanOptions, active: Api.Context, rou
   const rpc = o.core.getRPCMetadata(active);
   if (rpc?.type === o.core.RPCType.HTTP) rpc.route = route;
   const span = o.tracer.startSpan(`request handler - ${route}`, undefined, active);
-  setOwnAttributes(span, { 'http.route': route, ...attributes });
+  adoptOwnAttributes(span, { 'http.route': route, ...attributes });
   return [span, o.api.trace.setSpan(active, span)];
 }
 

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type * as Api from '@opentelemetry/api';
 import type * as Core from '@opentelemetry/core';
-import { setOwnAttribute, setOwnAttributes } from './own-attributes.js';
+import { adoptOwnAttributes, setOwnAttribute } from './own-attributes.js';
 import { Guard } from './channel-guard.js';
 import { isUntracedServer } from './untraced-servers.js';
 import type { RequestIds } from './request-id.js';
@@ -123,7 +123,7 @@ function startServerSpan(o: HttpServerTracerOptions, request: IncomingMessage, r
   // Attributes go in after the start (own-attributes.ts): given to startSpan, the SDK validates
   // and copies each of them twice; none of the samplers we configure reads them.
   const span = tracer.startSpan(method, { kind: SERVER }, parent);
-  setOwnAttributes(span, attributes);
+  adoptOwnAttributes(span, attributes);
   const rpc = { type: core.RPCType.HTTP, span };
   // The channel fires synchronously just before the server emits 'request', so entering the
   // context here makes it the active one for the app's handlers and everything they start.

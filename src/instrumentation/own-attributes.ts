@@ -57,6 +57,18 @@ export function setOwnAttributes(span: Span, attributes: Attributes): void {
   s._attributesCount! += added;
 }
 
+/**
+ * setOwnAttributes for an object built for this span alone, that the caller does not keep or change:
+ * a lean span without attributes takes the object itself, no copy.
+ */
+export function adoptOwnAttributes(span: Span, attributes: Attributes): void {
+  const s = writable(span);
+  const count = s && s._attributesCount === 0 && span instanceof LeanSpan ? definedCount(attributes) : -1;
+  if (count < 0) return setOwnAttributes(span, attributes);
+  s!.attributes = attributes as Record<string, unknown>;
+  s!._attributesCount = count;
+}
+
 export function setOwnAttribute(span: Span, key: string, value: string | number): void {
   const s = writable(span);
   if (!s) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as api from '@opentelemetry/api';
 import { TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import * as core from '@opentelemetry/core';
-import { setOwnAttribute, setOwnAttributes } from '../../src/instrumentation/own-attributes.js';
+import { adoptOwnAttributes, setOwnAttribute, setOwnAttributes } from '../../src/instrumentation/own-attributes.js';
 import { leanTracer } from '../../src/instrumentation/lean-tracer.js';
 import { LeanSpan } from '../../src/instrumentation/lean-span.js';
 
@@ -71,5 +71,27 @@ describe('setOwnAttributes', () => {
     third.end();
     expect(ended[2]!.attributes).toEqual({ 'x.kept': 'y' });
     expect(Object.keys(ended[2]!.attributes)).toEqual(['x.kept']);
+  });
+
+  it('lets a lean span adopt an object built for it, and copies into any other span', () => {
+    const tp = new TracerProvider({});
+    const lean = leanTracer(tp.getTracer('t'), api, core)!.startSpan('lean') as LeanSpan;
+    const built = { 'url.path': '/a', 'server.port': 80 };
+    adoptOwnAttributes(lean, built);
+    expect(lean.attributes).toBe(built);
+    lean.setAttribute('later', 1);
+    expect(lean.attributes).toEqual({ 'url.path': '/a', 'server.port': 80, later: 1 });
+    const again = { more: 'x' };
+    adoptOwnAttributes(lean, again); // it has attributes now: written into them
+    expect(lean.attributes).toBe(built);
+    expect(built).toEqual({ 'url.path': '/a', 'server.port': 80, later: 1, more: 'x' });
+    const sdk = tp.getTracer('t').startSpan('sdk') as unknown as ReadableSpan;
+    const other = { a: 1 };
+    adoptOwnAttributes(sdk as unknown as api.Span, other);
+    expect(sdk.attributes).not.toBe(other);
+    expect(sdk.attributes).toEqual({ a: 1 });
+    const withHole = leanTracer(tp.getTracer('t'), api, core)!.startSpan('hole') as LeanSpan;
+    adoptOwnAttributes(withHole, { kept: 1, gone: undefined });
+    expect(Object.keys(withHole.attributes)).toEqual(['kept']);
   });
 });

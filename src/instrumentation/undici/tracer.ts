@@ -9,7 +9,7 @@
 // OTEL_MONITOR_UPSTREAM_INSTRUMENTATIONS=undici puts the upstream instrumentation back.
 import type * as Api from '@opentelemetry/api';
 import { Guard } from '../channel-guard.js';
-import { setOwnAttribute, setOwnAttributes } from '../own-attributes.js';
+import { adoptOwnAttributes, setOwnAttribute, setOwnAttributes } from '../own-attributes.js';
 import { durationStart, secondsSince } from '../lean-span.js';
 import { originInfo, requestUrl, type OriginInfo } from './origin.js';
 import { addHeader, hasHeader, userAgentOf, type UndiciRequest } from './request-headers.js';
@@ -121,7 +121,7 @@ function startClientSpan(o: UndiciTracerOptions, setter: Api.TextMapSetter<Carri
   const parent = o.store.getStore() ?? api.ROOT_CONTEXT;
   const span = o.tracer.startSpan(method === '_OTHER' ? 'HTTP' : method, { kind: CLIENT }, parent);
   // Attributes after the start (own-attributes.ts); a span sampled out gets none.
-  if (span.isRecording()) setOwnAttributes(span, startAttributes(request, method, origin, url));
+  if (span.isRecording()) adoptOwnAttributes(span, startAttributes(request, method, origin, url));
   carrier[kRequest] = request;
   try {
     api.propagation.inject(api.trace.setSpan(parent, span), carrier, setter);
