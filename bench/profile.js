@@ -19,8 +19,9 @@ export function packageOf(url, functionName) {
   const path = url.replace(/^file:\/\//, '');
   if (path.startsWith(`${ROOT}bench/`)) return 'app';
   // This package's dist/, or another build of it outside node_modules (bench/ab-env.js
-  // PRELOAD=…/dist/index.js): one name, so the functions of a before and an after line up.
-  if (path.includes('/dist/')) return '@org/otel-monitor';
+  // PRELOAD=…/dist/index.js, or a copy named dist-<something>): one name, so the functions of a
+  // before and an after line up.
+  if (/\/dist(?:-[\w.]+)?\//.test(path)) return '@org/otel-monitor';
   return path;
 }
 
