@@ -15,6 +15,7 @@ import { redactAppPino } from '../logs/pino-redaction.js';
 import { LOG_FIELD_REQUEST_ID } from '../semconv.js';
 import type { ContextStore } from './pg/context.js';
 import type { LeanOf } from './lean-tracer.js';
+import { useOwnPinoMixin } from './pino-mixin.js';
 import { ownTracerFor, type OwnTracer } from './own-tracers.js';
 
 export interface LoadedInstrumentations {
@@ -47,11 +48,12 @@ function resolverForApp(paths: string[]): (specifier: string) => boolean {
 let cjsApi: typeof import('@opentelemetry/api') | undefined;
 
 /** pino instrumentation logHook: the request id next to trace_id and span_id in the app's log lines. */
+// Required once, not per log line: under require-in-the-middle every require() resolves the path
+// again (stat calls, package.json reads), about 80 µs per line on the realistic bench app.
+const api = () => (cjsApi ??= requireCjs('@opentelemetry/api') as typeof import('@opentelemetry/api'));
+
 function addRequestId(_span: unknown, record: Record<string, unknown>): void {
-  // Required once, not per log line: under require-in-the-middle every require() resolves the
-  // path again (stat calls, package.json reads), about 80 µs per line on the realistic bench app.
-  const api = (cjsApi ??= requireCjs('@opentelemetry/api') as typeof import('@opentelemetry/api'));
-  const id = requestIdOf(api.context.active());
+  const id = requestIdOf(api().context.active());
   if (id !== undefined) record[LOG_FIELD_REQUEST_ID] = id;
 }
 
@@ -99,6 +101,7 @@ function create(entry: CatalogueEntry, config: Config, own: OwnTracer | undefine
     const Guarded = entry.name === 'koa' ? guardKoaUse(Ctor) : Ctor;
     const instance = new Guarded(optionsFor(entry, config, !!own?.narrowsUpstream));
     if (entry.name === 'pino' && config.redactAppLogs) redactAppPino(instance, config.redactKeys);
+    if (entry.name === 'pino' && !config.upstreamInstrumentations.has('pino')) useOwnPinoMixin(instance, api(), store);
     return instance;
   } catch (err) {
     // An optional peer dependency, e.g. @fastify/otel (it brings its own copies of two OTel packages).

@@ -120,11 +120,12 @@ function compare(sdk: Received[], ours: Received[], sdkSpan: string, ourSpan: st
   return diffs;
 }
 
-let sdkRun: { app: RunningApp; r: OtlpReceiver };
-let ourRun: { app: RunningApp; r: OtlpReceiver };
+let sdkRun: { app: RunningApp; r: OtlpReceiver; lines: string };
+let ourRun: { app: RunningApp; r: OtlpReceiver; lines: string };
 
 async function run(extra: Record<string, string>, start: () => Promise<OtlpReceiver> = startOtlpReceiver) {
   const r = await start();
+  const lines = join(mkdtempSync(join(tmpdir(), 'pino-golden-lines-')), 'lines.jsonl');
   const app = await startApp({
     script: 'test/fixtures/pino-golden-app.mjs',
     env: {
@@ -133,12 +134,25 @@ async function run(extra: Record<string, string>, start: () => Promise<OtlpRecei
       OTEL_RESOURCE_ATTRIBUTES: 'service.version=3.1.4,deployment.environment.name=golden',
       OTEL_METRICS_EXPORTER: 'none',
       OTEL_MONITOR_HOST_METRICS: 'false',
+      LINES_OUT: lines,
       ...extra,
     },
   });
   const res = await app.get('/log', { 'x-request-id': REQUEST_ID, traceparent: `00-${TRACE_ID}-00f067aa0ba902b7-01` });
   expect(res.status).toBe(200);
-  return { app, r };
+  return { app, r, lines };
+}
+
+/** The app's own lines, by message: the fields the pino instrumentation's mixin and log hook add. */
+function correlation(file: string, serverSpanId: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+    const l = JSON.parse(line);
+    const message = l.msg ?? l.message ?? l.err?.message;
+    const spanId = l.span_id === serverSpanId ? 'the server span' : l.span_id;
+    out.set(message, JSON.stringify({ trace_id: l.trace_id === TRACE_ID ? 'the request trace' : l.trace_id, span_id: spanId, trace_flags: l.trace_flags, request_id: l.request_id }));
+  }
+  return out;
 }
 
 const serverSpan = (r: OtlpReceiver) => r.spans().find((s) => s.kind === 2 && s.traceId === TRACE_ID)?.spanId ?? '';
@@ -176,6 +190,17 @@ describe('pino records encoded at emit, against the SDK path (golden)', () => {
       expect(diffs.some((d) => e.allows(d, diffs)), e.doc).toBe(true);
       expect(architecture, e.doc).toContain(e.doc);
     }
+  });
+
+  it("write the same trace ids into the app's own lines as instrumentation-pino's mixin (src/instrumentation/pino-mixin.ts)", () => {
+    const upstream = correlation(sdkRun.lines, serverSpan(sdkRun.r));
+    const ours = correlation(ourRun.lines, serverSpan(ourRun.r));
+    expect(ours.size).toBe(LINES);
+    expect([...ours]).toEqual([...upstream]);
+    const inRequest = [...ours.values()].filter((v) => v.includes('the request trace') && v.includes('the server span'));
+    expect(inRequest).toHaveLength(LINES - 1);
+    expect(ours.get('varied ✓')).toBe(JSON.stringify({ trace_id: 'the request trace', span_id: 'the server span', trace_flags: '01', request_id: REQUEST_ID }));
+    expect(ours.get('outside any request')).toBe(JSON.stringify({}));
   });
 
   it('carry the request id once, as otel_monitor.request.id, and no secret', () => {
