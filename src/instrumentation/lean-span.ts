@@ -1,4 +1,4 @@
-// The span our channel tracers (HTTP server, Express, Fastify; pg and undici later) start, in place
+// The span our tracers (HTTP server, Express, Fastify, undici, pg) start, in place
 // of the SDK's SpanImpl. It is the same span to everything downstream: it implements the API's Span
 // and every ReadableSpan field the processors, the SDK's Batch/SimpleSpanProcessor and
 // otlp-transformer read, goes through the tracer provider's own processor chain (onStart,
