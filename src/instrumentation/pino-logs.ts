@@ -54,16 +54,34 @@ const OMITTED = new Set(['hostname', 'pid', 'trace_id', 'span_id', 'trace_flags'
 
 const keysByProto = new WeakMap<object, PinoKeys>();
 
-// The logger of the last line: most lines come from the same one (profile of the bench's realistic
-// app: keysOf was 1.4 µs per line, walking the prototype chain to its WeakMap entry every time).
-let lastInstance: PinoLogger | undefined;
-let lastKeys: PinoKeys = {};
+/** What a line's mapping reads from its logger: fixed when pino creates it (children inherit it). */
+interface LoggerShape {
+  messageKey: string;
+  errorKey: string;
+  /** The line's `time` is in seconds (pino.stdTimeFunctions.unixTime). */
+  seconds: boolean;
+  /** The app's streamWrite hook: the destination gets the line after it (redaction, often). */
+  streamWrite?: (s: string) => string;
+}
 
-function keysOf(instance: PinoLogger): PinoKeys {
-  if (instance === lastInstance) return lastKeys;
-  lastKeys = keysByPrototype(instance);
+// The logger of the last line: most lines come from the same one. Read again per line, its keys and
+// options (symbol-keyed fields of a dictionary-mode object, and the walk up the prototype chain to
+// the keys' WeakMap entry) were 1.4 µs per line in the profile of the bench's realistic app.
+let lastInstance: PinoLogger | undefined;
+let lastShape: LoggerShape | undefined;
+
+function shapeOf(instance: PinoLogger): LoggerShape {
+  if (instance === lastInstance && lastShape) return lastShape;
+  const keys = keysByPrototype(instance);
+  const streamWrite = keys.hooks && (instance[keys.hooks] as { streamWrite?: (s: string) => string } | undefined)?.streamWrite;
+  lastShape = {
+    messageKey: (keys.messageKey && (instance[keys.messageKey] as string)) || 'msg',
+    errorKey: (keys.errorKey && (instance[keys.errorKey] as string)) || 'err',
+    seconds: ((keys.time && instance[keys.time]) as { name?: string } | undefined)?.name === 'unixTime',
+    ...(typeof streamWrite === 'function' ? { streamWrite } : {}),
+  };
   lastInstance = instance;
-  return lastKeys;
+  return lastShape;
 }
 
 function keysByPrototype(instance: PinoLogger): PinoKeys {
@@ -87,8 +105,8 @@ function keysByPrototype(instance: PinoLogger): PinoKeys {
 }
 
 /** The "time" field as epoch ms, however the logger writes it (pino.stdTimeFunctions). */
-function millisOf(time: unknown, timeFn: unknown): number | undefined {
-  if (typeof time === 'number') return (timeFn as { name?: string } | undefined)?.name === 'unixTime' ? time * 1000 : time;
+function millisOf(time: unknown, seconds: boolean): number | undefined {
+  if (typeof time === 'number') return seconds ? time * 1000 : time;
   if (typeof time === 'string') {
     const ms = Date.parse(time);
     return Number.isNaN(ms) ? undefined : ms;
@@ -126,19 +144,16 @@ export interface Duplicate {
 export function toLogRecord(msg: AsJsonMessage, omit?: Duplicate): LogRecord | undefined {
   const instance = msg.instance;
   if (typeof msg.result !== 'string' || !instance || instance[OWN_LOGGER]) return undefined;
-  const keys = keysOf(instance);
-  // The line as the destination gets it: after the app's streamWrite hook (redaction, often).
-  const streamWrite = keys.hooks && (instance[keys.hooks] as { streamWrite?: (s: string) => string } | undefined)?.streamWrite;
-  const parsed: unknown = JSON.parse(typeof streamWrite === 'function' ? streamWrite(msg.result) : msg.result);
+  const { messageKey, errorKey, seconds, streamWrite } = shapeOf(instance);
+  // The line as the destination gets it: after the app's streamWrite hook.
+  const parsed: unknown = JSON.parse(streamWrite ? streamWrite(msg.result) : msg.result);
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const messageKey = (keys.messageKey && (instance[keys.messageKey] as string)) || 'msg';
-  const errorKey = (keys.errorKey && (instance[keys.errorKey] as string)) || 'err';
   const record = parsed as Record<string, unknown>;
   const { time, level, [messageKey]: body, [errorKey]: exception } = record;
   const attributes = attributesOf(record, messageKey, errorKey, omit);
   const eventName = record['event.name'];
   const num = Number(msg.arguments?.[2] ?? level);
-  let ms = millisOf(time, keys.time && instance[keys.time]);
+  let ms = millisOf(time, seconds);
   if (ms === undefined) {
     if (time !== undefined) attributes['time'] = time;
     ms = Date.now();
