@@ -8,6 +8,8 @@
 //                                  bytes allocated per request (also part of the full run)
 //   npm run bench -- --wire         only the wire runs: bytes per span per encoding (also part of the full run)
 //   --env K=V                       (repeatable) extra environment for the instrumented servers, for a before/after
+//   --render FILE                   write docs/BENCHMARKS.md (or --out) again from a run's raw results
+//                                  (the JSON path it logs), e.g. after a change to bench/report.js
 //   npm run bench -- --collectors  spans per second per core of an agent and a gateway Collector
 //                                  (bench/collector-sizing.js; figures in docs/SCALING.md)
 //   npm run bench -- --soak 10m    the soak with faults at full durations (test/integration/soak.test.ts
@@ -44,7 +46,7 @@ const LOAD_SCRIPT = { realistic: join(ROOT, 'bench/scripts/realistic.lua') };
 const FIXED_RATE = { realistic: 200 };
 
 const { values: opts } = parseArgs({
-  options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, gc: { type: 'boolean' }, wire: { type: 'boolean' }, env: { type: 'string', multiple: true, default: [] }, out: { type: 'string' }, configs: { type: 'string' }, apps: { type: 'string' }, collectors: { type: 'boolean' }, soak: { type: 'string' } },
+  options: { quick: { type: 'boolean' }, profile: { type: 'boolean' }, gc: { type: 'boolean' }, wire: { type: 'boolean' }, env: { type: 'string', multiple: true, default: [] }, out: { type: 'string' }, configs: { type: 'string' }, apps: { type: 'string' }, collectors: { type: 'boolean' }, soak: { type: 'string' }, render: { type: 'string' } },
 });
 
 const EXTRA_ENV = Object.fromEntries(opts.env.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
@@ -343,6 +345,7 @@ async function attempt(what, errors, fn) {
 }
 
 async function main() {
+  if (opts.render) return writeReport(JSON.parse(readFileSync(opts.render, 'utf8')));
   if (os.availableParallelism() < 2) throw new Error('needs 2 CPUs: the server and the load generator are pinned apart');
   spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)]); // this process, sink included, on CPU 1
   const cpuAtStart = cpuTicks();
@@ -426,7 +429,11 @@ async function main() {
     for (const p of results.profiles) console.log(`\n### ${p.config}, ${p.app} app (${p.file})\n\n${formatProfile(p.rows, p.requests)}`);
     return;
   }
-  const out = opts.out ?? (opts.quick ? join(os.tmpdir(), 'otel-monitor-bench-quick.md') : join(ROOT, 'docs/BENCHMARKS.md'));
+  writeReport(results);
+}
+
+function writeReport(results) {
+  const out = opts.out ?? (results.meta.quick ? join(os.tmpdir(), 'otel-monitor-bench-quick.md') : join(ROOT, 'docs/BENCHMARKS.md'));
   const md = keepHandMeasured(render(results), out);
   writeFileSync(out, md);
   console.log(md);
