@@ -59,6 +59,13 @@ it('bench --quick produces a well-formed results table', { timeout: 600_000 }, a
     expect(Number(realisticBy.get(cfg)?.[9]), `${cfg} errors`).toBe(0);
   }
   for (const cfg of ['upstream register', 'dd-trace', 'ours (defaults)']) expect(Number(realisticBy.get(cfg)?.[6]), cfg).toBeGreaterThanOrEqual(3);
+  // The fixed-rate latency, paced by vegeta (.ci/run builds it), served at that rate by bare and ours.
+  expect(md).toMatch(/^Latency at a fixed 200 req\/s \(vegeta v\d+\.\d+\.\d+ `attack -rate`, one request every 5 ms, open loop/m);
+  const paced = new Map((t.get('Realistic app: latency at a fixed rate') ?? []).slice(2).map((r) => [r[0], r]));
+  for (const cfg of ['bare Node', 'ours (defaults)']) {
+    expect(Number(paced.get(cfg)?.[1]), `${cfg} served at the fixed rate`).toBeGreaterThan(150);
+    expect(Number(paced.get(cfg)?.[3]?.split(' ')[0]), `${cfg} p99`).toBeGreaterThan(0);
+  }
   expect(t.get('Garbage collection under load')?.length).toBeGreaterThanOrEqual(4);
   expect(t.get('Start-up')?.length).toBeGreaterThanOrEqual(4);
   expect(t.get('Memory (RSS)')).toBeDefined();
