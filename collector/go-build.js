@@ -1,8 +1,10 @@
 // What the build scripts that compile a Go module from the module proxy share (the Compose CLI,
-// VictoriaMetrics, Jaeger): finding Go, running it with a progress line while a cold build runs,
-// and the stamp-lock-skip start of a version-pinned build.
+// VictoriaMetrics, Jaeger, VictoriaLogs, vegeta): finding Go, running it with a progress line while
+// a cold build runs, the stamp-lock-skip start of a version-pinned build, and the whole of a build
+// that is one `go install`.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { acquireBuildLock } from './build-lock.js';
 
 /** The first working `go`: $GO when set (so a wrong $GO fails loudly), else PATH or /usr/local/go. */
@@ -68,4 +70,34 @@ export async function startStampedBuild({ name, version, outputs, stamp, lock, r
   await acquireBuildLock(lock, log);
   if (upToDate()) done();
   return { go, log, fail, done, markBuilt: () => writeFileSync(stamp, `${version}\n`) };
+}
+
+/**
+ * A version-stamped build that is one `go install <target>@<version>` of a single binary (VictoriaLogs,
+ * vegeta): GOBIN is the binary's directory, where the stamp is too; the lock is
+ * `<root>/.cache/<name>.lock`; niced. Exits 0 printing `<name>: <binary>`, or 1 with the error.
+ */
+export async function installGoBinary({ name, version, target, binary, root, label, noGo }) {
+  const outDir = dirname(binary);
+  const { go, log, fail, done, markBuilt } = await startStampedBuild({
+    name,
+    version,
+    outputs: [binary],
+    stamp: join(outDir, '.version'),
+    lock: join(root, '.cache', `${name}.lock`),
+    result: binary,
+    noGo,
+  });
+  mkdirSync(outDir, { recursive: true });
+  const env = { ...process.env, GOBIN: outDir, GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' };
+  // nice: the build shares the machine with tests and other builds.
+  const run = goRunner({ go, env, log, nice: true });
+  try {
+    await run(['install', '-ldflags=-s -w', `${target}@${version}`], outDir, label);
+    if (!existsSync(binary)) throw new Error(`go install finished but ${binary} is missing`);
+    markBuilt();
+  } catch (err) {
+    fail(err.message);
+  }
+  done();
 }
