@@ -111,10 +111,10 @@ export function createPgInstrumentation(deps: PgTracerDeps): Instr.Instrumentati
 
     private patchClient(module: unknown): unknown {
       // The base class's tracer changes when a provider is set; our lean tracer follows it.
-      let sdkTracer: Api.Tracer | undefined;
-      let ours: Api.Tracer | undefined;
+      let sdkTracer = this.tracer;
+      let ours = deps.lean ? deps.lean(sdkTracer) : sdkTracer;
       const tracer = () => {
-        if (this.tracer !== sdkTracer || ours === undefined) {
+        if (this.tracer !== sdkTracer) {
           sdkTracer = this.tracer;
           ours = deps.lean ? deps.lean(sdkTracer) : sdkTracer;
         }

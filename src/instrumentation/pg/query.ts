@@ -69,19 +69,22 @@ function startRun(deps: QueryTracerDeps, client: PgClient, config: unknown, pare
   return new QueryRun(span, shape, durationStart(span), parent, deps);
 }
 
+/** Marks the span failed (status, `error.type`, the exception); returns that type. */
+function markFailed(span: Api.Span, err: unknown): string {
+  const type = errorType(err);
+  setOwnAttribute(span, 'error.type', type);
+  if (err instanceof Error) span.recordException(sanitizedErrorMessage(err as Error & { code?: unknown }));
+  const message = typeof err === 'object' && err !== null && 'message' in err ? String((err as Error).message) : undefined;
+  span.setStatus({ code: ERROR, message });
+  return type;
+}
+
 /** Ends the run once: status and `error.type` on failure, the histogram with the cached set. */
 function finish(this: QueryRun, run: QueryRun): void {
   if (run.done) return;
   run.done = true;
   const { span, deps } = run;
-  const err = run.error;
-  const type = err ? errorType(err) : undefined;
-  if (err) {
-    setOwnAttribute(span, 'error.type', type!);
-    if (err instanceof Error) span.recordException(sanitizedErrorMessage(err as Error & { code?: unknown }));
-    const message = typeof err === 'object' && 'message' in err ? String((err as Error).message) : undefined;
-    span.setStatus({ code: ERROR, message });
-  }
+  const type = run.error ? markFailed(span, run.error) : undefined;
   span.end();
   const seconds = secondsSince(span, run.started);
   const duration = deps.duration();
