@@ -10,6 +10,8 @@ import type * as Core from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
 import type { Sampler, SpanLimits, SpanProcessor } from '@opentelemetry/sdk-trace';
 import { LeanSpan, type LeanSpanShared } from './lean-span.js';
+import { IdPool, isSdkRandomIdGenerator } from './id-pool.js';
+import { processorChain } from './processor-chain.js';
 
 const RECORD_AND_SAMPLED = 2; // SamplingDecision
 const NOT_RECORD = 0;
@@ -88,15 +90,24 @@ export class LeanTracer implements Api.Tracer {
     (this.sdk.startActiveSpan as (...a: unknown[]) => unknown)(...args)) as Api.Tracer['startActiveSpan'];
 }
 
-/** A LeanTracer beside `sdk`, or undefined when `sdk` lacks what it reads (another SDK version). */
+let idPool: IdPool | undefined;
+/** One pool for every lean tracer of the process. */
+function sharedIdPool(): IdPool {
+  return (idPool ??= new IdPool());
+}
+
 /** Our tracer to start spans from, given the SDK Tracer of its scope (sdk.ts decides lean or not). */
 export type LeanOf = (sdk: Api.Tracer) => Api.Tracer;
 
+/** A LeanTracer beside `sdk`, or undefined when `sdk` lacks what it reads (another SDK version). */
 export function leanTracer(sdk: Api.Tracer, api: typeof Api, core: typeof Core, options?: LeanTracerOptions): LeanTracer | undefined {
   const t = sdk as Api.Tracer & SdkTracerInternals;
   if (!t._sampler || !t._spanLimits || !t._idGenerator || !t._resource || !t._spanProcessor || !t.instrumentationScope) return undefined;
-  return new LeanTracer(sdk, api, core, t._sampler, t._idGenerator, {
-    processor: t._spanProcessor,
+  // The SDK's generator and processor list are stood in for (id-pool.ts, processor-chain.ts); an
+  // app's own IdGenerator or processor is used as it is.
+  const ids = isSdkRandomIdGenerator(t._idGenerator) ? sharedIdPool() : t._idGenerator;
+  return new LeanTracer(sdk, api, core, t._sampler, ids, {
+    processor: processorChain(t._spanProcessor),
     resource: t._resource,
     scope: t.instrumentationScope,
     limits: t._spanLimits,

@@ -23,6 +23,15 @@ export const CLIENT_ADDRESS_KEYS = [
   'http.request.header.forwarded',
 ];
 const SERVER = 1; // SpanKind.SERVER
+// What a key is to redactAttributes: secret (its value is blanked), a URL (its value is checked for
+// credentials), or plain (checked only when the value looks like a URL).
+type KeyKind = 0 | 1 | 2;
+const PLAIN_KEY = 0;
+const SECRET_KEY = 1;
+const URL_KEY = 2;
+const callSetter = (set: (key: string, value: AttributeValue) => void, key: string, value: AttributeValue): void => set(key, value);
+const setSpanAttribute = (span: Span, key: string, value: AttributeValue): void => void span.setAttribute(key, value);
+const setOwn = (attrs: Attributes, key: string, value: AttributeValue): void => void (attrs[key] = value);
 const SAMPLED = 1; // TraceFlags.SAMPLED
 
 // PII a server sees in URLs and logs without anyone meaning to send it: e-mail addresses (also
@@ -70,18 +79,24 @@ export class Redactor {
     this.queryParamInJson = new RegExp(`((?:[?&;"\\s])(?:${alternatives})=)[^&#;"\\\\\\s]*`, 'gi');
   }
 
-  // Attribute keys repeat on every span, so each key's verdict is computed once (bounded cache).
-  private readonly verdicts = new Map<string, boolean>();
+  // Attribute keys repeat on every span, so each key's verdict is computed once (bounded cache):
+  // one lookup answers both questions redactAttributes asks of a key.
+  private readonly verdicts = new Map<string, KeyKind>();
 
-  /** `http.request.header.authorization` and `user.password` are secret because their last segment is. */
-  isSecretKey(key: string): boolean {
+  private kindOf(key: string): KeyKind {
     const known = this.verdicts.get(key);
     if (known !== undefined) return known;
     const lower = key.toLowerCase();
     const dot = lower.lastIndexOf('.');
     const secret = this.keySet.has(lower) || (dot >= 0 && this.keySet.has(lower.slice(dot + 1)));
-    if (this.verdicts.size < 10_000) this.verdicts.set(key, secret);
-    return secret;
+    const kind = secret ? SECRET_KEY : URL_KEYS.has(key) ? URL_KEY : PLAIN_KEY;
+    if (this.verdicts.size < 10_000) this.verdicts.set(key, kind);
+    return kind;
+  }
+
+  /** `http.request.header.authorization` and `user.password` are secret because their last segment is. */
+  isSecretKey(key: string): boolean {
+    return this.kindOf(key) === SECRET_KEY;
   }
 
   /**
@@ -155,13 +170,22 @@ export class Redactor {
 
   /** Redacts attributes in place through `set`, touching only the keys that change. */
   redactAttributes(attrs: Attributes, set: (key: string, value: AttributeValue) => void): void {
+    this.redactInto(attrs, set, callSetter);
+  }
+
+  /**
+   * redactAttributes with the setter's receiver passed apart, so a caller with a fixed setter (the
+   * span processor, on every span) needs no closure per call: `set(target, key, value)`.
+   */
+  redactInto<T>(attrs: Attributes, target: T, set: (target: T, key: string, value: AttributeValue) => void): void {
     for (const key in attrs) {
       const value = attrs[key];
-      if (this.isSecretKey(key)) {
-        if (value !== REDACTED) set(key, REDACTED);
-      } else if (typeof value === 'string' && (URL_KEYS.has(key) || value.includes('://')) && mayHoldSecret(value)) {
+      const kind = this.kindOf(key);
+      if (kind === SECRET_KEY) {
+        if (value !== REDACTED) set(target, key, REDACTED);
+      } else if (typeof value === 'string' && (kind === URL_KEY || value.includes('://')) && mayHoldSecret(value)) {
         const clean = this.redactString(value);
-        if (clean !== value) set(key, clean);
+        if (clean !== value) set(target, key, clean);
       }
     }
   }
@@ -190,9 +214,12 @@ export class RedactionSpanProcessor extends InPlaceProcessor implements SpanProc
     if (!this.collectClientAddress && span.kind === SERVER) {
       for (const key of CLIENT_ADDRESS_KEYS) if (key in span.attributes) deleteOwnAttribute(span, key);
     }
-    this.redactor.redactAttributes(span.attributes, (k, v) => span.setAttribute(k, v));
-    for (const event of span.events) {
-      if (event.attributes) this.redactor.redactAttributes(event.attributes, (k, v) => (event.attributes![k] = v));
+    this.redactor.redactInto(span.attributes, span, setSpanAttribute);
+    // Indexed: for...of allocated an iterator per span, for a list that is nearly always empty.
+    const events = span.events;
+    for (let i = 0; i < events.length; i++) {
+      const attributes = events[i]!.attributes;
+      if (attributes) this.redactor.redactInto(attributes, attributes, setOwn);
     }
   }
   onEnd(): void {}

@@ -22,6 +22,8 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { LeanSpan } from '../../src/instrumentation/lean-span.js';
 import { leanTracer } from '../../src/instrumentation/lean-tracer.js';
+import { IdPool } from '../../src/instrumentation/id-pool.js';
+import { ProcessorChain } from '../../src/instrumentation/processor-chain.js';
 import { lighten, RequestContext } from '../../src/instrumentation/request-context.js';
 import { REQUEST_ID_KEY } from '../../src/instrumentation/request-id.js';
 import { ProtobufWriter } from '../../src/exporters/protobuf-writer.js';
@@ -277,5 +279,63 @@ describe('request context', () => {
     expect(core.getRPCMetadata(light)).toBeUndefined();
     expect(light.getValue(SPAN_KEY)).toBeDefined();
     expect(lighten(parent, (s) => s)).toBeUndefined();
+  });
+});
+
+describe('id pool and processor chain (the lean tracer\'s stand-ins for the SDK\'s)', () => {
+  it('ids are lowercase hex of the SDK\'s lengths, distinct across refills, and never all zeros', () => {
+    const pool = new IdPool();
+    const seen = new Set<string>();
+    // 8 KiB a fill: 2,000 trace ids and 2,000 span ids cross several refills.
+    for (let i = 0; i < 2000; i++) {
+      const t = pool.generateTraceId();
+      const s = pool.generateSpanId();
+      expect(t).toMatch(/^[0-9a-f]{32}$/);
+      expect(s).toMatch(/^[0-9a-f]{16}$/);
+      seen.add(t).add(s);
+    }
+    expect(seen.size).toBe(4000);
+    // The SDK's rule for an all-zero draw: the last byte becomes 1, so the id stays valid.
+    const zeros = new IdPool((buf) => buf.fill(0));
+    expect(zeros.generateTraceId()).toBe('00000000000000000000000000000001');
+    expect(zeros.generateSpanId()).toBe('0000000000000001');
+    expect(api.trace.isSpanContextValid({ traceId: zeros.generateTraceId(), spanId: zeros.generateSpanId(), traceFlags: 1 })).toBe(true);
+  });
+
+  it('the SDK\'s RandomIdGenerator and MultiSpanProcessor are stood in for; an app\'s own generator and processor are kept', () => {
+    const sink: SpanProcessor = { onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} };
+    const sdkTracer = new TracerProvider({ spanProcessors: [sink, sink] }).getTracer('t') as api.Tracer & { _idGenerator: unknown };
+    const random = vi.spyOn(Math, 'random');
+    const lean = leanTracer(sdkTracer, api, core)!;
+    const span = lean.startSpan('pooled') as LeanSpan;
+    expect(random).not.toHaveBeenCalled();
+    random.mockRestore();
+    expect((span as unknown as { shared: { processor: unknown } }).shared.processor).toBeInstanceOf(ProcessorChain);
+    const own = counterIds();
+    const custom = leanTracer(new TracerProvider({ idGenerator: own, spanProcessors: [sink] }).getTracer('t'), api, core)!;
+    expect(custom.startSpan('custom').spanContext().spanId).toBe('0000000000000001');
+  });
+
+  it('the chain calls each processor in order, skips a missing onEnding, and lets an exception through as MultiSpanProcessor does', () => {
+    const calls: string[] = [];
+    const p = (name: string, ending = true): SpanProcessor => ({
+      onStart: () => void calls.push(`${name}.start`),
+      ...(ending ? { onEnding: () => void calls.push(`${name}.ending`) } : {}),
+      onEnd: () => void calls.push(`${name}.end`),
+      forceFlush: async () => void calls.push(`${name}.flush`),
+      shutdown: async () => {},
+    });
+    const list = [p('a'), p('b', false)];
+    const chain = new ProcessorChain(list, { forceFlush: async () => void calls.push('multi.flush') } as unknown as SpanProcessor);
+    const span = {} as never;
+    chain.onStart(span, api.ROOT_CONTEXT);
+    chain.onEnding(span);
+    chain.onEnd(span);
+    list.push(p('c')); // read live, as MultiSpanProcessor reads its array
+    chain.onEnd(span);
+    void chain.forceFlush();
+    expect(calls).toEqual(['a.start', 'b.start', 'a.ending', 'a.end', 'b.end', 'a.end', 'b.end', 'c.end', 'multi.flush']);
+    const broken = new ProcessorChain([{ ...p('x'), onEnd: () => { throw new Error('boom'); } }, p('y')], p('m'));
+    expect(() => broken.onEnd(span)).toThrow('boom');
   });
 });
