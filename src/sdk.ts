@@ -275,7 +275,10 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
   const instrumented = { ...providers, meterProvider: lean?.meterProvider(meterProvider) ?? meterProvider };
   const { register, names, hookMode } = startInstrumentations(otel, config, instrumented, store, pino.sink);
   plugins.setRegister((list) => contained('plugin instrumentations', () => register(list)));
-  startSystemMetrics(config, meter, register);
+  // Host, runtime and process metrics nobody reads are pure cost (runtime-node's gc observer alone
+  // adds ~8 KB of survivors to every scavenge, BENCHMARKS.md): with no metrics exporter and no
+  // plugin reader they are not started at all.
+  if (config.metrics.exporter !== 'none' || plugins.metricReaders.length > 0) startSystemMetrics(config, meter, register);
   const health = startHealth(config.health, api, otel.core, meterProvider.getMeter('@org/otel-monitor/health', DISTRO_VERSION), redactor);
 
   const all: Flushable = { ...providers, sentry, plugins, health, pinoLogs: pino.emitter };

@@ -23,6 +23,7 @@ export const CLIENT_ADDRESS_KEYS = [
   'http.request.header.forwarded',
 ];
 const SERVER = 1; // SpanKind.SERVER
+const SAMPLED = 1; // TraceFlags.SAMPLED
 // What a key is to redactAttributes: secret (its value is blanked), a URL (its value is checked for
 // credentials), or plain (checked only when the value looks like a URL).
 type KeyKind = 0 | 1 | 2;
@@ -32,7 +33,6 @@ const URL_KEY = 2;
 const callSetter = (set: (key: string, value: AttributeValue) => void, key: string, value: AttributeValue): void => set(key, value);
 const setSpanAttribute = (span: Span, key: string, value: AttributeValue): void => void span.setAttribute(key, value);
 const setOwn = (attrs: Attributes, key: string, value: AttributeValue): void => void (attrs[key] = value);
-const SAMPLED = 1; // TraceFlags.SAMPLED
 
 // PII a server sees in URLs and logs without anyone meaning to send it: e-mail addresses (also
 // percent-encoded, as forms submit them; not the user@ of scheme://user@host) and card numbers (13-19

@@ -402,6 +402,20 @@ describe('configuration', () => {
     });
   });
 
+  it('starts the host, runtime and process metrics only when something reads metrics', async () => {
+    const loaded = async (env: Record<string, string>) => {
+      const app = await startApp({ script: 'test/fixtures/loaded-metrics-modules.cjs', env: { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', ...env } });
+      // They start 1 s after the preload (system-metrics.ts); asked again until 2.5 s have passed.
+      return waitFor(async () => {
+        const body = (await (await app.get('/')).json()) as { loaded: string[]; uptimeMs: number };
+        return body.uptimeMs > 2500 || body.loaded.length > 0 ? body.loaded : undefined;
+      }, { what: 'the fixture to answer after 2.5 s or once a package loaded' });
+    };
+    const [read, unread] = await Promise.all([loaded({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }), loaded({ OTEL_METRICS_EXPORTER: 'none' })]);
+    expect(read).toContain('instrumentation-runtime-node');
+    expect(unread).toEqual([]);
+  });
+
   it('OTEL_LOG_LEVEL=warn silences the start-up line', async () => {
     const app = await startApp({
       script: 'test/fixtures/cjs-http.cjs',
