@@ -160,17 +160,26 @@ export class EncodedQueue {
     return s.writer;
   }
 
-  /** Copies what is buffered out (the writers are reused at once) and forgets it. */
-  private takeBuffered(): BufferedSnapshot {
-    const snapshot = [...this.resources.values()].map((r) => ({
+  /**
+   * What is buffered, per resource and scope: views into the writers (`copy` false: a request must
+   * be built from them before the writers are written again) or copies that can wait.
+   */
+  private snapshot(copy: boolean): BufferedSnapshot {
+    return [...this.resources.values()].map((r) => ({
       source: r.source,
       scopes: [...r.scopes.values()]
         .filter((s) => s.writer.pos > 0)
-        .map((s) => ({ scope: s.scope, schemaUrl: s.schemaUrl, records: Buffer.from(s.writer.buf.subarray(0, s.writer.pos)) })),
+        .map((s) => {
+          const bytes = s.writer.buf.subarray(0, s.writer.pos);
+          return { scope: s.scope, schemaUrl: s.schemaUrl, records: copy ? Buffer.from(bytes) : bytes };
+        }),
     }));
+  }
+
+  /** Forgets what is buffered; the writers keep their buffers for the next records. */
+  private resetBuffers(): void {
     for (const r of this.resources.values()) for (const s of r.scopes.values()) s.writer.reset();
     this.queued = 0;
-    return snapshot;
   }
 
   /** Seals what is buffered into one request and hands it to the exporter, if a slot is free. */
@@ -185,8 +194,21 @@ export class EncodedQueue {
     for (const r of this.resources.values()) {
       if (r.source.asyncAttributesPending && r.source.waitForAsyncAttributes) pending.push(r.source.waitForAsyncAttributes());
     }
-    // A request is built when the resource is final (detectors may still run just after start-up).
-    const snapshot = this.takeBuffered();
+    // With the resource final, the request is built at once from the writers' bytes in place (one
+    // copy of the records, not two); while detectors still run (just after start-up), the bytes are
+    // copied out to wait for them.
+    const now = pending.length === 0;
+    const snapshot = this.snapshot(!now);
+    let batch: EncodedBatch | undefined;
+    let buildError: unknown;
+    if (now) {
+      try {
+        batch = this.buildBatch(snapshot, items);
+      } catch (err) {
+        buildError = err ?? new Error('the export request could not be built');
+      }
+    }
+    this.resetBuffers();
     this.inFlight++;
     const done: Promise<void> = new Promise<void>((resolve) => {
       // A request that could not be built never reached the exporter (which counts its own failures).
@@ -196,7 +218,8 @@ export class EncodedQueue {
         resolve();
       };
       try {
-        if (pending.length === 0) this.exportBatch(this.buildBatch(snapshot, items), resolve);
+        if (batch) this.exportBatch(batch, resolve);
+        else if (now) fail(buildError);
         else Promise.all(pending).then(() => this.exportBatch(this.buildBatch(snapshot, items), resolve)).catch(fail);
       } catch (err) {
         fail(err);

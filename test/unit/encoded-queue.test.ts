@@ -44,14 +44,19 @@ describe('EncodedQueue with the OTLP/HTTP transport', () => {
 });
 
 describe('EncodedQueue when a request cannot be built', () => {
-  it('after the resource attributes settle: the records are counted encoding_failed, the slot is freed, nothing is thrown', async () => {
+  // pending: the detectors still run, so the request is built later from copied bytes; settled: it
+  // is built at once from the writers' bytes in place.
+  it.each([
+    ['after the resource attributes settle', true],
+    ['with the resource already settled', false],
+  ])('%s: the records are counted encoding_failed, the slot is freed, nothing is thrown', async (_name, pendingAttributes) => {
     await withReceiver(async (r) => {
       const signal = { exporter: 'otlp' as const, endpoint: `${r.url}/v1/logs`, protocol: 'http/protobuf' as const, headers: {}, timeoutMs: 10_000, compression: 'none' as const };
       const names = { one: 'log record', many: 'log records', exporter: 'logs', signal: 'log' as const };
       const queue = new EncodedQueue(api, suppressTracing, createEncodedExporter('logs', signal), { maxQueueSize: 100, maxExportBatchSize: 5, scheduledDelayMillis: 60_000 }, names);
       // A resource whose detectors finish after start-up and whose attributes then fail to read.
       const broken = {
-        asyncAttributesPending: true,
+        asyncAttributesPending: pendingAttributes,
         waitForAsyncAttributes: () => Promise.resolve(),
         get attributes(): never {
           throw new Error('detector blew up');
