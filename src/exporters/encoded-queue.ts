@@ -205,7 +205,7 @@ export class EncodedQueue {
       try {
         batch = this.buildBatch(snapshot, items);
       } catch (err) {
-        buildError = err ?? new Error('the export request could not be built');
+        buildError = err;
       }
     }
     this.resetBuffers();

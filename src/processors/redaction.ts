@@ -30,7 +30,6 @@ type KeyKind = 0 | 1 | 2;
 const PLAIN_KEY = 0;
 const SECRET_KEY = 1;
 const URL_KEY = 2;
-const callSetter = (set: (key: string, value: AttributeValue) => void, key: string, value: AttributeValue): void => set(key, value);
 const setSpanAttribute = (span: Span, key: string, value: AttributeValue): void => void span.setAttribute(key, value);
 const setOwn = (attrs: Attributes, key: string, value: AttributeValue): void => void (attrs[key] = value);
 
@@ -168,16 +167,12 @@ export class Redactor {
     }
   }
 
-  /** Redacts attributes in place through `set`, touching only the keys that change. */
-  redactAttributes(attrs: Attributes, set: (key: string, value: AttributeValue) => void): void {
-    this.redactInto(attrs, set, callSetter);
-  }
-
   /**
-   * redactAttributes with the setter's receiver passed apart, so a caller with a fixed setter (the
-   * span processor, on every span) needs no closure per call: `set(target, key, value)`.
+   * Redacts attributes in place through `set(target, key, value)`, touching only the keys that
+   * change. The receiver is passed apart so a caller with a fixed setter (the span processor, on
+   * every span) needs no closure per call.
    */
-  redactInto<T>(attrs: Attributes, target: T, set: (target: T, key: string, value: AttributeValue) => void): void {
+  redactAttributes<T>(attrs: Attributes, target: T, set: (target: T, key: string, value: AttributeValue) => void): void {
     for (const key in attrs) {
       const value = attrs[key];
       const kind = this.kindOf(key);
@@ -214,12 +209,12 @@ export class RedactionSpanProcessor extends InPlaceProcessor implements SpanProc
     if (!this.collectClientAddress && span.kind === SERVER) {
       for (const key of CLIENT_ADDRESS_KEYS) if (key in span.attributes) deleteOwnAttribute(span, key);
     }
-    this.redactor.redactInto(span.attributes, span, setSpanAttribute);
+    this.redactor.redactAttributes(span.attributes, span, setSpanAttribute);
     // Indexed: for...of allocated an iterator per span, for a list that is nearly always empty.
     const events = span.events;
     for (let i = 0; i < events.length; i++) {
       const attributes = events[i]!.attributes;
-      if (attributes) this.redactor.redactInto(attributes, attributes, setOwn);
+      if (attributes) this.redactor.redactAttributes(attributes, attributes, setOwn);
     }
   }
   onEnd(): void {}
