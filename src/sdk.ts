@@ -263,7 +263,8 @@ export function startSdk(config: Config, info: ReleaseInfo): Sdk {
     const ctx = api.trace.getActiveSpan()?.spanContext();
     return ctx && api.isSpanContextValid(ctx) ? ctx.traceId : undefined;
   };
-  const sentry = config.sentry ? startSentry(config, info, redactor, activeTraceId) : undefined;
+  const untraced = <T>(fn: () => T): T => api.context.with(otel.core.suppressTracing(api.context.active()), fn);
+  const sentry = config.sentry ? startSentry(config, info, redactor, activeTraceId, untraced) : undefined;
   const spans = spanProcessorChain({ ...otel, config, tags, redactor, meter, plugin: plugins.spanProcessor, sentry });
   const tracerProvider = createTracerProvider(otel, config, resource, spans);
   const logChain = logProcessorChain({ logs: otel.logs, config, tags, redactor, plugin: plugins.logProcessor });

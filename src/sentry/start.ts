@@ -80,11 +80,24 @@ function loadSentry(): SentryModule | undefined {
   }
 }
 
+type Transport = ReturnType<SentryModule['makeNodeTransport']>;
+
+/**
+ * Sentry's own transport, sending with OpenTelemetry tracing suppressed. Sentry's suppressTracing
+ * marks a Sentry scope, which the OTel HTTP instrumentation does not read: each envelope became a
+ * `POST` client span in the app's trace (the DSN key in its url.full) and a client request in its
+ * metrics. The request is made synchronously inside send(), so the suppressed context reaches it.
+ */
+function untracedTransport(transport: Transport, untraced: <T>(fn: () => T) => T): Transport {
+  return { ...transport, send: (envelope) => untraced(() => transport.send(envelope)) };
+}
+
 export function startSentry(
   config: Config,
   info: ReleaseInfo,
   redactor: Redactor,
   activeTraceId: () => string | undefined,
+  untraced: <T>(fn: () => T) => T,
 ): SentryLink | undefined {
   const c = config.sentry;
   const Sentry = c && loadSentry();
@@ -99,6 +112,7 @@ export function startSentry(
       release: info.release,
       environment: info.environment,
       sampleRate: c.sampleRate,
+      transport: (options) => untracedTransport(Sentry.makeNodeTransport(options), untraced),
       // Headers and cookies are left out at the source; beforeSend still scrubs whatever slips through.
       dataCollection: { userInfo: false, cookies: false, httpHeaders: { request: { deny: redactor.keys }, response: false }, urlQueryParams: { deny: redactor.keys } },
       // The distribution's own instrumentations produce the spans; Sentry must not transform modules too.

@@ -171,6 +171,8 @@ export interface OtlpReceiver {
   url: string;
   port: number;
   requests: ReceivedRequest[];
+  /** Requests answered 400 because their body did not decode: the error text of each. */
+  rejected: string[];
   spans(): SpanRecord[];
   logRecords(): LogRecordOut[];
   metrics(): MetricRecord[];
@@ -182,6 +184,7 @@ export interface OtlpReceiver {
 /** An OTLP/HTTP receiver on 127.0.0.1 that accepts any path ending in /v1/{traces,metrics,logs}. */
 export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<OtlpReceiver> {
   const requests: ReceivedRequest[] = [];
+  const rejected: string[] = [];
   const spans: SpanRecord[] = [];
   const logs: LogRecordOut[] = [];
   const metrics: MetricRecord[] = [];
@@ -215,6 +218,7 @@ export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<Otl
         res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' });
         res.end(json ? '{}' : undefined);
       } catch (err) {
+        rejected.push(String(err));
         res.writeHead(400, { 'content-type': 'text/plain' }).end(String(err));
       }
     });
@@ -224,6 +228,7 @@ export async function startOtlpReceiver(opts: ReceiverOptions = {}): Promise<Otl
     url,
     port,
     requests,
+    rejected,
     spans: () => spans,
     logRecords: () => logs,
     metrics: () => metrics,

@@ -60,10 +60,18 @@ describe('framework errors in Sentry', () => {
         expect(event.transaction).toBe(`GET ${c.routes[i]}`);
         const server = await waitFor(() => otlp.spans().find((s) => s.kind === 2 && s.traceId === event.contexts.trace.trace_id));
         expect(server.resource['service.version']).toBe('fw@1.0.0');
-        expect(otlp.spans().some((s) => s.spanId === event.contexts.trace.span_id)).toBe(true);
+        // Seen once in CI (Koa): the event's span missing while its server span had arrived. The
+        // message says what the trace held and what the app printed, to tell a lost export from a
+        // wrong span id if it happens again.
+        const trace = otlp.spans().filter((s) => s.traceId === event.contexts.trace.trace_id);
+        const seen = JSON.stringify({ event: event.contexts.trace, trace: trace.map((s) => [s.name, s.spanId, s.parentSpanId]), rejected: otlp.rejected, output: app.output() });
+        expect(trace.some((s) => s.spanId === event.contexts.trace.span_id), seen).toBe(true);
       }
       expect(JSON.stringify(sentry.envelopes)).not.toContain('S3CRET');
       expect(sentry.items().map((i) => i.type)).not.toContain('transaction');
+      // Sentry's own envelope requests are not the app's traffic (they were POST spans in its traces).
+      const envelopePosts = otlp.spans().filter((s) => String(s.attributes['url.full'] ?? '').includes('/envelope/'));
+      expect(envelopePosts.map((s) => s.name)).toEqual([]);
     }, 60_000);
   }
 });

@@ -44,7 +44,7 @@ describe('SENTRY_DSN without @sentry/node', () => {
     const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
     const { startSentry } = await import('../../src/sentry/start.js');
     const { config } = readConfig({ SENTRY_DSN: 'https://abc@sentry.example.com/1' });
-    const link = startSentry(config, { serviceName: 's', releaseSource: 'none' }, { keys: [] } as never, () => undefined);
+    const link = startSentry(config, { serviceName: 's', releaseSource: 'none' }, { keys: [] } as never, () => undefined, (fn) => fn());
     expect(link).toBeUndefined();
     const lines = write.mock.calls.map((c) => String(c[0]));
     expect(lines).toEqual(['[otel-monitor] warn: SENTRY_DSN is set but @sentry/node is not installed: Sentry is off (npm install @sentry/node to turn it on)\n']);
