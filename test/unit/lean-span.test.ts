@@ -300,6 +300,17 @@ describe('id pool and processor chain (the lean tracer\'s stand-ins for the SDK\
     expect(zeros.generateTraceId()).toBe('00000000000000000000000000000001');
     expect(zeros.generateSpanId()).toBe('0000000000000001');
     expect(api.trace.isSpanContextValid({ traceId: zeros.generateTraceId(), spanId: zeros.generateSpanId(), traceFlags: 1 })).toBe(true);
+    // Every byte value, in order, spelled as Buffer's own hex encoding spells it.
+    const counting = new IdPool((buf) => buf.forEach((_, i) => (buf[i] = (i * 7 + 3) & 255)));
+    const bytes = Buffer.alloc(8192).map((_, i) => (i * 7 + 3) & 255);
+    let at = 0;
+    for (let i = 0; i < 1000; i++) {
+      const trace = i % 3 === 0;
+      const n = trace ? 16 : 8;
+      if (at + n > 8192) at = 0; // a refill: the pool starts over
+      expect(trace ? counting.generateTraceId() : counting.generateSpanId()).toBe(Buffer.from(bytes.subarray(at, at + n)).toString('hex'));
+      at += n;
+    }
   });
 
   it('the SDK\'s RandomIdGenerator and MultiSpanProcessor are stood in for; an app\'s own generator and processor are kept', () => {
