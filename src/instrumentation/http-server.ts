@@ -12,7 +12,8 @@ import { adoptOwnAttributes, setOwnAttribute } from './own-attributes.js';
 import { Guard } from './channel-guard.js';
 import { isUntracedServer } from './untraced-servers.js';
 import type { RequestIds } from './request-id.js';
-import { lighten, RequestContext } from './request-context.js';
+import { RequestContext } from './request-context.js';
+import { installKeepAliveFrame, markKeepAlive } from './keep-alive-frame.js';
 import { KNOWN_HTTP_METHODS as KNOWN_METHODS, HTTP_DURATION_BUCKETS as DURATION_BUCKETS } from './http-semconv.js';
 import { keyedHistogram } from './lean-metrics.js';
 import { durationStart, secondsSince } from './lean-span.js';
@@ -77,9 +78,13 @@ export function traceHttpServer(o: HttpServerTracerOptions): void {
     // removal, and `once` would allocate a wrapper per request to remove it.
     response.on('close', guardedClose);
   });
-  const wrapSpanContext = (span: Api.Span) => o.api.trace.wrapSpanContext(span.spanContext());
+  // The keep-alive timer Node arms after each response is created in a frame without the request
+  // (keep-alive-frame.ts), so the request's context, span objects included, is not kept until the
+  // connection's next request. The app's own 'finish' and 'close' listeners keep the request's context.
+  installKeepAliveFrame();
   guard.subscribe('http.server.response.finish', 'response.finish', (message) => {
-    releaseRequestContext(o, (message as { response: ServerResponse }).response, wrapSpanContext);
+    const { response, socket } = message as { response: TracedResponse; socket: Socket };
+    if (response[kRequest]) markKeepAlive(socket);
   });
 }
 
@@ -131,27 +136,6 @@ function startServerSpan(o: HttpServerTracerOptions, request: IncomingMessage, r
   o.store.enterWith(new RequestContext(parent, span, rpc, id));
   // A lean span times itself; the duration metric reads its times (endServerSpan) instead of a clock.
   response[kRequest] = { span, rpc, started: durationStart(span), method, scheme, protocol: request.httpVersion };
-}
-
-// Node creates the socket's keep-alive timer right after the response.finish channel fires, inside
-// its own 'finish' listener, and the timer captures the async context frame current then, holding it
-// until the connection's next request. That frame is the request's context with its spans: left
-// alone, one set per connection survives every scavenge, which on the bench grew V8's young
-// generation from 8 to 67 MB. So the timer gets the root context, unless the app listens for
-// 'finish' too (request loggers run after Node's listener): then it gets a context that keeps the
-// trace identity and baggage for their log correlation, but not the span objects or the RPC metadata.
-function releaseRequestContext({ api, core, store }: HttpServerTracerOptions, response: ServerResponse, wrapSpanContext: (span: Api.Span) => Api.Span): void {
-  const ctx = store.getStore();
-  if (!ctx || ctx === api.ROOT_CONTEXT) return;
-  if (response.listenerCount('finish') <= 1) {
-    store.enterWith(api.ROOT_CONTEXT);
-    return;
-  }
-  const light = lighten(ctx, wrapSpanContext);
-  if (light) return store.enterWith(light);
-  const span = api.trace.getSpan(ctx);
-  const rest = core.deleteRPCMetadata(ctx);
-  store.enterWith(span ? api.trace.setSpanContext(rest, span.spanContext()) : rest);
 }
 
 /** The duration metric's attributes, built once per series (the key below names it). */

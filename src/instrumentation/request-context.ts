@@ -55,26 +55,3 @@ export class RequestContext implements Context {
     return new LayerContext(this, key, undefined);
   }
 }
-
-/**
- * `ctx` (a RequestContext, or layers over one) as a context that keeps everything but the span
- * objects and the RPC metadata: the active span becomes `wrap(span)` (its span context only), and
- * values set on the way down are set again on the request's parent. Undefined for any other context.
- * http-server.ts gives this to what outlives the response (the socket's keep-alive timer).
- */
-export function lighten(ctx: Context, wrap: (span: Span) => Span): Context | undefined {
-  const layers: LayerContext[] = [];
-  let c: Context = ctx;
-  while (c instanceof LayerContext) {
-    layers.push(c);
-    c = c.parent;
-  }
-  if (!(c instanceof RequestContext)) return undefined;
-  let out = c.requestId === undefined ? c.parent : c.parent.setValue(REQUEST_ID_KEY, c.requestId);
-  for (let i = layers.length - 1; i >= 0; i--) {
-    const l = layers[i]!;
-    if (l.key !== SPAN_KEY && l.key !== RPC_METADATA_KEY) out = out.setValue(l.key, l.value);
-  }
-  const span = ctx.getValue(SPAN_KEY) as Span | undefined;
-  return span ? out.setValue(SPAN_KEY, wrap(span)) : out;
-}

@@ -24,7 +24,7 @@ import { LeanSpan } from '../../src/instrumentation/lean-span.js';
 import { leanTracer } from '../../src/instrumentation/lean-tracer.js';
 import { IdPool } from '../../src/instrumentation/id-pool.js';
 import { ProcessorChain } from '../../src/instrumentation/processor-chain.js';
-import { lighten, RequestContext } from '../../src/instrumentation/request-context.js';
+import { RequestContext } from '../../src/instrumentation/request-context.js';
 import { REQUEST_ID_KEY } from '../../src/instrumentation/request-id.js';
 import { ProtobufWriter } from '../../src/exporters/protobuf-writer.js';
 import { encodeResource, encodeScope, encodeSpan, encodeTraceRequest } from '../../src/exporters/otlp-span-encoding.js';
@@ -244,7 +244,6 @@ describe('lean tracer', () => {
 });
 
 describe('request context', () => {
-  const SPAN_KEY = Symbol.for('OpenTelemetry Context Key SPAN');
   const span = api.trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 });
   const rpc = { type: core.RPCType.HTTP, span } as core.RPCMetadata;
   const other = api.createContextKey('other');
@@ -263,22 +262,6 @@ describe('request context', () => {
     expect(api.trace.getSpan(ctx)).toBe(span);
     expect(core.getRPCMetadata(core.deleteRPCMetadata(below))).toBeUndefined();
     expect(ctx.deleteValue(other).getValue(other)).toBeUndefined();
-  });
-
-  it('lighten keeps ids, baggage and values, and drops the span objects and the route metadata', () => {
-    const ctx = new RequestContext(parent, span, rpc, 'rid');
-    const key = api.createContextKey('app');
-    const below = api.trace.setSpan(ctx, span).setValue(key, 'app value');
-    const light = lighten(below, (s) => api.trace.wrapSpanContext(s.spanContext()))!;
-    expect(light).not.toBeInstanceOf(RequestContext);
-    expect(api.trace.getSpan(light)).not.toBe(span);
-    expect(api.trace.getSpanContext(light)).toEqual(span.spanContext());
-    expect(light.getValue(REQUEST_ID_KEY)).toBe('rid');
-    expect(light.getValue(key)).toBe('app value');
-    expect(light.getValue(other)).toBe('from parent');
-    expect(core.getRPCMetadata(light)).toBeUndefined();
-    expect(light.getValue(SPAN_KEY)).toBeDefined();
-    expect(lighten(parent, (s) => s)).toBeUndefined();
   });
 });
 
