@@ -16,33 +16,31 @@ import { Socket } from 'node:net';
 
 type SetTimeout = (this: Socket, msecs: number, callback?: () => void) => Socket;
 
-const kOriginal = Symbol.for('@org/otel-monitor.keep-alive-frame.original');
-// Shared through the global registry, like the wrapper's mark: a second copy of this module in the
-// process (the ESM and CJS entries both loaded) marks the sockets the installed wrapper reads.
-const kState = Symbol.for('@org/otel-monitor.keep-alive-frame.state');
-const state: { pending?: Socket } = ((globalThis as { [kState]?: { pending?: Socket } })[kState] ??= {});
+// One module instance per process (the CJS entry requires the ESM build, and start.ts lets one
+// SDK start), so the mark and the installed flag are plain module state.
+let pending: Socket | undefined;
+let installed = false;
 
 /** The next setTimeout on `socket`, if Node makes it while detaching the finished response, gets the start-up frame. */
 export function markKeepAlive(socket: Socket): void {
-  state.pending = socket;
+  pending = socket;
 }
 
-/** Wraps Socket.prototype.setTimeout once; a second call (a second SDK in the process) keeps the first wrapper. */
+/** Wraps Socket.prototype.setTimeout, once. */
 export function installKeepAliveFrame(): void {
-  const proto = Socket.prototype as Socket & { setTimeout: SetTimeout & { [kOriginal]?: SetTimeout } };
-  if (proto.setTimeout[kOriginal]) return;
+  if (installed) return;
+  installed = true;
+  const proto = Socket.prototype as Socket & { setTimeout: SetTimeout };
   const original = proto.setTimeout;
   // An AsyncResource runs a function in the frame current when it was made (start-up: no request,
   // no span) and then puts back the exact frame it found: nothing is copied or allocated per call
   // (25-30 ns in a microbenchmark, against 130-200 for the enterWith it replaces).
   const startup = new AsyncResource('otel-monitor.keep-alive');
-  const setTimeout = function setTimeout(this: Socket, msecs: number, callback?: () => void): Socket {
+  proto.setTimeout = function setTimeout(this: Socket, msecs: number, callback?: () => void): Socket {
     // `_httpMessage` is null once resOnFinish has detached the response: the keep-alive call. A
     // pipelined request's response is attached instead, and then the mark is not this call's.
-    if (state.pending !== this || (this as Socket & { _httpMessage?: unknown })._httpMessage) return original.call(this, msecs, callback);
-    state.pending = undefined;
+    if (pending !== this || (this as Socket & { _httpMessage?: unknown })._httpMessage) return original.call(this, msecs, callback);
+    pending = undefined;
     return startup.runInAsyncScope(original, this, msecs, callback);
-  } as SetTimeout & { [kOriginal]?: SetTimeout };
-  setTimeout[kOriginal] = original;
-  proto.setTimeout = setTimeout;
+  };
 }
