@@ -109,7 +109,8 @@ function vegetaTargets(dir, url, script) {
 
 /**
  * Latency at a fixed `rate` (requests per second, evenly spaced, open loop) for `seconds`.
- * Returns { rps, p50, p99 (ms), requests, errors } as runLoad does.
+ * Returns { rps, p50, p99 (ms), requests, errors } as runLoad does, and with vegeta every request's
+ * latency in ms (`latencies`), so that the report can take percentiles over all repetitions.
  */
 export async function runPaced(paced, node, url, seconds, rate, script) {
   if (paced.tool !== 'vegeta') return runLoad('autocannon', node, url, seconds, 20, script, rate);
@@ -120,7 +121,10 @@ export async function runPaced(paced, node, url, seconds, rate, script) {
     await run(paced.binary, ['attack', `-rate=${rate}/1s`, `-duration=${seconds}s`, '-format=http', `-targets=${join(dir, 'targets')}`, '-timeout=30s', `-output=${results}`]);
     const r = JSON.parse(await run(paced.binary, ['report', '-type=json', results]));
     const ok = r.status_codes?.['200'] ?? 0;
-    return { rps: r.throughput, p50: r.latencies['50th'] / 1e6, p99: r.latencies['99th'] / 1e6, requests: r.requests, errors: r.requests - ok };
+    // CSV columns: timestamp, status code, latency (ns), … (vegeta encode).
+    const csv = await run(paced.binary, ['encode', '-to=csv', results]);
+    const latencies = csv.trim().split('\n').map((line) => Math.round(Number(line.split(',')[2]) / 1e3) / 1e3).filter(Number.isFinite);
+    return { rps: r.throughput, p50: r.latencies['50th'] / 1e6, p99: r.latencies['99th'] / 1e6, requests: r.requests, errors: r.requests - ok, latencies };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

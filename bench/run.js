@@ -231,7 +231,7 @@ async function loadRun(cfg, app, sink, loadGen, pacedGen) {
     return {
       rps: r.rps, p50: r.p50, p99: r.p99, rssStart, rssLoad, graceful, serverCpu,
       errors: warm.errors + r.errors + (paced?.errors ?? 0),
-      pacedRate: FIXED_RATE[app], pacedRps: paced?.rps, pacedP50: paced?.p50, pacedP99: paced?.p99,
+      pacedRate: FIXED_RATE[app], pacedRps: paced?.rps, pacedP50: paced?.p50, pacedP99: paced?.p99, pacedLatencies: paced?.latencies,
       requests: 1 + warm.requests + r.requests + (paced?.requests ?? 0), // + the start-up probe
       spans: sent.traces.items,
       formats: sent.traces.formats,

@@ -61,6 +61,9 @@ it('bench --quick produces a well-formed results table', { timeout: 600_000 }, a
   for (const cfg of ['upstream register', 'dd-trace', 'ours (defaults)']) expect(Number(realisticBy.get(cfg)?.[6]), cfg).toBeGreaterThanOrEqual(3);
   // The fixed-rate latency, paced by vegeta (.ci/run builds it), served at that rate by bare and ours.
   expect(md).toMatch(/^Latency at a fixed 200 req\/s \(vegeta v\d+\.\d+\.\d+ `attack -rate`, one request every 5 ms, open loop/m);
+  // Every request's latency was kept, so p50 and p99 are over all of them (2 s × 200 req/s).
+  const pooled = md.match(/p50 and p99 over all ([\d,]+) requests of the 1 repetition together/);
+  expect(Number(pooled?.[1]?.replace(/,/g, '')), 'pooled fixed-rate requests').toBeGreaterThanOrEqual(300);
   const paced = new Map((t.get('Realistic app: latency at a fixed rate') ?? []).slice(2).map((r) => [r[0], r]));
   for (const cfg of ['bare Node', 'ours (defaults)']) {
     expect(Number(paced.get(cfg)?.[1]), `${cfg} served at the fixed rate`).toBeGreaterThan(150);
