@@ -10,7 +10,7 @@ export const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 /** Nearest-rank percentile (q in 0..1) of a list of numbers. */
-export const percentile = (xs, q) => {
+const percentile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.max(0, Math.ceil(q * s.length) - 1)] : NaN;
 };
