@@ -63,8 +63,9 @@ export function resetExitMode(): void {
  * its work; at exit, lifecycle.ts keeps the process alive for the flush, up to its timeout.
  */
 export async function exitAwareAgent(protocol: string): Promise<Agent> {
-  // Loaded here, not at the top: instrumentation-http must have patched the module first.
-  const mod = protocol === 'http:' ? await import('node:http') : await import('node:https');
+  // Taken here, not at the top: instrumentation-http must have patched the module first. Not
+  // import(): node:http's ESM facade would load Node's bundled undici (health/endpoint.ts).
+  const mod = protocol === 'http:' ? process.getBuiltinModule('node:http') : process.getBuiltinModule('node:https');
   const agent = new mod.Agent({ keepAlive: true });
   const hooks = agent as unknown as {
     createConnection(...args: unknown[]): Socket;

@@ -8,6 +8,7 @@
 // The HTTP transport itself (request, compression, timeouts, retryable statuses) stays upstream's.
 import { log } from '../log.js';
 import { isExiting, onExit } from './exit-mode.js';
+import { useBuiltinRequest } from './builtin-request.js';
 
 interface ExportResponse {
   status: 'success' | 'failure' | 'retryable';
@@ -77,12 +78,15 @@ interface WithDelegate {
  * Puts the exit-aware retry policy in place of upstream's in an OTLP exporter built by
  * otlp-exporter-base (OTLPExporterBase → delegate → RetryingTransport → HTTP transport). The SDK
  * line is pinned; a unit test checks this shape, and if it ever differs the exporter keeps its own
- * policy rather than break.
+ * policy rather than break. The HTTP transport found there also gets node:http's request without an
+ * ESM import (builtin-request.ts).
  */
 export function useExitAwareRetries<T>(exporter: T): T {
   const delegate = (exporter as WithDelegate)._delegate;
   const http = delegate?._transport?._transport;
-  if (delegate && http && typeof http.send === 'function') delegate._transport = new ExitAwareRetryingTransport(http) as never;
-  else log.debug('OTLP exporter shape not recognised: keeping its own retry policy');
+  if (delegate && http && typeof http.send === 'function') {
+    useBuiltinRequest(http);
+    delegate._transport = new ExitAwareRetryingTransport(http) as never;
+  } else log.debug('OTLP exporter shape not recognised: keeping its own retry policy');
   return exporter;
 }

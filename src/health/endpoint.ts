@@ -5,13 +5,16 @@
 //   /readyz                  readiness: 503 while a critical check is unhealthy (or has not run
 //                            yet), 200 otherwise; non-critical checks are shown but never decide.
 // Both answer JSON with every check's status and last error (already redacted by the monitor).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+// node:http is taken with process.getBuiltinModule, not imported: an ESM import builds the module's
+// ESM facade, which reads every export, and node:http's WebSocket, CloseEvent and MessageEvent
+// getters then load Node's bundled undici (2.2 MB of heap) into apps that never use fetch.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { log, describe } from '../log.js';
 import { markUntraced } from '../instrumentation/untraced-servers.js';
 import type { HealthMonitor } from './monitor.js';
 
 export function startHealthEndpoint(monitor: HealthMonitor, port: number, host: string): Server {
-  const server = createServer((req, res) => {
+  const server = process.getBuiltinModule('node:http').createServer((req, res) => {
     try {
       answer(monitor, req, res);
     } catch (err) {

@@ -404,7 +404,7 @@ describe('configuration', () => {
 
   it('starts the host, runtime and process metrics only when something reads metrics', async () => {
     const loaded = async (env: Record<string, string>) => {
-      const app = await startApp({ script: 'test/fixtures/loaded-metrics-modules.cjs', env: { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', ...env } });
+      const app = await startApp({ script: 'test/fixtures/loaded-modules.cjs', env: { OTEL_TRACES_EXPORTER: 'none', OTEL_LOGS_EXPORTER: 'none', ...env } });
       // They start 1 s after the preload (system-metrics.ts); asked again until 2.5 s have passed.
       return waitFor(async () => {
         const body = (await (await app.get('/')).json()) as { loaded: string[]; uptimeMs: number };
@@ -414,6 +414,20 @@ describe('configuration', () => {
     const [read, unread] = await Promise.all([loaded({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url }), loaded({ OTEL_METRICS_EXPORTER: 'none' })]);
     expect(read).toContain('instrumentation-runtime-node');
     expect(unread).toEqual([]);
+  });
+
+  it("leaves Node's bundled undici unloaded in an app that never uses fetch, through start-up and its first exports", async () => {
+    // An ESM import of node:http (the health endpoint's, the exporters' agent, otlp-exporter-base's
+    // request) builds its ESM facade, whose WebSocket/CloseEvent/MessageEvent getters load undici.
+    await withReceiver(async (r) => {
+      const app = await startApp({ script: 'test/fixtures/loaded-modules.cjs', env: { OTEL_EXPORTER_OTLP_ENDPOINT: r.url } });
+      const body = await waitFor(async () => {
+        const b = (await (await app.get('/')).json()) as { undici: boolean; uptimeMs: number };
+        // After the system metrics started (1 s) and once spans and metrics were exported.
+        return b.uptimeMs > 2500 && r.spans().length > 0 && r.metrics().length > 0 ? b : undefined;
+      }, { what: 'exported spans and metrics, 2.5 s after start' });
+      expect(body.undici).toBe(false);
+    });
   });
 
   it('OTEL_LOG_LEVEL=warn silences the start-up line', async () => {

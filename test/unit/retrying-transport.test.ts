@@ -8,6 +8,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { ExitAwareRetryingTransport, useExitAwareRetries, type Transport } from '../../src/exporters/retrying-transport.js';
 import { createEncodedExporter } from '../../src/exporters/encoded-queue.js';
 import { beginExit, resetExitMode } from '../../src/exporters/exit-mode.js';
+import { useBuiltinRequest } from '../../src/exporters/builtin-request.js';
 
 type Response = Awaited<ReturnType<Transport['send']>>;
 
@@ -81,5 +82,27 @@ describe('useExitAwareRetries', () => {
       const exporter = useExitAwareRetries(make() as object) as { _delegate: { _transport: unknown } };
       expect(exporter._delegate._transport).toBeInstanceOf(ExitAwareRetryingTransport);
     });
+    it(`gives ${name}'s HTTP transport node:http's request without an import, and its factory's agent`, async () => {
+      const exporter = useExitAwareRetries(make() as object) as { _delegate: { _transport: { inner: Record<string, unknown> } } };
+      const http = exporter._delegate._transport.inner;
+      // Replaced on the instance (builtin-request.ts), not the class's own, which imports "http".
+      expect(Object.hasOwn(http, '_loadUtils')).toBe(true);
+      const utils = await (http._loadUtils as () => Promise<{ agent: unknown; request: unknown }>)();
+      expect(utils.request).toBe(process.getBuiltinModule('node:http').request);
+      expect(utils.agent).toBeInstanceOf(process.getBuiltinModule('node:http').Agent);
+    });
   }
+  it("takes node:https's request and agent for an https endpoint", async () => {
+    const exporter = useExitAwareRetries(createEncodedExporter('traces', { ...signal, endpoint: 'https://127.0.0.1:1/v1/traces' })) as unknown as { _delegate: { _transport: { inner: Record<string, unknown> } } };
+    const utils = await (exporter._delegate._transport.inner._loadUtils as () => Promise<{ agent: unknown; request: unknown }>)();
+    expect(utils.request).toBe(process.getBuiltinModule('node:https').request);
+    expect(utils.agent).toBeInstanceOf(process.getBuiltinModule('node:https').Agent);
+  });
+  it('leaves a transport of another shape as it is', () => {
+    const other = { _utils: null, _loadUtils: () => Promise.resolve({}) };
+    useBuiltinRequest(other);
+    useBuiltinRequest({});
+    expect(Object.hasOwn(other, '_parameters')).toBe(false);
+    expect(other._loadUtils.name).toBe('_loadUtils');
+  });
 });
