@@ -56,6 +56,18 @@ export function resetExitMode(): void {
   for (const k of Object.keys(dropped) as Signal[]) dropped[k] = 0;
 }
 
+/** The exporters' agents: instrumentation-http ignores requests made on them (isExportRequest). */
+const exportAgents = new WeakSet<object>();
+
+/**
+ * True for an export request (its options carry one of the exporters' agents). Such a request runs
+ * with tracing suppressed, but instrumentation-http still records http.client.request.duration
+ * for it; this keeps the exporters' own requests out of the app's metrics too.
+ */
+export function isExportRequest(options: { agent?: unknown }): boolean {
+  return typeof options?.agent === 'object' && options.agent !== null && exportAgents.has(options.agent);
+}
+
 /**
  * The exporters' HTTP agent factory (the `httpAgentOptions` function form of otlp-exporter-base):
  * the keep-alive agent the exporters use by default, with sockets that do not keep the event loop
@@ -67,6 +79,7 @@ export async function exitAwareAgent(protocol: string): Promise<Agent> {
   // import(): node:http's ESM facade would load Node's bundled undici (health/endpoint.ts).
   const mod = protocol === 'http:' ? process.getBuiltinModule('node:http') : process.getBuiltinModule('node:https');
   const agent = new mod.Agent({ keepAlive: true });
+  exportAgents.add(agent);
   const hooks = agent as unknown as {
     createConnection(...args: unknown[]): Socket;
     reuseSocket(socket: Socket, req: unknown): void;

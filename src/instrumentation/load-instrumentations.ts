@@ -10,6 +10,7 @@ import { CATALOGUE, selectInstrumentations, type CatalogueEntry } from './catalo
 import { canActivateLazily, packageOf } from './lazy-activation.js';
 import { guardKoaUse } from './koa-use-guard.js';
 import { isUntracedRequest } from './untraced-servers.js';
+import { isExportRequest } from '../exporters/exit-mode.js';
 import { requestIdOf } from './request-id.js';
 import { redactAppPino } from '../logs/pino-redaction.js';
 import { LOG_FIELD_REQUEST_ID } from '../semconv.js';
@@ -67,6 +68,7 @@ function optionsFor(entry: CatalogueEntry, config: Config, narrowed: boolean): R
         // http-server.ts traces incoming requests far more cheaply; this one keeps outgoing ones.
         disableIncomingRequestInstrumentation: narrowed,
         ignoreIncomingRequestHook: isUntracedRequest,
+        ignoreOutgoingRequestHook: isExportRequest,
       };
     case 'express':
       // Only for Express 4 or OTEL_MONITOR_EXPRESS_LAYERS=true (otherwise express-router.ts traces

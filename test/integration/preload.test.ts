@@ -416,17 +416,19 @@ describe('configuration', () => {
     expect(unread).toEqual([]);
   });
 
-  it("leaves Node's bundled undici unloaded in an app that never uses fetch, through start-up and its first exports", async () => {
+  it("leaves Node's bundled undici unloaded in an app that never uses fetch, and its exports out of its client metrics", async () => {
     // An ESM import of node:http (the health endpoint's, the exporters' agent, otlp-exporter-base's
     // request) builds its ESM facade, whose WebSocket/CloseEvent/MessageEvent getters load undici.
     await withReceiver(async (r) => {
       const app = await startApp({ script: 'test/fixtures/loaded-modules.cjs', env: { OTEL_EXPORTER_OTLP_ENDPOINT: r.url } });
       const body = await waitFor(async () => {
         const b = (await (await app.get('/')).json()) as { undici: boolean; uptimeMs: number };
-        // After the system metrics started (1 s) and once spans and metrics were exported.
-        return b.uptimeMs > 2500 && r.spans().length > 0 && r.metrics().length > 0 ? b : undefined;
-      }, { what: 'exported spans and metrics, 2.5 s after start' });
+        // After the system metrics started (1 s), and metric exports (every 1 s) after span exports.
+        return b.uptimeMs > 3500 && r.spans().length > 0 && r.metrics().length > 0 ? b : undefined;
+      }, { what: 'exported spans and metrics, 3.5 s after start' });
       expect(body.undici).toBe(false);
+      // The app makes no outgoing request: the exporters' own are not in its client metrics.
+      expect(r.metrics().filter((m) => m.name === 'http.client.request.duration')).toEqual([]);
     });
   });
 
