@@ -114,6 +114,22 @@ function targets(results, s) {
   return table(['target', 'threshold', ...subjects.map((c) => c.label)], rows.map((r) => [r.name, r.threshold, ...r.cells]));
 }
 
+/** The fixed-rate latency table of one app: pooled p50/p99 and each repetition's p99. */
+function fixedRateSection(meta, appLabel, byCfg, ids, label) {
+  const b = byCfg.bare;
+  const over = b.paced.pooled ? `over all ${fmt(b.paced.pooled)} requests of the ${b.runs} repetition${b.runs === 1 ? '' : 's'} together` : 'medians of the repetitions';
+  const rows = ids.filter((id) => byCfg[id]).map((id) => {
+    const r = byCfg[id];
+    const reps = r.paced.repP99;
+    return [label[id], fmt(r.pacedRps), `${fmt(r.paced.p50, 2)} (${ratio(r.paced.p50, b.paced.p50)})`, `${fmt(r.paced.p99, 2)} (${ratio(r.paced.p99, b.paced.p99)})`, `${fmt(median(reps), 2)} (${span(reps, 2)})`];
+  });
+  return [
+    `#### ${appLabel.replace(/ \(.*/, '')}: latency at a fixed rate`, '',
+    `Latency at a fixed ${b.pacedRate} req/s (${pacedMethod(meta, b.pacedRate)}, ${meta.mode.seconds} s, after the run above): below every configuration's capacity, so no queue of a saturating closed loop; the slowest requests are those that arrive during a garbage-collection pause, including the collections of the heap the run above left. p50 and p99 ${over}; the last column is each repetition's own p99.`, '',
+    table(['configuration', 'req/s served', 'p50 ms', 'p99 ms', 'p99 per repetition (median, min–max)'], rows), '',
+  ];
+}
+
 export function render(results) {
   const { meta } = results;
   const s = summarise(results);
@@ -143,17 +159,7 @@ export function render(results) {
         id === 'bare' ? '–' : fmt(r.spansPerRequest, 2), id === 'bare' ? '–' : r.formats, fmt(r.serverCpu, 2), fmt(r.errors)];
     });
     out.push(`### ${APP_LABEL[app]}`, '', table(['configuration', 'req/s', 'min–max', 'ratio', 'p50 ms', 'p99 ms', 'spans/request', 'exported as', 'server CPU', 'errors'], rows), '');
-    if (b?.pacedRate) {
-      out.push(`#### ${APP_LABEL[app].replace(/ \(.*/, '')}: latency at a fixed rate`, '');
-      const over = b.paced.pooled ? `over all ${fmt(b.paced.pooled)} requests of the ${b.runs} repetition${b.runs === 1 ? '' : 's'} together` : 'medians of the repetitions';
-      out.push(`Latency at a fixed ${b.pacedRate} req/s (${pacedMethod(meta, b.pacedRate)}, ${meta.mode.seconds} s, after the run above): below every configuration's capacity, so no queue of a saturating closed loop; the slowest requests are those that arrive during a garbage-collection pause, including the collections of the heap the run above left. p50 and p99 ${over}; the last column is each repetition's own p99.`, '');
-      out.push(table(['configuration', 'req/s served', 'p50 ms', 'p99 ms', 'p99 per repetition (median, min–max)'], ids.filter((id) => s[app][id]).map((id) => {
-        const r = s[app][id];
-        const reps = r.paced.repP99;
-        return [label[id], fmt(r.pacedRps), `${fmt(r.paced.p50, 2)} (${ratio(r.paced.p50, b.paced.p50)})`, `${fmt(r.paced.p99, 2)} (${ratio(r.paced.p99, b.paced.p99)})`,
-          `${fmt(median(reps), 2)} (${fmt(Math.min(...reps), 2)}–${fmt(Math.max(...reps), 2)})`];
-      })), '');
-    }
+    if (b?.pacedRate) out.push(...fixedRateSection(meta, APP_LABEL[app], s[app], ids, label));
   }
 
   const st = results.startup;
