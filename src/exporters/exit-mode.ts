@@ -69,6 +69,22 @@ export function isExportRequest(options: { agent?: unknown }): boolean {
 }
 
 /**
+ * node:http or node:https (by the URL's protocol) as a transport's `httpModule`, for a transport
+ * that makes its own agent (Sentry's): the agent of each request it makes is remembered as an
+ * export agent, so that isExportRequest keeps these requests out of the app's client metrics.
+ */
+export function exportHttpModule(url: string): { request: typeof import('node:http').request } {
+  const mod = url.startsWith('https:') ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');
+  const request = (...args: unknown[]) => {
+    const options = args[0] as { agent?: unknown } | undefined;
+    if (typeof options?.agent === 'object' && options.agent !== null) exportAgents.add(options.agent);
+    // Looked up on each call: instrumentation-http patches the module's property, not our copy.
+    return (mod.request as (...a: unknown[]) => ReturnType<typeof mod.request>)(...args);
+  };
+  return { request: request as typeof import('node:http').request };
+}
+
+/**
  * The exporters' HTTP agent factory (the `httpAgentOptions` function form of otlp-exporter-base):
  * the keep-alive agent the exporters use by default, with sockets that do not keep the event loop
  * alive. A request to a Collector that does not answer must not hold a process that has finished

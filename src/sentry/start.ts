@@ -18,6 +18,7 @@ import { RequestSessions } from './sessions.js';
 import { SentryErrorSpanProcessor } from '../processors/sentry-errors.js';
 import { pinoBreadcrumbs, pinoIntegrations } from './logs.js';
 import { loadProfiling, profilingOptions } from './profiling.js';
+import { exportHttpModule } from '../exporters/exit-mode.js';
 
 export type SentryModule = typeof SentryNode;
 
@@ -85,8 +86,9 @@ type Transport = ReturnType<SentryModule['makeNodeTransport']>;
 /**
  * Sentry's own transport, sending with OpenTelemetry tracing suppressed. Sentry's suppressTracing
  * marks a Sentry scope, which the OTel HTTP instrumentation does not read: each envelope became a
- * `POST` client span in the app's trace (the DSN key in its url.full) and a client request in its
- * metrics. The request is made synchronously inside send(), so the suppressed context reaches it.
+ * `POST` client span in the app's trace (the DSN key in its url.full). The request is made
+ * synchronously inside send(), so the suppressed context reaches it. instrumentation-http records
+ * http.client.request.duration even untraced: exportHttpModule keeps it out of the app's metrics.
  */
 function untracedTransport(transport: Transport, untraced: <T>(fn: () => T) => T): Transport {
   return { ...transport, send: (envelope) => untraced(() => transport.send(envelope)) };
@@ -112,7 +114,8 @@ export function startSentry(
       release: info.release,
       environment: info.environment,
       sampleRate: c.sampleRate,
-      transport: (options) => untracedTransport(Sentry.makeNodeTransport(options), untraced),
+      transport: (options) =>
+        untracedTransport(Sentry.makeNodeTransport({ ...options, httpModule: exportHttpModule(options.url) }), untraced),
       // Headers and cookies are left out at the source; beforeSend still scrubs whatever slips through.
       dataCollection: { userInfo: false, cookies: false, httpHeaders: { request: { deny: redactor.keys }, response: false }, urlQueryParams: { deny: redactor.keys } },
       // The distribution's own instrumentations produce the spans; Sentry must not transform modules too.

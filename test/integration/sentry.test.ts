@@ -33,6 +33,14 @@ describe('Sentry (errors and release health)', () => {
       const server = await waitFor(() => otlp.spans().find((s) => s.kind === 2 && s.attributes['http.route'] === '/fail'));
       expect(event.contexts.trace.trace_id).toBe(server.traceId);
       expect(JSON.stringify(sentry.envelopes)).not.toMatch(/S3CRET/);
+      // Sentry's envelope POSTs are the distribution's own traffic: no client span, and no point in
+      // the app's http.client.request.duration (instrumentation-http records it even untraced).
+      const sentryPort = Number(new URL(sentry.dsn).port);
+      const metricsAfterEvent = otlp.metrics().length;
+      await waitFor(() => otlp.metrics().length > metricsAfterEvent + 1, { what: 'two metric exports after the event' });
+      const toSentry = otlp.points('http.client.request.duration').filter((p) => p.attributes['server.port'] === sentryPort);
+      expect(toSentry).toEqual([]);
+      expect(otlp.spans().filter((s) => s.kind === 3 && s.attributes['server.port'] === sentryPort)).toEqual([]);
 
       await app.stop('SIGTERM');
       // Server-mode release health: request sessions aggregated per release.
