@@ -71,13 +71,14 @@ function upstreamList(env: Env, warn: Warn): ReadonlySet<UpstreamInstrumentation
 
 type Switches = Pick<
   Config,
-  'hostMetrics' | 'runtimeMetrics' | 'logCorrelation' | 'redactKeys' | 'redactAppLogs' | 'lastSeenRoles' | 'plugins' | 'shutdownTimeoutMs' | 'compileCache' | 'workers' | 'requestId' | 'leanSpans' | 'leanMetrics'
+  'hostMetrics' | 'runtimeMetrics' | 'gcMetrics' | 'logCorrelation' | 'redactKeys' | 'redactAppLogs' | 'lastSeenRoles' | 'plugins' | 'shutdownTimeoutMs' | 'compileCache' | 'workers' | 'requestId' | 'leanSpans' | 'leanMetrics'
 >;
 
 export function readSwitches(env: Env, warn: Warn): Switches {
   return {
     hostMetrics: bool(env, 'OTEL_MONITOR_HOST_METRICS', true, warn),
     runtimeMetrics: bool(env, 'OTEL_MONITOR_RUNTIME_METRICS', true, warn),
+    gcMetrics: bool(env, 'OTEL_MONITOR_GC_METRICS', true, warn),
     logCorrelation: bool(env, 'OTEL_MONITOR_LOG_CORRELATION', true, warn),
     redactKeys: [...DEFAULT_REDACT_KEYS, ...(list(env, 'OTEL_MONITOR_REDACT_KEYS') ?? []).map((k) => k.toLowerCase())],
     redactAppLogs: bool(env, 'OTEL_MONITOR_REDACT_APP_LOGS', true, warn),

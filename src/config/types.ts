@@ -53,6 +53,8 @@ export interface Config {
   platform: { aws: boolean; gcp: boolean; azure: boolean; alibaba: boolean; container: boolean };
   hostMetrics: boolean;
   runtimeMetrics: boolean;
+  /** v8js.gc.duration, i.e. Node's gc PerformanceObserver (costly on Node 22/24: instrumentation/runtime-gc.ts). */
+  gcMetrics: boolean;
   expressLayers: boolean;
   /** @fastify/otel (a span per hook) instead of the Fastify handler channel. */
   fastifyHooks: boolean;

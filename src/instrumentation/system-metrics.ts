@@ -11,6 +11,7 @@ import { requireCjs } from '../require.js';
 import { contained } from '../log.js';
 import { registerNetworkMetrics } from './network-metrics.js';
 import { registerProcessMetrics } from './process-metrics.js';
+import { dropGcCollector } from './runtime-gc.js';
 
 const START_DELAY_MS = 1000;
 const HOST_METRIC_GROUPS = ['system.cpu', 'system.memory', 'process.cpu', 'process.memory'];
@@ -29,7 +30,9 @@ function start(config: Config, meter: Meter, register: (list: Instrumentation[])
   }
   if (config.runtimeMetrics) {
     const { RuntimeNodeInstrumentation } = requireCjs('@opentelemetry/instrumentation-runtime-node') as { RuntimeNodeInstrumentation: Ctor };
-    list.push(new RuntimeNodeInstrumentation({ monitoringPrecision: 10 }));
+    const runtime = new RuntimeNodeInstrumentation({ monitoringPrecision: 10 });
+    if (!config.gcMetrics) dropGcCollector(runtime);
+    list.push(runtime);
   }
   register(list);
   if (isMainThread) registerProcessMetrics(meter);
