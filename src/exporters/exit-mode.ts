@@ -65,7 +65,13 @@ const exportAgents = new WeakSet<object>();
  * for it; this keeps the exporters' own requests out of the app's metrics too.
  */
 export function isExportRequest(options: { agent?: unknown }): boolean {
-  return typeof options?.agent === 'object' && options.agent !== null && exportAgents.has(options.agent);
+  const agent = agentOf(options);
+  return agent !== undefined && exportAgents.has(agent);
+}
+
+/** The request options' agent, when it is an object (not `false`, not absent). */
+function agentOf(options: { agent?: unknown } | undefined): object | undefined {
+  return typeof options?.agent === 'object' && options.agent !== null ? options.agent : undefined;
 }
 
 /**
@@ -76,8 +82,8 @@ export function isExportRequest(options: { agent?: unknown }): boolean {
 export function exportHttpModule(url: string): { request: typeof import('node:http').request } {
   const mod = url.startsWith('https:') ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');
   const request = (...args: unknown[]) => {
-    const options = args[0] as { agent?: unknown } | undefined;
-    if (typeof options?.agent === 'object' && options.agent !== null) exportAgents.add(options.agent);
+    const agent = agentOf(args[0] as { agent?: unknown } | undefined);
+    if (agent !== undefined) exportAgents.add(agent);
     // Looked up on each call: instrumentation-http patches the module's property, not our copy.
     return (mod.request as (...a: unknown[]) => ReturnType<typeof mod.request>)(...args);
   };
