@@ -136,7 +136,22 @@ export interface RunningCollector {
   selfMetrics(): Promise<Map<string, number>>;
 }
 
+/**
+ * A Collector on free ports. freePort() releases the port it found, so a test running in parallel can
+ * take one before the Collector binds it ("address already in use", seen once in CI): then it is
+ * started again on fresh ports, up to three times.
+ */
 export async function startCollector(opts: CollectorOptions = {}): Promise<RunningCollector> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startCollectorOnce(opts);
+    } catch (err) {
+      if (attempt >= 3 || !String(err).includes('address already in use')) throw err;
+    }
+  }
+}
+
+async function startCollectorOnce(opts: CollectorOptions): Promise<RunningCollector> {
   const bin = ensureCollector();
   const [grpc, http, health, zpages, exporter, telemetry] = await Promise.all(Array.from({ length: 6 }, freePort));
   const storageDir = opts.storageDir ?? join(tempDir('collector'), 'storage');
