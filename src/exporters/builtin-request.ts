@@ -5,6 +5,15 @@
 // in an app that never uses fetch. process.getBuiltinModule returns the same module object.
 import { log } from '../log.js';
 
+/**
+ * node:https or node:http, taken with process.getBuiltinModule (no ESM facade, above). Each caller
+ * decides which from its URL's protocol; the property it reads (request, Agent) is read at its
+ * call, after instrumentation-http patched the module.
+ */
+export function builtinHttpModule(https: boolean): typeof import('node:http') | typeof import('node:https') {
+  return https ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');
+}
+
 interface Utils {
   agent: unknown;
   request: unknown;
@@ -30,6 +39,6 @@ export function useBuiltinRequest(transport: unknown): void {
     return;
   }
   const protocol = new URL(url).protocol;
-  const mod = process.getBuiltinModule(protocol === 'http:' ? 'node:http' : 'node:https');
+  const mod = builtinHttpModule(protocol !== 'http:');
   t._loadUtils = async () => (t._utils ??= { agent: await factory(protocol), request: mod.request });
 }

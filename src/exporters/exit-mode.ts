@@ -9,6 +9,7 @@
 // Before that, neither the retry timers nor the export sockets keep the event loop alive.
 import type { Agent } from 'node:http';
 import type { Socket } from 'node:net';
+import { builtinHttpModule } from './builtin-request.js';
 
 export type Signal = 'spans' | 'metric points' | 'log records';
 
@@ -80,7 +81,7 @@ function agentOf(options: { agent?: unknown } | undefined): object | undefined {
  * export agent, so that isExportRequest keeps these requests out of the app's client metrics.
  */
 export function exportHttpModule(url: string): { request: typeof import('node:http').request } {
-  const mod = url.startsWith('https:') ? process.getBuiltinModule('node:https') : process.getBuiltinModule('node:http');
+  const mod = builtinHttpModule(url.startsWith('https:'));
   const request = (...args: unknown[]) => {
     const agent = agentOf(args[0] as { agent?: unknown } | undefined);
     if (agent !== undefined) exportAgents.add(agent);
@@ -99,7 +100,7 @@ export function exportHttpModule(url: string): { request: typeof import('node:ht
 export async function exitAwareAgent(protocol: string): Promise<Agent> {
   // Taken here, not at the top: instrumentation-http must have patched the module first. Not
   // import(): node:http's ESM facade would load Node's bundled undici (health/endpoint.ts).
-  const mod = protocol === 'http:' ? process.getBuiltinModule('node:http') : process.getBuiltinModule('node:https');
+  const mod = builtinHttpModule(protocol !== 'http:');
   const agent = new mod.Agent({ keepAlive: true });
   exportAgents.add(agent);
   const hooks = agent as unknown as {
